@@ -1,0 +1,29 @@
+"""flatgen: a small Python function in, a standalone module of flat gradient code out.
+
+    import flatgen
+
+    @flatgen.flat
+    def neuron(w0, x0, w1, x1, w2): ...
+
+    neuron.value_and_grad(*args)   # computed by the generated module
+    print(neuron.source)           # the module's text
+"""
+
+__version__ = "0.1.0"
+
+from .errors import FlatgenError  # noqa: E402
+from .primitives import SUPPORT_FUNCTIONS  # noqa: E402
+
+sigmoid = SUPPORT_FUNCTIONS["sigmoid"]  # the very function generated modules define
+
+
+def flat(fn=None, **options):
+    """Decorator: `@flat`, `@flat(wrt=("w0",), out="generated/")`, or `flat(fn, wrt=...)`."""
+    from .api import Flat
+
+    if fn is None:
+        return lambda f: Flat(f, **options)
+    return Flat(fn, **options)
+
+
+__all__ = ["FlatgenError", "flat", "sigmoid", "__version__"]

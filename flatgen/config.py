@@ -1,0 +1,90 @@
+"""`[tool.flatgen]` in pyproject.toml: the targets a project keeps generated, and where.
+
+    [tool.flatgen]
+    out = "generated"                       # default "generated", relative to pyproject.toml
+    targets = [
+        "examples/lecture.py:neuron",
+        { target = "examples/lecture.py:net222", wrt = ["w1", "w2"], name = "net222_weights" },
+    ]
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import UsageError
+from .parse import project_root
+from .pipeline import DEFAULT_OUT, Options
+
+
+@dataclass(frozen=True)
+class Job:
+    target: str  # path/to/file.py:function, the path relative to the current folder
+    options: Options
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path | None
+    out: str
+    jobs: tuple[Job, ...]
+
+    def find(self, target: str) -> Job | None:
+        """The configured job for `target` (given relative to the current folder), if any."""
+        file, _, func = target.rpartition(":")
+        want = (Path(file).resolve(), func)
+        for job in self.jobs:
+            f, _, fn = job.target.rpartition(":")
+            if (Path(f).resolve(), fn) == want:
+                return job
+        return None
+
+
+def load_config() -> Config:
+    root = project_root()
+    if root is None:
+        return Config(None, DEFAULT_OUT, ())
+    path = root / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise UsageError(f"cannot read {path}: {e}") from None
+    section = data.get("tool", {}).get("flatgen", {})
+    if not isinstance(section, dict):
+        raise UsageError(f"{path}: [tool.flatgen] must be a table")
+    out = section.get("out", DEFAULT_OUT)
+    if not isinstance(out, str):
+        raise UsageError(f"{path}: [tool.flatgen] out must be a string, got {out!r}")
+    jobs = []
+    for entry in section.get("targets", []):
+        if isinstance(entry, str):
+            entry = {"target": entry}
+        if not isinstance(entry, dict) or not isinstance(entry.get("target"), str):
+            raise UsageError(
+                f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
+                hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
+            )
+        unknown = set(entry) - {"target", "wrt", "name"}
+        if unknown:
+            raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
+                             hint="target options: wrt, name")
+        wrt = entry.get("wrt")
+        if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) for w in wrt)):
+            raise UsageError(f"{path}: wrt of {entry['target']} must be a list of parameter names")
+        name = entry.get("name")
+        if name is not None and not (isinstance(name, str) and name.isidentifier()):
+            raise UsageError(f"{path}: name of {entry['target']} must be a Python identifier")
+        file, sep, func = entry["target"].rpartition(":")
+        target = f"{_relative(root / file)}{sep}{func}"
+        jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name)))
+    return Config(root, out, tuple(jobs))
+
+
+def _relative(path: Path) -> str:
+    """`path` relative to the current folder when below it (for reading), else absolute."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()

@@ -1,0 +1,265 @@
+"""Fence: refuse, before tracing, every construct outside flatgen's subset.
+
+The fence only looks at syntax.  Whether a name or a call means something (a parameter, numpy,
+a helper) is the tracer's question.  Each refusal points at the construct and says what to write
+instead; the wording lives in HINTS, one row per construct.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .errors import UnsupportedSyntax
+from .parse import Source
+
+# What to write instead, per construct.  A construct missing here gets a generic hint.
+HINTS: dict[type, str] = {
+    ast.For: "loops are not in the subset yet: write the iterations out by hand",
+    ast.AsyncFor: "flat gradient code has no async: write a plain `def` function",
+    ast.While: "loops are not in the subset yet: write the iterations out by hand",
+    ast.If: "branches are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
+    ast.IfExp: "conditional expressions are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
+    ast.With: "a gradient function has no context managers: compute values only",
+    ast.AsyncWith: "flat gradient code has no async: write a plain `def` function",
+    ast.Try: "flat code has no exceptions: check inputs before calling the function",
+    ast.TryStar: "flat code has no exceptions: check inputs before calling the function",
+    ast.Raise: "flat code has no exceptions: check inputs before calling the function",
+    ast.Assert: "flat code has no checks inside: assert on the inputs before calling the function",
+    ast.Import: "import numpy or math at the top of the module, not inside the function",
+    ast.ImportFrom: "import at the top of the module, not inside the function",
+    ast.Global: "a gradient function reads its inputs only: pass the value as a parameter",
+    ast.Nonlocal: "a gradient function reads its inputs only: pass the value as a parameter",
+    ast.Delete: "values are never deleted in flat code: just stop using the name",
+    ast.ClassDef: "define classes outside the function; flatgen differentiates numeric code only",
+    ast.FunctionDef: "define helpers at module level; flatgen inlines calls to them",
+    ast.AsyncFunctionDef: "flat gradient code has no async: write a plain `def` function",
+    ast.Lambda: "write the lambda as a module-level `def` helper; flatgen inlines calls to it",
+    ast.ListComp: "comprehensions are not in the subset: write each term out",
+    ast.SetComp: "comprehensions are not in the subset: write each term out",
+    ast.DictComp: "comprehensions are not in the subset: write each term out",
+    ast.GeneratorExp: "comprehensions are not in the subset: write each term out",
+    ast.Yield: "a gradient function returns one value: use `return`",
+    ast.YieldFrom: "a gradient function returns one value: use `return`",
+    ast.Await: "flat gradient code has no async: write a plain `def` function",
+    ast.NamedExpr: "write the walrus as its own assignment statement: `y = ...`",
+    ast.JoinedStr: "strings are not numbers: flatgen differentiates numeric code only",
+    ast.Set: "sets are not numbers: use scalar values",
+    ast.Dict: "dicts are not in the subset: pass the values as parameters",
+    ast.List: "lists are not in the subset yet: pass the values as separate parameters",
+    ast.Tuple: "tuples are not in the subset yet: return a single value and assign one name at a time",
+    ast.Subscript: "indexing is not in the subset yet: pass the values as separate parameters",
+    ast.Starred: "star-arguments are not in the subset: pass each argument by position",
+    ast.Compare: "comparisons are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
+    ast.BoolOp: "`and`/`or` are not in the subset yet: use max(a, b) or min(a, b) where they fit",
+    ast.Match: "`match` is not in the subset: write the arithmetic directly",
+    ast.Slice: "slicing is not in the subset yet",
+}
+
+BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+OP_HINTS: dict[type, str] = {
+    ast.MatMult: "`@` comes with array support; for scalars write `*`",
+    ast.FloorDiv: "`//` is piecewise constant (its gradient is zero almost everywhere): use `/`",
+    ast.Mod: "`%` is not differentiable in a useful way: rewrite with + - * /",
+    ast.BitAnd: "bitwise operators are not numeric arithmetic: use + - * / **",
+    ast.BitOr: "bitwise operators are not numeric arithmetic: use + - * / **",
+    ast.BitXor: "bitwise operators are not numeric arithmetic (for a power write `**`)",
+    ast.LShift: "bitwise operators are not numeric arithmetic: use + - * / **",
+    ast.RShift: "bitwise operators are not numeric arithmetic: use + - * / **",
+    ast.Not: "`not` is not arithmetic: flatgen differentiates numeric code only",
+    ast.Invert: "`~` is not arithmetic: use `-x` for negation",
+}
+
+
+def refuse(src: Source, node: ast.AST, what: str | None = None, hint: str | None = None):
+    """Raise the fence's error for `node`."""
+    kind = type(node)
+    what = what or f"{_describe(node)} is not in flatgen's subset"
+    hint = hint or HINTS.get(kind) or "rewrite it with assignments, + - * / ** and numpy/math calls"
+    raise UnsupportedSyntax(what, src.loc(node), hint)
+
+
+def _describe(node: ast.AST) -> str:
+    special = {
+        ast.IfExp: "a conditional expression (`a if c else b`)",
+        ast.NamedExpr: "the walrus operator `:=`",
+        ast.JoinedStr: "an f-string",
+        ast.Lambda: "a lambda",
+        ast.Starred: "a star-argument",
+        ast.AsyncFunctionDef: "`async def`",
+    }
+    if type(node) in special:
+        return special[type(node)]
+    name = type(node).__name__
+    keyword = {
+        "For": "for", "While": "while", "If": "if", "With": "with", "Try": "try",
+        "TryStar": "try/except*", "Raise": "raise", "Assert": "assert", "Import": "import",
+        "ImportFrom": "from ... import", "Global": "global", "Nonlocal": "nonlocal", "Delete": "del",
+        "ClassDef": "class", "FunctionDef": "a nested def", "Yield": "yield",
+        "YieldFrom": "yield from", "Await": "await", "Match": "match",
+        "AsyncFor": "async for", "AsyncWith": "async with",
+    }.get(name)
+    if keyword:
+        return keyword if keyword.startswith("a ") else f"`{keyword}`"
+    return {
+        "ListComp": "a list comprehension", "SetComp": "a set comprehension",
+        "DictComp": "a dict comprehension", "GeneratorExp": "a generator expression",
+        "Set": "a set literal", "Dict": "a dict literal", "List": "a list literal",
+        "Tuple": "a tuple", "Subscript": "indexing", "Compare": "a comparison",
+        "BoolOp": "`and`/`or`", "Slice": "a slice",
+    }.get(name, f"`{name}`")
+
+
+def check_function(src: Source, fn: ast.AST) -> None:
+    """Refuse what the subset does not allow in one function (the entry point or a helper)."""
+    if not isinstance(fn, ast.FunctionDef):
+        refuse(src, fn)
+    args = fn.args
+    if args.vararg is not None:
+        refuse(src, args.vararg, "`*args` is not in flatgen's subset",
+               "list each parameter by name: def f(a, b, c)")
+    if args.kwarg is not None:
+        refuse(src, args.kwarg, "`**kwargs` is not in flatgen's subset",
+               "list each parameter by name: def f(a, b, c)")
+    if args.kwonlyargs:
+        refuse(src, args.kwonlyargs[0], "keyword-only parameters are not in flatgen's subset",
+               "make it a positional parameter")
+    if args.defaults:
+        refuse(src, args.defaults[0], "default values are not in flatgen's subset",
+               "drop the default; callers pass every argument")
+    body = list(fn.body)
+    if body and _is_docstring(body[0]):
+        body = body[1:]
+    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+    if not returns:
+        refuse(src, fn, f"{fn.name}() has no `return`",
+               "end the function with `return <expression>`: flatgen differentiates the returned value")
+    if len(returns) > 1:
+        refuse(src, returns[1], "only one `return` is allowed, at the end of the function",
+               "assign the value to a name and return it once, as the last statement")
+    if not isinstance(body[-1] if body else None, ast.Return):
+        refuse(src, returns[0], "the `return` must be the last statement of the function",
+               "move the return to the end")
+    for stmt in body:
+        _check_stmt(src, stmt)
+
+
+def _is_docstring(stmt: ast.stmt) -> bool:
+    return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+            and isinstance(stmt.value.value, str))
+
+
+def _check_stmt(src: Source, stmt: ast.stmt) -> None:
+    if isinstance(stmt, ast.Pass):
+        return
+    if isinstance(stmt, ast.Return):
+        if stmt.value is None:
+            refuse(src, stmt, "`return` needs a value", "return the scalar to differentiate: `return L`")
+        _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.Assign):
+        if len(stmt.targets) != 1:
+            refuse(src, stmt.targets[1], "chained assignment (`a = b = ...`) is not in flatgen's subset",
+                   "assign one name at a time")
+        _check_target(src, stmt.targets[0])
+        _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.AnnAssign):
+        if stmt.value is None:
+            refuse(src, stmt, "a bare annotation assigns nothing", "write `x: float = <expression>` or drop it")
+        _check_target(src, stmt.target)
+        _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.AugAssign):
+        _check_target(src, stmt.target)
+        if not isinstance(stmt.op, AUGOPS):
+            refuse(src, stmt, f"augmented assignment with `{_op_symbol(stmt.op)}=` is not in flatgen's subset",
+                   OP_HINTS.get(type(stmt.op), "use += -= *= /= or **="))
+        _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.Expr):
+        if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
+            refuse(src, stmt, "a string statement is only allowed as the docstring",
+                   "use a # comment, or move the text to the top of the function")
+        if isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):
+            refuse(src, stmt.value)
+        refuse(src, stmt, "an expression statement does nothing in flat code (a call for its side effect?)",
+               "flat code has no side effects: assign the value to a name, or remove the line (print, logging)")
+    refuse(src, stmt)
+
+
+def _check_target(src: Source, target: ast.expr) -> None:
+    if isinstance(target, ast.Name):
+        return
+    if isinstance(target, ast.Attribute):
+        refuse(src, target, "assigning to an attribute is not in flatgen's subset",
+               "flat code has no side effects: assign to a plain name")
+    if isinstance(target, ast.Subscript):
+        refuse(src, target, "item assignment (`x[i] = ...`) is not in flatgen's subset yet",
+               "assign to a plain name")
+    if isinstance(target, (ast.Tuple, ast.List)):
+        refuse(src, target, "unpacking assignment is not in flatgen's subset yet",
+               "assign one name at a time")
+    refuse(src, target)
+
+
+def _check_expr(src: Source, node: ast.expr) -> None:
+    if isinstance(node, ast.Name):
+        return
+    if isinstance(node, ast.Constant):
+        v = node.value
+        if isinstance(v, bool) or v is None or v is ...:
+            refuse(src, node, f"`{v!r}` is not a number", "use a numeric constant such as 0.0 or 1.0")
+        if isinstance(v, (str, bytes)):
+            refuse(src, node, "a string is not a number", "flatgen differentiates numeric code only")
+        if isinstance(v, complex):
+            refuse(src, node, "complex numbers are not in flatgen's subset",
+                   "split the real and imaginary parts into two real values")
+        return
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, BINOPS):
+            refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
+                   OP_HINTS.get(type(node.op)))
+        _check_expr(src, node.left)
+        _check_expr(src, node.right)
+        return
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
+                   OP_HINTS.get(type(node.op)))
+        _check_expr(src, node.operand)
+        return
+    if isinstance(node, ast.Call):
+        if not _is_dotted(node.func):
+            refuse(src, node.func, "only calls of plain names are in flatgen's subset (np.exp(x), helper(x))",
+                   "call a numpy/math function or a module-level helper by name")
+        for a in node.args:
+            if isinstance(a, ast.Starred):
+                refuse(src, a)
+            _check_expr(src, a)
+        if node.keywords:
+            kw = node.keywords[0]
+            refuse(src, kw.value if kw.arg is None else kw,
+                   "keyword arguments are not in flatgen's subset yet",
+                   "pass the arguments by position")
+        return
+    if isinstance(node, ast.Attribute):
+        if not _is_dotted(node):
+            refuse(src, node, "attribute access on a value is not in flatgen's subset",
+                   "only module constants such as np.pi or math.e can be read as attributes")
+        return
+    refuse(src, node)
+
+
+def _is_dotted(node: ast.expr) -> bool:
+    while isinstance(node, ast.Attribute):
+        node = node.value
+    return isinstance(node, ast.Name)
+
+
+def _op_symbol(op: ast.AST) -> str:
+    return {
+        ast.MatMult: "@", ast.FloorDiv: "//", ast.Mod: "%", ast.BitAnd: "&", ast.BitOr: "|",
+        ast.BitXor: "^", ast.LShift: "<<", ast.RShift: ">>", ast.Not: "not", ast.Invert: "~",
+        ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**",
+    }.get(type(op), type(op).__name__)

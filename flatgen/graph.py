@@ -1,0 +1,91 @@
+"""The graph IR: a flat list of equations `out = op(ins)`.
+
+Variables carry a hint (the user's name, or None for a temporary) and a role, never a final name:
+names are handed out in one place, by naming.Namer, when the graph is printed or rendered.  That
+keeps the passes free to create and drop variables without ever producing a clash.
+
+The same IR holds the forward graph and the gradient graph (forward equations, then backward
+equations tagged with the forward equation they differentiate), so every pass, the interpreter and
+the renderer work on both.  Equations carry `params` for what later primitives need (axis,
+shapes); branches and loops will come as equations whose params hold sub-graphs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import Loc
+from .primitives import Op
+
+
+class Var:
+    """A value.  role: param | value (named by the user) | temp (a nested expression's value) |
+    grad (a gradient) | partial (one contribution to a gradient, written inline where it is used)."""
+
+    __slots__ = ("hint", "role", "of")
+
+    def __init__(self, hint: str | None, role: str = "value", of: "Var | None" = None):
+        self.hint = hint
+        self.role = role
+        self.of = of  # for gradients: the primal variable this is the gradient of
+
+    def __repr__(self):
+        return f"Var({self.hint!r}, {self.role})"
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A trace-time constant (a literal, or a module constant such as np.pi)."""
+
+    value: int | float
+
+    def __repr__(self):
+        return repr(self.value)
+
+
+Atom = Var | Lit
+
+
+@dataclass(eq=False)
+class Eqn:
+    out: Var
+    op: Op
+    ins: tuple[Atom, ...]
+    loc: Loc | None = None  # the user's source line this equation comes from
+    params: dict = field(default_factory=dict)
+    block: "Eqn | None" = None  # backward equations: the forward equation they differentiate
+    uses: int = 0  # acc equations: how many times the primal value is used (for the copy gate)
+    source: str = ""  # the user's statement, as ast.unparse prints it (never raw text: no injection)
+
+
+@dataclass(eq=False)
+class Graph:
+    name: str  # the user's function name
+    params: list[Var]
+    eqns: list[Eqn]
+    outs: list[Atom]
+    n_forward: int | None = None  # in a gradient graph: how many leading equations are the forward pass
+
+    @property
+    def forward(self) -> list[Eqn]:
+        return self.eqns if self.n_forward is None else self.eqns[: self.n_forward]
+
+    @property
+    def backward(self) -> list[Eqn]:
+        return [] if self.n_forward is None else self.eqns[self.n_forward :]
+
+    def __str__(self) -> str:
+        from .naming import Namer
+
+        names = Namer.for_graph(self)
+        show = lambda a: names[a] if isinstance(a, Var) else repr(a)  # noqa: E731
+        lines = [f"{self.name}({', '.join(names[p] for p in self.params)}):"]
+        for i, e in enumerate(self.eqns):
+            if i == self.n_forward:
+                lines.append("  # backward")
+            args = " ".join(show(a) for a in e.ins)
+            params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()))
+            where = f"  # line {e.loc.line}" if e.loc and i < (self.n_forward or len(self.eqns)) else ""
+            lines.append(f"  {names[e.out]} = {e.op.name} {args}{params}".rstrip() + where)
+        lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
+        return "\n".join(lines) + "\n"

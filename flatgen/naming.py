@@ -1,0 +1,101 @@
+"""Naming: every name in printed IR and generated code comes from here.
+
+Rules, in the order names are handed out (so a user's name always wins):
+1. parameters keep their names exactly (they are the generated functions' API);
+2. the first value bound to a user's name keeps it (`s3`); later rebindings of that name get the
+   next free suffix (`x`, `x_1`, ...), and every name the user wrote is reserved first, so a suffixed
+   name never collides with one of theirs;
+3. module-level names the generated code refers to (numpy's alias, support functions such as
+   sigmoid) take their usual spelling unless the user's code uses it, then the next free suffix;
+4. temporaries of nested expressions are t1, t2, ...; gradients are grad_<name>; contributions
+   written inline are d1, d2, ... (seen only in printed IR); all skip taken names.
+Names depend only on the order of equations, so output is the same on every run.
+"""
+
+from __future__ import annotations
+
+import keyword
+
+from .graph import Graph, Var
+
+
+class Namer:
+    def __init__(self, taken=()):
+        self.taken: set[str] = set(taken) | set(keyword.kwlist)
+        self.names: dict[Var, str] = {}
+        self.globals: dict[str, str] = {}
+
+    def fresh(self, base: str) -> str:
+        """`base` if free, else base_1, base_2, ..."""
+        name, i = base, 0
+        while name in self.taken:
+            i += 1
+            name = f"{base}_{i}"
+        self.taken.add(name)
+        return name
+
+    def numbered(self, prefix: str) -> str:
+        """prefix1, prefix2, ...: the next free one."""
+        i = 1
+        while f"{prefix}{i}" in self.taken:
+            i += 1
+        self.taken.add(f"{prefix}{i}")
+        return f"{prefix}{i}"
+
+    def __getitem__(self, var: Var) -> str:
+        return self.names[var]
+
+    @classmethod
+    def for_graph(cls, graph: Graph, globals_: tuple[str, ...] = (), reserved: tuple[str, ...] = ()) -> "Namer":
+        """Names for every variable of `graph`, and aliases for the module-level names in `globals_`
+        (which also avoid `reserved`, the module's own function names)."""
+        variables: list[Var] = []
+        seen: set[int] = set()
+
+        def visit(v):
+            if isinstance(v, Var) and id(v) not in seen:
+                seen.add(id(v))
+                variables.append(v)
+
+        for p in graph.params:
+            visit(p)
+        for e in graph.eqns:
+            for a in e.ins:
+                visit(a)
+            visit(e.out)
+        for o in graph.outs:
+            visit(o)
+
+        user = {v.hint for v in variables if v.role in ("param", "value") and v.hint}
+        self = cls(user)
+        for v in variables:  # rule 1
+            if v.role == "param":
+                self.names[v] = v.hint
+        claimed: set[str] = set(self.names.values())
+        for v in variables:  # rule 2
+            if v.role == "value" and v not in self.names:
+                if v.hint not in claimed:
+                    claimed.add(v.hint)
+                    self.names[v] = v.hint
+                else:
+                    self.names[v] = self.fresh(v.hint)
+        self.taken.update(reserved)
+        for g in globals_:  # rule 3
+            self.globals[g] = self.fresh(g)
+        acc_of = {e.out: e.ins[0] for e in graph.eqns if e.op.name == "acc"}
+        for v in variables:  # rule 4
+            if v in self.names:
+                continue
+            if v.role == "temp":
+                self.names[v] = self.numbered("t")
+            elif v.role == "partial":
+                self.names[v] = self.numbered("d")
+            elif v.role == "grad" and v in acc_of:
+                # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
+                self.names[v] = self.names[acc_of[v]]
+            elif v.role == "grad":
+                base = self.names[v.of] if v.of is not None and v.of in self.names else "out"
+                self.names[v] = self.fresh(f"grad_{base}")
+            else:
+                self.names[v] = self.fresh(v.hint or "v")
+        return self

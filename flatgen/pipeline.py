@@ -1,0 +1,103 @@
+"""The driver: the whole pipeline, in order, in one place.
+
+    parse -> fence -> trace -> reverse -> (simplify) -> render -> format
+
+parse.py finds and reads the source; fence.py refuses what the subset does not allow; trace.py
+builds the forward graph; reverse.py appends the adjoint equations; render.py writes the module
+with the Jinja2 templates; format.py hands it to Black.  `verbose` prints the IR after each stage.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from . import __version__
+from .errors import UsageError
+from .fence import check_function
+from .format import format_source
+from .graph import Graph, Var
+from .parse import Source, source_hash
+from .render import Header, render_module
+from .reverse import reverse
+from .trace import Tracer
+
+DEFAULT_OUT = "generated"
+
+
+@dataclass(frozen=True)
+class Options:
+    wrt: tuple[str, ...] | None = None  # parameters to differentiate (default: all)
+    out: str = DEFAULT_OUT  # where the module is written (and what the header's command says)
+    name: str | None = None  # module name (default: <file stem>_<function>)
+
+
+@dataclass
+class Generated:
+    """One target's generated module: its graphs now, its text on first use."""
+
+    target: str  # file.py:function, as the header shows it
+    graph: Graph  # forward graph
+    grad_graph: Graph  # forward + backward
+    wrt: list[Var]
+    digest: str
+    options: Options = field(default_factory=Options)
+
+    @cached_property
+    def module_name(self) -> str:
+        if self.options.name:
+            return self.options.name
+        file, _, func = self.target.rpartition(":")
+        stem = re.sub(r"\W", "_", file.rsplit("/", 1)[-1].removesuffix(".py"), flags=re.ASCII)
+        return f"{stem}_{func}"
+
+    @cached_property
+    def command(self) -> str:
+        cmd = ["flatgen", "generate", self.target, "--out", self.options.out]
+        if self.options.wrt is not None:
+            cmd += ["--wrt", ",".join(self.options.wrt)]
+        if self.options.name:
+            cmd += ["--name", self.options.name]
+        return shlex.join(cmd)
+
+    @cached_property
+    def source(self) -> str:
+        header = Header(__version__, self.target, self.digest, self.command)
+        return format_source(render_module(self.graph, self.grad_graph, header))
+
+
+def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), verbose: bool = False) -> Generated:
+    log = (lambda stage, text: print(f"--- {stage} ---\n{text}", file=sys.stderr)) if verbose else (lambda *a: None)
+    target = f"{src.file}:{fn.name}"
+    if not target.isprintable():
+        raise UsageError(f"the target {target!r} has non-printable characters", hint="rename the file")
+    check_function(src, fn)  # fence
+    tracer = Tracer(src)
+    graph = tracer.trace(fn)  # trace
+    log("forward graph", graph)
+    wrt = select_wrt(graph, options.wrt)
+    grad = reverse(graph, wrt)  # reverse
+    log("gradient graph", grad)
+    result = Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options)
+    if verbose:
+        log("module", result.source)  # render + format
+    return result
+
+
+def select_wrt(graph: Graph, wrt: tuple[str, ...] | None) -> list[Var]:
+    by_name = {p.hint: p for p in graph.params}
+    if wrt is None:
+        return list(graph.params)
+    unknown = [w for w in wrt if w not in by_name]
+    if unknown:
+        raise UsageError(
+            f"wrt names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a parameter of {graph.name}()",
+            hint=f"parameters: {', '.join(by_name) or 'none'}",
+        )
+    if len(set(wrt)) != len(wrt):
+        raise UsageError(f"wrt lists a parameter twice: {', '.join(wrt)}", hint="name each parameter once")
+    return [by_name[w] for w in wrt]
