@@ -7,28 +7,49 @@ import linecache
 import os
 import sys
 import types
-from functools import cached_property
+from dataclasses import replace
 from pathlib import Path
 
 from . import interpret
-from .errors import FlatgenError, UsageError, guard
+from .errors import ShapeError, UsageError, guard
 from .files import write_atomic
 from .parse import load_function
-from .pipeline import Options, generate
+from .pipeline import Options, generate, shapes_of
 
 
 class Flat:
     """`@flatgen.flat`: calling it still runs the user's own function."""
 
     @guard
-    def __init__(self, fn, wrt=None, out=None, name=None):
+    def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None):
+        """`example`: arguments (or their shapes' owners) to specialise to; `shapes`: {param: shape}.
+
+        Without either, parameters are scalars (or what their annotations say) until the first call of
+        value_and_grad with arrays, which specialises the module to those shapes.
+        """
         functools.update_wrapper(self, fn)
         self.fn = fn
         if isinstance(wrt, str):
             wrt = (wrt,)
-        src, node = load_function(fn)
-        opts = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name)
-        self._generated = generate(src, node, opts)
+        self._src, self._node = load_function(fn)
+        self._params = [a.arg for a in self._node.args.posonlyargs + self._node.args.args]
+        if example is not None:
+            if len(example) != len(self._params):
+                raise UsageError(f"example= has {len(example)} value(s); {fn.__name__}() takes {len(self._params)}")
+            shapes = shapes_of(self._params, example)
+        elif shapes is not None:
+            shapes = tuple((k, None if v is None else tuple(v)) for k, v in dict(shapes).items())
+        self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
+                               shapes=shapes)
+        self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
+        self._modules: dict = {}  # Generated -> its compiled module
+        try:
+            self._generated = self._base = generate(self._src, self._node, self.options)
+        except ShapeError:
+            if shapes is not None:
+                raise
+            # Array code traced as scalars: wait for the first call's shapes (or example=).
+            self._generated = self._base = None
         if out is not None:
             self._keep_fresh(Path(out))
 
@@ -36,37 +57,64 @@ class Flat:
         return self.fn(*args, **kwargs)
 
     @property
+    def generated(self):
+        if self._generated is None:
+            raise ShapeError(
+                f"{self.fn.__name__}() needs the shapes of its arrays",
+                hint="call .value_and_grad(...) with arrays first, or give them: flatgen.flat(f, example=(...))",
+            )
+        return self._generated
+
+    @property
     def graph(self):
         """The forward graph; str() prints one equation per line."""
-        return self._generated.graph
+        return self.generated.graph
 
     @property
     def grad_graph(self):
         """The gradient graph: the forward equations, then the adjoint equations."""
-        return self._generated.grad_graph
+        return self.generated.grad_graph
 
-    @cached_property
+    @property
     @guard
     def source(self) -> str:
-        """The generated module's text."""
-        return self._generated.source
+        """The generated module's text (for the shapes it was last specialised to)."""
+        return self.generated.source
 
-    @cached_property
+    @property
     @guard
     def module(self) -> types.ModuleType:
         """The generated module, compiled under a synthetic file name that tracebacks can show."""
-        g = self._generated
-        filename = f"<flatgen {g.target}>"
-        text = self.source
-        linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-        module = types.ModuleType(g.module_name)
-        module.__file__ = filename
-        exec(compile(text, filename, "exec"), module.__dict__)
-        return module
+        g = self.generated
+        if g not in self._modules:
+            filename = f"<flatgen {g.target}>"
+            text = g.source
+            linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+            module = types.ModuleType(g.module_name)
+            module.__file__ = filename
+            exec(compile(text, filename, "exec"), module.__dict__)
+            self._modules[g] = module
+        return self._modules[g]
 
     def value_and_grad(self, *args):
-        """(value, (gradients...)) from the generated module."""
-        return getattr(self.module, f"{self._generated.graph.name}_value_and_grad")(*args)
+        """(value, (gradients...)) from the generated module.
+
+        Without shapes given, the first call with arrays specialises the module to their shapes
+        (`.source` then shows that module); later calls with other shapes specialise again.
+        """
+        if self.options.shapes is None and len(args) == len(self._params):
+            self._specialise(args)
+        return getattr(self.module, f"{self.generated.graph.name}_value_and_grad")(*args)
+
+    @guard
+    def _specialise(self, args) -> None:
+        shapes = shapes_of(self._params, args)
+        if all(shape == () for _, shape in shapes) and self._base is not None:
+            self._generated = self._base
+            return
+        if shapes not in self._by_shapes:
+            self._by_shapes[shapes] = generate(self._src, self._node, replace(self.options, shapes=shapes))
+        self._generated = self._by_shapes[shapes]
 
     def grad(self, *args):
         """The gradients only, from the generated module."""
@@ -74,19 +122,21 @@ class Flat:
 
     def interpret(self, *args):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
-        g = self._generated
+        if self.options.shapes is None and len(args) == len(self._params):
+            self._specialise(args)
+        g = self.generated
         return interpret.value_and_grad(g.graph, args, g.wrt)
 
     @guard
     def write(self, out="generated") -> Path:
         """Write the module into the folder `out` (atomically); returns its path."""
-        path = Path(out) / f"{self._generated.module_name}.py"
+        path = Path(out) / f"{self.generated.module_name}.py"
         write_atomic(path, self.source)
         return path
 
     def _keep_fresh(self, out: Path) -> None:
         """With `out=`: refresh the written module when stale; with FLATGEN_CHECK=1, raise instead."""
-        path = out / f"{self._generated.module_name}.py"
+        path = out / f"{self.generated.module_name}.py"
         try:
             current = path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -97,12 +147,12 @@ class Flat:
             state = "missing" if current is None else "stale"
             raise UsageError(
                 f"{path} is {state} (FLATGEN_CHECK=1 forbids writing it)",
-                hint=f"run: {self._generated.command}",
+                hint=f"run: {self.generated.command}",
             )
         write_atomic(path, self.source)
 
     def __repr__(self):
-        return f"<flatgen.flat {self._generated.target}>"
+        return f"<flatgen.flat {self._src.file}:{self._node.name}>"
 
 
 def _shown_dir(out) -> str:

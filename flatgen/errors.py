@@ -62,6 +62,12 @@ class UnsupportedSyntax(FlatgenError):
     kind = "unsupported"
 
 
+class ShapeError(FlatgenError):
+    """Shapes that do not fit together, or that are needed and not known."""
+
+    kind = "shape"
+
+
 class NameResolutionError(FlatgenError):
     """A name, call or attribute that flatgen cannot resolve to a value, primitive or helper."""
 

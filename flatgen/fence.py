@@ -14,7 +14,7 @@ from .parse import Source
 
 # What to write instead, per construct.  A construct missing here gets a generic hint.
 HINTS: dict[type, str] = {
-    ast.For: "loops are not in the subset yet: write the iterations out by hand",
+    ast.For: "loop over a constant range: `for t in range(4):` (unrolled)",
     ast.AsyncFor: "flat gradient code has no async: write a plain `def` function",
     ast.While: "loops are not in the subset yet: write the iterations out by hand",
     ast.If: "branches are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
@@ -46,19 +46,16 @@ HINTS: dict[type, str] = {
     ast.Set: "sets are not numbers: use scalar values",
     ast.Dict: "dicts are not in the subset: pass the values as parameters",
     ast.List: "lists are not in the subset yet: pass the values as separate parameters",
-    ast.Tuple: "tuples are not in the subset yet: return a single value and assign one name at a time",
-    ast.Subscript: "indexing is not in the subset yet: pass the values as separate parameters",
     ast.Starred: "star-arguments are not in the subset: pass each argument by position",
-    ast.Compare: "comparisons are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
     ast.BoolOp: "`and`/`or` are not in the subset yet: use max(a, b) or min(a, b) where they fit",
     ast.Match: "`match` is not in the subset: write the arithmetic directly",
-    ast.Slice: "slicing is not in the subset yet",
+    ast.Slice: "slices belong inside an index: x[1:3]",
 }
 
-BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
+COMPARE = (ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.Eq, ast.NotEq)
 AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
 OP_HINTS: dict[type, str] = {
-    ast.MatMult: "`@` comes with array support; for scalars write `*`",
     ast.FloorDiv: "`//` is piecewise constant (its gradient is zero almost everywhere): use `/`",
     ast.Mod: "`%` is not differentiable in a useful way: rewrite with + - * /",
     ast.BitAnd: "bitwise operators are not numeric arithmetic: use + - * / **",
@@ -130,7 +127,7 @@ def check_function(src: Source, fn: ast.AST) -> None:
     body = list(fn.body)
     if body and _is_docstring(body[0]):
         body = body[1:]
-    returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+    returns = _own_returns(fn)
     if not returns:
         refuse(src, fn, f"{fn.name}() has no `return`",
                "end the function with `return <expression>`: flatgen differentiates the returned value")
@@ -144,6 +141,34 @@ def check_function(src: Source, fn: ast.AST) -> None:
         _check_stmt(src, stmt)
 
 
+def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
+    """The function's own `return` statements (not those of nested defs or classes), in source order."""
+    found, todo = [], list(fn.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Return):
+            found.append(node)
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            todo.extend(ast.iter_child_nodes(node))
+    return sorted(found, key=lambda n: (n.lineno, n.col_offset))
+
+
+def _check_loop(src: Source, stmt: ast.For) -> None:
+    it = stmt.iter
+    if not (isinstance(stmt.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+            and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
+        refuse(src, stmt, "`for` over anything but range(...) is not in flatgen's subset",
+               "loop over a constant range: for t in range(4): (flatgen unrolls it)")
+    if stmt.orelse:
+        refuse(src, stmt.orelse[0], "`for ... else` is not in flatgen's subset", "drop the else block")
+    for a in it.args:
+        _check_expr(src, a)
+    for s in stmt.body:
+        if isinstance(s, ast.Return):
+            refuse(src, s, "`return` inside a loop is not in flatgen's subset", "return once, after the loop")
+        _check_stmt(src, s)
+
+
 def _is_docstring(stmt: ast.stmt) -> bool:
     return (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
             and isinstance(stmt.value.value, str))
@@ -151,6 +176,9 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 def _check_stmt(src: Source, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Pass):
+        return
+    if isinstance(stmt, ast.For):
+        _check_loop(src, stmt)
         return
     if isinstance(stmt, ast.Return):
         if stmt.value is None:
@@ -203,12 +231,13 @@ def _check_target(src: Source, target: ast.expr) -> None:
     refuse(src, target)
 
 
-def _check_expr(src: Source, node: ast.expr) -> None:
+def _check_expr(src: Source, node: ast.expr, static: bool = False) -> None:
+    """`static`: inside an index or a keyword argument, where None, True/False and ... are values."""
     if isinstance(node, ast.Name):
         return
     if isinstance(node, ast.Constant):
         v = node.value
-        if isinstance(v, bool) or v is None or v is ...:
+        if (isinstance(v, bool) or v is None or v is ...) and not static:
             refuse(src, node, f"`{v!r}` is not a number", "use a numeric constant such as 0.0 or 1.0")
         if isinstance(v, (str, bytes)):
             refuse(src, node, "a string is not a number", "flatgen differentiates numeric code only")
@@ -220,41 +249,57 @@ def _check_expr(src: Source, node: ast.expr) -> None:
         if not isinstance(node.op, BINOPS):
             refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
                    OP_HINTS.get(type(node.op)))
-        _check_expr(src, node.left)
-        _check_expr(src, node.right)
+        _check_expr(src, node.left, static)
+        _check_expr(src, node.right, static)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
             refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
                    OP_HINTS.get(type(node.op)))
-        _check_expr(src, node.operand)
+        _check_expr(src, node.operand, static)
         return
     if isinstance(node, ast.Call):
-        if not _is_dotted(node.func):
-            refuse(src, node.func, "only calls of plain names are in flatgen's subset (np.exp(x), helper(x))",
+        if isinstance(node.func, ast.Attribute):
+            _check_expr(src, node.func.value)
+        elif not isinstance(node.func, ast.Name):
+            refuse(src, node.func, "only calls of names and methods are in flatgen's subset (np.exp(x), x.sum())",
                    "call a numpy/math function or a module-level helper by name")
         for a in node.args:
             if isinstance(a, ast.Starred):
                 refuse(src, a)
-            _check_expr(src, a)
-        if node.keywords:
-            kw = node.keywords[0]
-            refuse(src, kw.value if kw.arg is None else kw,
-                   "keyword arguments are not in flatgen's subset yet",
-                   "pass the arguments by position")
+            _check_expr(src, a, static)
+        for kw in node.keywords:
+            if kw.arg is None:
+                refuse(src, kw, "`**` keyword arguments in a call are not in flatgen's subset",
+                       "pass each argument by name")
+            _check_expr(src, kw.value, static=True)
         return
     if isinstance(node, ast.Attribute):
-        if not _is_dotted(node):
-            refuse(src, node, "attribute access on a value is not in flatgen's subset",
-                   "only module constants such as np.pi or math.e can be read as attributes")
+        _check_expr(src, node.value, static)
+        return
+    if isinstance(node, ast.Compare):
+        if len(node.ops) != 1 or not isinstance(node.ops[0], COMPARE):
+            refuse(src, node, "only single comparisons (a > b) are in flatgen's subset",
+                   "chained comparisons and `is`/`in` are not: write one comparison, e.g. np.where(a > b, a, b)")
+        _check_expr(src, node.left)
+        _check_expr(src, node.comparators[0])
+        return
+    if isinstance(node, ast.Subscript):
+        _check_expr(src, node.value, static)
+        _check_expr(src, node.slice, static=True)
+        return
+    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+        for e in node.elts:
+            if isinstance(e, ast.Starred):
+                refuse(src, e)
+            _check_expr(src, e, static)
+        return
+    if isinstance(node, ast.Slice) and static:
+        for part in (node.lower, node.upper, node.step):
+            if part is not None:
+                _check_expr(src, part, static)
         return
     refuse(src, node)
-
-
-def _is_dotted(node: ast.expr) -> bool:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return isinstance(node, ast.Name)
 
 
 def _op_symbol(op: ast.AST) -> str:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .errors import Loc
 from .primitives import Op
 
@@ -22,22 +24,28 @@ class Var:
     """A value.  role: param | value (named by the user) | temp (a nested expression's value) |
     grad (a gradient) | partial (one contribution to a gradient, written inline where it is used)."""
 
-    __slots__ = ("hint", "role", "of")
+    __slots__ = ("hint", "role", "of", "shape")
 
-    def __init__(self, hint: str | None, role: str = "value", of: "Var | None" = None):
+    def __init__(self, hint: str | None, role: str = "value", of: "Var | None" = None, shape=()):
         self.hint = hint
         self.role = role
         self.of = of  # for gradients: the primal variable this is the gradient of
+        self.shape = shape  # a tuple, () for scalars, None when unknown until run time
 
     def __repr__(self):
-        return f"Var({self.hint!r}, {self.role})"
+        return f"Var({self.hint!r}, {self.role}, {self.shape})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Lit:
-    """A trace-time constant (a literal, or a module constant such as np.pi)."""
+    """A trace-time constant: a number (a literal, np.pi, a module constant), or a static value
+    such as a shape tuple, an axis, a slice (equation params and indices)."""
 
-    value: int | float
+    value: object
+
+    @property
+    def shape(self):
+        return np.shape(self.value) if isinstance(self.value, (int, float)) else ()
 
     def __repr__(self):
         return repr(self.value)
@@ -79,13 +87,17 @@ class Graph:
 
         names = Namer.for_graph(self)
         show = lambda a: names[a] if isinstance(a, Var) else repr(a)  # noqa: E731
-        lines = [f"{self.name}({', '.join(names[p] for p in self.params)}):"]
+
+        def typed(v: Var) -> str:  # shapes shown for arrays: `h:(64, 100)`, `x:?` when unknown
+            return names[v] if v.shape == () else f"{names[v]}:{'?' if v.shape is None else v.shape}"
+
+        lines = [f"{self.name}({', '.join(typed(p) for p in self.params)}):"]
         for i, e in enumerate(self.eqns):
             if i == self.n_forward:
                 lines.append("  # backward")
             args = " ".join(show(a) for a in e.ins)
-            params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()))
+            params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()) if v != e.op.defaults.get(k, ...))
             where = f"  # line {e.loc.line}" if e.loc and i < (self.n_forward or len(self.eqns)) else ""
-            lines.append(f"  {names[e.out]} = {e.op.name} {args}{params}".rstrip() + where)
+            lines.append(f"  {typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
         lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
         return "\n".join(lines) + "\n"

@@ -2,14 +2,19 @@
 
 `run` evaluates any graph (forward or gradient) equation by equation.  `value_and_grad` is a
 separate, micrograd-style reverse sweep over the forward graph that applies the table's rules
-itself, so it checks the reverse transform and the renderer rather than repeating them.
+itself, and sums broadcast gradients back by the run-time shapes of the values, so it checks the
+reverse transform, its trace-time shapes and the renderer rather than repeating them.
 """
 
 from __future__ import annotations
 
+import numpy as np
+
 from .errors import UsageError
 from .graph import Graph, Lit, Var
-from .primitives import SEED, ZEROS
+from .primitives import SEED, SUPPORT_FUNCTIONS, ZEROS
+
+unbroadcast = SUPPORT_FUNCTIONS["unbroadcast"]
 
 
 def run(graph: Graph, args) -> dict[Var, object]:
@@ -18,7 +23,7 @@ def run(graph: Graph, args) -> dict[Var, object]:
     env: dict[Var, object] = dict(zip(graph.params, args))
     val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
     for e in graph.eqns:
-        env[e.out] = e.op(*(val(a) for a in e.ins))
+        env[e.out] = e.op(*(val(a) for a in e.ins), **e.params)
     return env
 
 
@@ -41,7 +46,10 @@ def value_and_grad(graph: Graph, args, wrt: list[Var]):
             continue
         slots = {"g": grads[e.out], "out": env[e.out], **{s: val(a) for s, a in zip(e.op.expr.slots, e.ins)}}
         for rule, x in zip(e.op.rules, e.ins):
-            if isinstance(x, Var):
-                d = rule(*(slots[s] for s in rule.expr.slots))
-                grads[x] = grads[x] + d if x in grads else d
+            if rule is None or not isinstance(x, Var):
+                continue
+            d = rule(*(slots[s] for s in rule.expr.slots), **e.params)
+            if e.op.elementwise and np.shape(d) != np.shape(env[x]):
+                d = unbroadcast(d, np.shape(env[x]))
+            grads[x] = grads[x] + d if x in grads else d
     return val(out), tuple(grads[p] if p in grads else ZEROS(env[p]) for p in wrt)

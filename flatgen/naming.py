@@ -82,7 +82,7 @@ class Namer:
         self.taken.update(reserved)
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g)
-        acc_of = {e.out: e.ins[0] for e in graph.eqns if e.op.name == "acc"}
+        acc_of = {e.out: e.ins[0] for e in graph.eqns if e.op.inplace}
         for v in variables:  # rule 4
             if v in self.names:
                 continue

@@ -159,6 +159,7 @@ def load_function(fn) -> tuple[Source, ast.FunctionDef]:
             hint="write it as a `def` function in a file",
         )
     filename = code.co_filename
+    linecache.checkcache(filename)  # the file may have been edited since it was last read
     lines = linecache.getlines(filename, fn.__globals__)
     if not lines:
         raise SourceNotFound(

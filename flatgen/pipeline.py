@@ -34,9 +34,15 @@ class Options:
     wrt: tuple[str, ...] | None = None  # parameters to differentiate (default: all)
     out: str = DEFAULT_OUT  # where the module is written (and what the header's command says)
     name: str | None = None  # module name (default: <file stem>_<function>)
+    # parameter shapes the module is specialised to: ((name, shape), ...); a shape is a tuple of ints,
+    # or None for an array of unknown shape.  Unlisted parameters: from annotations, else scalars.
+    shapes: tuple[tuple[str, tuple | None], ...] | None = None
+
+    def shape_dict(self) -> dict:
+        return dict(self.shapes or ())
 
 
-@dataclass
+@dataclass(eq=False)
 class Generated:
     """One target's generated module: its graphs now, its text on first use."""
 
@@ -62,6 +68,8 @@ class Generated:
             cmd += ["--wrt", ",".join(self.options.wrt)]
         if self.options.name:
             cmd += ["--name", self.options.name]
+        for name, shape in self.options.shapes or ():
+            cmd += ["--shape", f"{name}={'?' if shape is None else ','.join(map(str, shape))}"]
         return shlex.join(cmd)
 
     @cached_property
@@ -77,7 +85,7 @@ def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), ver
         raise UsageError(f"the target {target!r} has non-printable characters", hint="rename the file")
     check_function(src, fn)  # fence
     tracer = Tracer(src)
-    graph = tracer.trace(fn)  # trace
+    graph = tracer.trace(fn, param_shapes(fn, options))  # trace
     log("forward graph", graph)
     wrt = select_wrt(graph, options.wrt)
     grad = reverse(graph, wrt)  # reverse
@@ -86,6 +94,35 @@ def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), ver
     if verbose:
         log("module", result.source)  # render + format
     return result
+
+
+def param_shapes(fn: ast.FunctionDef, options: Options) -> dict:
+    """Each parameter's shape: given (example=, shapes), else from its annotation, else a scalar.
+
+    `x: float` / `x: int` is a scalar; `x: np.ndarray` an array of unknown shape (generic code).
+    """
+    given = options.shape_dict()
+    params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
+    unknown = set(given) - set(params)
+    if unknown:
+        raise UsageError(f"shapes given for {', '.join(sorted(unknown))}, not a parameter of {fn.name}()",
+                         hint=f"parameters: {', '.join(params)}")
+    shapes = {}
+    for a in fn.args.posonlyargs + fn.args.args:
+        if a.arg in given:
+            shapes[a.arg] = given[a.arg]
+        elif a.annotation is not None and ast.unparse(a.annotation).split(".")[-1] in ("ndarray", "ArrayLike"):
+            shapes[a.arg] = None
+        else:
+            shapes[a.arg] = ()
+    return shapes
+
+
+def shapes_of(names: list[str], values) -> tuple:
+    """Options.shapes from example values, in parameter order."""
+    import numpy as np
+
+    return tuple((n, tuple(int(d) for d in np.shape(v))) for n, v in zip(names, values))
 
 
 def select_wrt(graph: Graph, wrt: tuple[str, ...] | None) -> list[Var]:

@@ -1,15 +1,17 @@
 """The primitive table: every operation flatgen knows, in one place.
 
 Each row gives a primitive's forward expression, the local-gradient rule for each input, the gate
-label that names it in comments, and the user-facing calls that mean it.  Expressions are short
-Python templates over named slots:
+label that names it in comments, its shape rule, and the user-facing calls that mean it.
+Expressions are short Python templates over named slots and params:
 
     forward   "a * b"                       slots: the inputs
     rules     "g * b", "g * a"              slots: g (upstream gradient), out (forward value), inputs
+    params    "np.sum(x, axis=axis)"        trace-time constants of the equation (axis, keepdims, ...)
 
 One template serves three readers: the interpreter evaluates it (compiled once), the renderer
 substitutes names into its syntax tree (so generated code is built from ASTs, never pasted
-strings), and a person checks the rule against one line of maths.
+strings), and a person checks the rule against one line of maths.  Rules are written for arrays
+(numpy broadcasting); where an input was broadcast, reverse.py sums its gradient back to its shape.
 """
 
 from __future__ import annotations
@@ -18,8 +20,11 @@ import ast
 import copy
 import math
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
+
+from . import shapes as S
 
 # Module-level functions a template may call besides numpy.  The generated module defines each one
 # it uses (no import of flatgen); flatgen.sigmoid is this very code, so all three agree to the bit.
@@ -28,6 +33,15 @@ SUPPORT: dict[str, str] = {
         "def sigmoid(x):\n"
         '    """The logistic function 1 / (1 + exp(-x)), elementwise."""\n'
         "    return 1 / (1 + np.exp(-x))\n"
+    ),
+    # Only for inputs whose shape is unknown when the module is generated: with known shapes the
+    # sum is written out (`np.sum(grad_z, axis=0)`).
+    "unbroadcast": (
+        "def unbroadcast(grad, shape):\n"
+        '    """Sum a gradient back to the shape of an input that numpy broadcast."""\n'
+        "    lead = np.ndim(grad) - len(shape)\n"
+        "    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1)\n"
+        "    return np.reshape(np.sum(grad, axis=tuple(range(lead)) + ones), shape)\n"
     ),
 }
 
@@ -41,44 +55,76 @@ TEMPLATE_GLOBALS: dict[str, object] = {"np": np, **SUPPORT_FUNCTIONS}
 
 
 class Template:
-    """A Python expression with named slots, e.g. "g * (1 - out) * out"."""
+    """A Python expression (or, for `block`, statements) with named slots and params."""
 
-    def __init__(self, text: str, slots: tuple[str, ...]):
+    def __init__(self, text: str, slots: tuple[str, ...], params: tuple[str, ...] = (), block: bool = False):
         self.text = text
-        self.tree = ast.parse(text, mode="eval").body
-        names = {n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)}
-        unknown = names - set(slots) - set(TEMPLATE_GLOBALS)
-        if unknown:
-            raise ValueError(f"template {text!r} uses unknown names {sorted(unknown)}")
+        self.block = block
+        tree = ast.parse(text, mode="exec" if block else "eval")
+        self.tree = tree if block else tree.body
+        names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+        allowed = set(slots) | set(params) | set(TEMPLATE_GLOBALS) | ({"OUT"} if block else set())
+        # A block assigns OUT, its result; when OUT is also an input, the block updates that input.
+        if names - allowed:
+            raise ValueError(f"template {text!r} uses unknown names {sorted(names - allowed)}")
         # The slots this expression reads, in slot order: an equation's inputs, one per used slot.
         self.slots = tuple(s for s in slots if s in names)
+        self.params = tuple(p for p in params if p in names)
         self.globals = tuple(sorted(names & set(TEMPLATE_GLOBALS)))
-        self.fn = eval(
-            compile(f"lambda {', '.join(self.slots)}: {text}", f"<flatgen: {text}>", "eval"),
-            dict(TEMPLATE_GLOBALS),
-        )
+        args = ", ".join(self.slots + self.params)
+        if block:  # evaluated on a copy: the interpreter never mutates a value in place
+            body = "\n".join("    " + line for line in text.splitlines())
+            copy_in = "    OUT = OUT.copy()\n" if "OUT" in self.slots else ""
+            src = f"def _block({args}):\n{copy_in}{body}\n    return OUT\n"
+            ns = dict(TEMPLATE_GLOBALS)
+            exec(compile(src, f"<flatgen: {text}>", "exec"), ns)
+            self.fn = ns["_block"]
+        else:
+            self.fn = eval(compile(f"lambda {args}: {text}", f"<flatgen: {text}>", "eval"), dict(TEMPLATE_GLOBALS))
 
-    def render(self, args: list[ast.expr], names: dict[str, str]) -> ast.expr:
-        """The template's syntax tree with each slot replaced by an argument's tree.
+    def render(self, args: list[ast.expr], names: dict[str, str], params: dict | None = None,
+               defaults: dict | None = None, shapes: dict | None = None):
+        """The template's syntax tree with slots replaced by the arguments' trees and params by constants.
 
-        `names` maps template globals (np, sigmoid) to the names the generated module uses.
-        Constant subexpressions are folded (`p - 1` with p = 3 becomes 2), and `x ** 1` becomes x:
-        both are exact, so the generated code computes the same bits as the interpreter.
+        `names` maps template globals (np, sigmoid) to the names the generated module uses;
+        keyword arguments equal to the op's defaults are dropped (`axis=None`); np.shape / np.size /
+        np.ndim of an argument whose shape is known become constants; constant subexpressions are
+        folded (`p - 1` with p = 3 becomes 2) and `x ** 1` becomes x.  All of it is exact, so the
+        generated code computes the same bits as the interpreter.
         """
         binding = dict(zip(self.slots, args))
+        params = params or {}
+        defaults = defaults or {}
+        slot_shapes = {s: shp for s, shp in zip(self.slots, shapes or ()) if shp is not None}
+        np_name = names.get("np", "np")
 
         class Fill(ast.NodeTransformer):
             def visit_Name(self, node):
                 if node.id in binding:
                     return copy.deepcopy(binding[node.id])
+                if node.id in params:
+                    return constant(params[node.id], np_name)
                 return ast.Name(names.get(node.id, node.id), ast.Load())
+
+            def visit_Call(self, node):
+                node.keywords = [k for k in node.keywords if not (
+                    isinstance(k.value, ast.Name) and k.value.id in defaults
+                    and _same(params.get(k.value.id, defaults[k.value.id]), defaults[k.value.id]))]
+                f = node.func
+                if (isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "np"
+                        and f.attr in ("shape", "size", "ndim") and len(node.args) == 1
+                        and isinstance(node.args[0], ast.Name) and node.args[0].id in slot_shapes):
+                    shp = slot_shapes[node.args[0].id]
+                    return constant({"shape": shp, "size": math.prod(shp), "ndim": len(shp)}[f.attr])
+                self.generic_visit(node)
+                return node
 
             def visit_BinOp(self, node):
                 self.generic_visit(node)
                 lit_l, lit_r = _number(node.left), _number(node.right)
                 foldable = not isinstance(node.op, (ast.Pow, ast.Div)) or (isinstance(node.op, ast.Div) and lit_r)
-                if lit_l is not None and lit_r is not None and foldable:
-                    return constant(_fold(node.op, lit_l, lit_r))
+                if lit_l is not None and lit_r is not None and foldable and isinstance(node.op, tuple(_FOLD)):
+                    return constant(_FOLD[type(node.op)](lit_l, lit_r))
                 if isinstance(node.op, ast.Pow) and lit_r == 1 and type(lit_r) is int:
                     return node.left
                 return node
@@ -87,6 +133,14 @@ class Template:
 
     def __repr__(self):
         return f"Template({self.text!r})"
+
+
+_FOLD = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
+         ast.Div: lambda a, b: a / b}
+
+
+def _same(a, b) -> bool:
+    return type(a) is type(b) and a == b
 
 
 def _number(node: ast.expr):
@@ -99,13 +153,16 @@ def _number(node: ast.expr):
     return None
 
 
-def _fold(op: ast.operator, a, b):
-    return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b,
-            ast.Div: lambda: a / b}[type(op)]()
-
-
 def constant(value, np_name: str = "np") -> ast.expr:
-    """A number as an expression tree; negatives as -(c) so `(-2.0) ** x` keeps its parentheses."""
+    """A trace-time constant as an expression tree: numbers (negatives as -(c), so `(-2.0) ** x`
+    keeps its parentheses; inf and nan as np.inf, np.nan), tuples, slices, None, bools."""
+    if isinstance(value, tuple):
+        return ast.Tuple([constant(v, np_name) for v in value], ast.Load())
+    if isinstance(value, slice):
+        part = lambda v: None if v is None else constant(v, np_name)  # noqa: E731
+        return ast.Slice(part(value.start), part(value.stop), part(value.step))
+    if value is None or isinstance(value, bool) or value is Ellipsis:
+        return ast.Constant(value)
     if isinstance(value, float) and not math.isfinite(value):
         name = "nan" if math.isnan(value) else "inf"
         node = ast.Attribute(ast.Name(np_name, ast.Load()), name, ast.Load())
@@ -122,27 +179,57 @@ class Op:
     name: str
     expr: Template
     gate: str  # which gate explains it in comments (templates/gates/<gate>.j2)
-    rules: tuple["Op", ...] = ()  # forward primitives: the local-gradient rule for each input
-    calls: tuple[str, ...] = field(default=())  # dotted user-facing names that mean this primitive
+    rules: tuple["Op | None", ...] = ()  # forward primitives: the local-gradient rule per input (None: none)
+    calls: tuple[str, ...] = ()  # dotted user-facing names that mean this primitive
+    shape: Callable = S.broadcast  # output shape from input shapes and params
+    defaults: dict = field(default_factory=dict)  # params and their defaults (dropped when rendered)
+    elementwise: bool = True  # inputs broadcast: their gradients are summed back to their shapes
+    inplace: bool = False  # bookkeeping ops that update their first input (the output takes its name)
 
-    def __call__(self, *values):
-        return self.expr.fn(*values)
+    def __call__(self, *values, **params):
+        p = {**self.defaults, **params}
+        return self.expr.fn(*values, *(p[k] for k in self.expr.params))
 
 
-def prim(name: str, inputs: str, forward: str, rules: tuple[str, ...], gate: str, calls=()) -> Op:
-    """A row of the table: `rules[i]` is the gradient sent to input i, over g, out and the inputs."""
+def prim(name: str, inputs: str, forward: str, rules: tuple[str | None, ...], gate: str, calls=(),
+         shape=S.broadcast, params: dict | None = None, elementwise=True) -> Op:
+    """A row of the table: `rules[i]` is the gradient sent to input i, over g, out, the inputs and params."""
     slots = tuple(inputs.split())
+    params = params or {}
     assert len(rules) == len(slots), name
-    grads = tuple(Op(f"{name}.d{s}", Template(r, ("g", "out", *slots)), gate) for s, r in zip(slots, rules))
-    return Op(name, Template(forward, slots), gate, grads, tuple(calls))
+    grads = tuple(
+        None if r is None else Op(f"{name}.d{s}", Template(r, ("g", "out", *slots), tuple(params)), gate,
+                                  defaults=params, elementwise=False)
+        for s, r in zip(slots, rules)
+    )
+    return Op(name, Template(forward, slots, tuple(params)), gate, grads, tuple(calls), shape, params, elementwise)
+
+
+def reduction(name: str, forward: str, keep_rule: str, axis_rule: str, gate: str, calls) -> list[Op]:
+    """Two rows per reduction: `name` when the reduced axes are kept (keepdims, or all axes) so the
+    gradient broadcasts as it is, `name_axis` when they are dropped and must be put back."""
+    params = {"axis": None, "keepdims": False}
+    return [
+        prim(name, "x", forward, (keep_rule,), gate, calls, S.reduce, params, elementwise=False),
+        prim(f"{name}_axis", "x", forward, (axis_rule,), gate, (), S.reduce, params, elementwise=False),
+    ]
+
+
+# Shorthands for the rules of reductions: the upstream gradient, and the output, with reduced axes put back.
+_G, _OUT = "np.expand_dims(g, axis)", "np.expand_dims(out, axis)"
+
+
+def _chooser(g: str, out: str) -> str:
+    """max/min reductions: the gradient goes to the elements equal to the result, split evenly on ties."""
+    return f"(x == {out}) * ({g} / np.sum(x == {out}, axis=axis, keepdims=True))"
 
 
 #                name        inputs  forward               local-gradient rule per input        gate       user calls
 TABLE: dict[str, Op] = {op.name: op for op in [
     prim("add",     "a b", "a + b",               ("g", "g"),                            "add"),
     prim("sub",     "a b", "a - b",               ("g", "-g"),                           "sub"),
-    prim("mul",     "a b", "a * b",               ("g * b", "g * a"),                    "mul"),
-    prim("div",     "a b", "a / b",               ("g / b", "-g * out / b"),             "div"),
+    prim("mul",     "a b", "a * b",               ("g * b", "g * a"),                    "mul", ["numpy.multiply"]),
+    prim("div",     "a b", "a / b",               ("g / b", "-g * out / b"),             "div", ["numpy.divide"]),
     prim("pow",     "a b", "a ** b",              ("g * b * a ** (b - 1)", "g * out * np.log(a)"), "pow",
          ["numpy.power", "math.pow"]),
     prim("neg",     "x",   "-x",                  ("-g",),                               "neg", ["numpy.negative"]),
@@ -160,15 +247,83 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("minimum", "a b", "np.minimum(a, b)",    ("g * (a <= b)", "g * (a > b)"),       "min",
          ["numpy.minimum", "builtins.min"]),
     prim("sigmoid", "x",   "sigmoid(x)",          ("g * (1 - out) * out",),              "sigmoid", ["flatgen.sigmoid"]),
+    # np.where routes like an if: the gradient goes to the branch that was taken.
+    prim("where",   "c a b", "np.where(c, a, b)", (None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)"), "where",
+         ["numpy.where"], S.where),
+    # Comparisons make masks: piecewise constant, no gradient.
+    prim("gt",      "a b", "a > b",               (None, None),                          "compare", ["numpy.greater"]),
+    prim("lt",      "a b", "a < b",               (None, None),                          "compare", ["numpy.less"]),
+    prim("ge",      "a b", "a >= b",              (None, None),                          "compare", ["numpy.greater_equal"]),
+    prim("le",      "a b", "a <= b",              (None, None),                          "compare", ["numpy.less_equal"]),
+    prim("eq",      "a b", "a == b",              (None, None),                          "compare", ["numpy.equal"]),
+    prim("ne",      "a b", "a != b",              (None, None),                          "compare", ["numpy.not_equal"]),
+    # Matrix products, by operand rank (the tracer picks the row): never a Jacobian.
+    prim("matmul",    "a b", "a @ b",  ("g @ b.T", "a.T @ g"),                 "matmul", ["numpy.matmul", "numpy.dot"],
+         S.matmul, elementwise=False),
+    prim("matmul_mv", "a b", "a @ b",  ("np.outer(g, b)", "a.T @ g"),          "matmul", shape=S.matmul, elementwise=False),
+    prim("matmul_vm", "a b", "a @ b",  ("b @ g", "np.outer(a, g)"),            "matmul", shape=S.matmul, elementwise=False),
+    prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),                     "matmul", shape=S.matmul, elementwise=False),
+    prim("outer",     "a b", "np.outer(a, b)", ("g @ b", "a @ g"),       "outer", ["numpy.outer"],
+         S.outer, elementwise=False),
+    *reduction("sum",  "np.sum(x, axis=axis, keepdims=keepdims)",
+               "np.broadcast_to(g, np.shape(x))", f"np.broadcast_to({_G}, np.shape(x))", "sum", ["numpy.sum"]),
+    *reduction("mean", "np.mean(x, axis=axis, keepdims=keepdims)",
+               "np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))",
+               f"np.broadcast_to({_G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
+    *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT), "reduce_max",
+               ["numpy.max", "numpy.amax"]),
+    *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT), "reduce_min",
+               ["numpy.min", "numpy.amin"]),
+    # Layout: the gradient is laid back out the way the input was.
+    prim("T",         "x", "x.T",                          ("g.T",),                      "layout", shape=S.transpose,
+         elementwise=False),
+    prim("transpose", "x", "np.transpose(x, axes)",        ("np.transpose(g, inverse)",), "layout", ["numpy.transpose"],
+         S.transpose, {"axes": None, "inverse": None}, elementwise=False),
+    prim("reshape",   "x", "np.reshape(x, shape)",         ("np.reshape(g, np.shape(x))",), "layout", ["numpy.reshape"],
+         S.reshape, {"shape": ()}, elementwise=False),
+    prim("expand_dims", "x", "np.expand_dims(x, axis)",    ("np.reshape(g, np.shape(x))",), "layout",
+         ["numpy.expand_dims"], S.expand_dims, {"axis": 0}, elementwise=False),
+    prim("index",     "x", "x[idx]",                       (None,),                       "index",
+         shape=S.index, params={"idx": ()}, elementwise=False),
+    # Constants built from shapes: no gradient.
+    prim("zeros_like", "x", "np.zeros_like(x)",            (None,),                       "const", ["numpy.zeros_like"],
+         S.same, elementwise=False),
+    prim("ones_like",  "x", "np.ones_like(x)",             (None,),                       "const", ["numpy.ones_like"],
+         S.same, elementwise=False),
+    prim("zeros",      "",  "np.zeros(shape)",             (),                            "const", ["numpy.zeros"],
+         S.fixed, {"shape": ()}, elementwise=False),
+    prim("ones",       "",  "np.ones(shape)",              (),                            "const", ["numpy.ones"],
+         S.fixed, {"shape": ()}, elementwise=False),
 ]}
 
+# Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
+# zeros_like of an integer input would truncate the gradient written into it).
+_IDX = {"idx": ()}
+SCATTER = Op("index.dx", Template("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g", "x"), ("idx",), block=True),
+             "index", defaults=_IDX, elementwise=False)
+object.__setattr__(TABLE["index"], "rules", (SCATTER,))
+# A later use of the same array at another index adds into that array, in place (it is ours: made by SCATTER).
+SCATTER_ADD = Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
+                 defaults=_IDX, elementwise=False, inplace=True)
+
 # Bookkeeping ops of the backward pass.
-SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out
-ACC = Op("acc", Template("a + b", ("a", "b")), "copy")  # a value used twice: its gradients add up
+SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out, for a scalar output
+SEED_LIKE = Op("seed", Template("np.ones_like(x)", ("x",)), "base")  # for an array output
+ACC = Op("acc", Template("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
+# Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
+SUM_LEAD = Op("unbroadcast", Template("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
+              defaults={"axis": None}, elementwise=False)
+SUM_ONES = Op("unbroadcast", Template("np.sum(x, axis=axis, keepdims=True)", ("x",), ("axis",)), "broadcast",
+              defaults={"axis": None}, elementwise=False)
+# ... and when the input's shape is unknown until run time.
+UNBROADCAST = Op("unbroadcast", Template("unbroadcast(x, np.shape(y))", ("x", "y")), "broadcast", elementwise=False)
 
 # User-facing call name -> primitive.
 CALLS: dict[str, Op] = {c: op for op in TABLE.values() for c in op.calls}
+# Methods on arrays -> the numpy function they mean.
+METHODS = {"sum": "numpy.sum", "mean": "numpy.mean", "max": "numpy.max", "min": "numpy.min",
+           "reshape": "numpy.reshape", "transpose": "numpy.transpose"}
 
 # Module constants a function may read (np.pi, math.e, ...).
 CONSTANTS: dict[str, float] = {
@@ -177,4 +332,5 @@ CONSTANTS: dict[str, float] = {
 } | {"math.tau": math.tau}
 
 # Builtins that Python binds without an import.
-BUILTINS = {"abs": "builtins.abs", "max": "builtins.max", "min": "builtins.min"}
+BUILTINS = {"abs": "builtins.abs", "max": "builtins.max", "min": "builtins.min", "len": "builtins.len",
+            "range": "builtins.range"}

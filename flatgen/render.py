@@ -50,6 +50,8 @@ class Renderer:
         self.forward, self.grad = forward, grad
         self.vg_name = f"{grad.name}_value_and_grad"
         used = {g for e in grad.eqns for g in e.op.expr.globals}
+        if any(p.shape not in ((), None) for p in grad.params):
+            used.add("np")  # the shape checks
         atoms = [a for e in grad.eqns for a in e.ins] + list(grad.outs)
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
             used.add("np")  # np.inf / np.nan literals
@@ -74,15 +76,28 @@ class Renderer:
     def text(self, a: Atom) -> str:
         return ast.unparse(self.atom(a))
 
+    def expression(self, e: Eqn) -> ast.expr:
+        return e.op.expr.render([self.atom(a) for a in e.ins], self.names.globals, e.params, e.op.defaults,
+                                [a.shape for a in e.ins])
+
     def statement(self, e: Eqn) -> str | None:
-        value = e.op.expr.render([self.atom(a) for a in e.ins], self.names.globals)
-        if e.out.role == "partial":  # written inside the accumulation that consumes it
+        target = self.names[e.out]
+        if e.op.expr.block:  # statements of their own: OUT is the target
+            tree = e.op.expr.render([self.atom(a) for a in e.ins], {**self.names.globals, "OUT": target},
+                                    e.params, e.op.defaults, [a.shape for a in e.ins])
+            return "\n".join(ast.unparse(s) for s in tree.body)
+        value = self.expression(e)
+        if e.out.role == "partial":  # written inside the statement that consumes it
             self.inline[e.out] = value
             return None
-        target = ast.Name(self.names[e.out], ast.Store())
+        store = ast.Name(target, ast.Store())
         if e.op is ACC:
-            return ast.unparse(ast.AugAssign(target, ast.Add(), self.atom(e.ins[1])))
-        return ast.unparse(ast.Assign([target], value, lineno=0))
+            # `+=` on a scalar rebinds; on an array it would write into a value that may be shared.
+            if e.out.shape == ():
+                return ast.unparse(ast.AugAssign(store, ast.Add(), self.atom(e.ins[1])))
+            return ast.unparse(ast.Assign([store], ast.BinOp(self.atom(e.ins[0]), ast.Add(), self.atom(e.ins[1])),
+                                          lineno=0))
+        return ast.unparse(ast.Assign([store], value, lineno=0))
 
     # -- sections ----------------------------------------------------------------------------------
 
@@ -90,7 +105,7 @@ class Renderer:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
         lines = []
         for (line, source), group in groupby(self.grad.forward, key=lambda e: (e.loc.line if e.loc else 0, e.source)):
-            stmts = [self.statement(e) for e in group]
+            stmts = [line for e in group for line in self.statement(e).splitlines()]
             if source and (len(stmts) != 1 or stmts[0] != source):
                 lines.append(f"# line {line}: {source}")
             lines.extend(stmts)
@@ -116,21 +131,27 @@ class Renderer:
                 s = self.statement(e)
                 if s is None:
                     continue
-                if e.op is ACC:
+                if e.op.inplace:
                     s += "  # " + gate_text("copy", name=self.names[e.out.of], uses=e.uses)
-                stmts.append(s)
+                stmts.extend(s.splitlines())
             lines.extend(block_template.render(source=source, line=line, gate=gate, stmts=stmts).splitlines())
         return lines
 
     def statement_text(self, e: Eqn) -> str:
         """A forward equation as the forward section prints it (for the backward block's comment)."""
-        saved = dict(self.inline)
-        try:
-            return ast.unparse(ast.Assign([ast.Name(self.names[e.out])],
-                                          e.op.expr.render([self.atom(a) for a in e.ins], self.names.globals),
-                                          lineno=0))
-        finally:
-            self.inline = saved
+        return ast.unparse(ast.Assign([ast.Name(self.names[e.out])], self.expression(e), lineno=0))
+
+    def shape_checks(self) -> list[str]:
+        """One check of the array parameters' shapes, when the module is specialised to them."""
+        np_ = self.names.globals.get("np")
+        lines = []
+        for p in self.grad.params:
+            if p.shape not in ((), None):
+                name = self.names[p]
+                lines += [f"if {np_}.shape({name}) != {p.shape!r}:",
+                          f"    raise ValueError(f\"{name} must have shape {p.shape!r} (the module was generated for it), "
+                          f"got {{{np_}.shape({name})}}\")"]
+        return lines
 
     def support_functions(self) -> list[str]:
         out = []
@@ -162,6 +183,7 @@ class Renderer:
             name=self.grad.name,
             vg_name=self.vg_name,
             params=params,
+            checks=self.shape_checks(),
             forward=self.forward_lines(),
             backward=self.backward_lines(),
             value=self.text(value),

@@ -2,24 +2,26 @@
 
 Walk the forward equations backwards.  Each equation's rule for each input (from the primitive
 table) becomes an adjoint equation.  The first contribution to an input's gradient binds it
-(`grad_x = ...`); later ones are written as visible accumulations (`grad_x += ...`, the copy
-gate), never overwriting.  Only values on a path from a requested parameter to the output get a
-gradient; a requested parameter the output ignores gets zeros of its shape.
+(`grad_x = ...`); later ones are written as visible accumulations (the copy gate), never
+overwriting.  Where numpy broadcast an input, its contribution is summed back to its shape by an
+explicit equation (`np.sum(grad_z, axis=0)`).  Only values on a path from a requested parameter to
+the output get a gradient; a requested parameter the output ignores gets zeros of its shape.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from .graph import Eqn, Graph, Var
-from .primitives import ACC, SEED, ZEROS
+from .graph import Atom, Eqn, Graph, Var
+from .primitives import ACC, SCATTER, SCATTER_ADD, SEED, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
+from .shapes import unbroadcast_axes
 
 
 def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
-    """Variables that depend on a parameter in `wrt` and that the output depends on."""
+    """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on."""
     depends = set(wrt)
     for e in graph.eqns:
-        if any(a in depends for a in e.ins if isinstance(a, Var)):
+        if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
             depends.add(e.out)
     reaches = {o for o in graph.outs[:1] if isinstance(o, Var)}
     for e in reversed(graph.eqns):
@@ -28,36 +30,84 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     return depends & reaches
 
 
-def reverse(graph: Graph, wrt: list[Var]) -> Graph:
-    out = graph.outs[0]
-    active = active_vars(graph, wrt)
-    uses = Counter(a for e in graph.eqns if e.out in active for a in e.ins if a in active)
-    backward: list[Eqn] = []
-    grad: dict[Var, Var] = {}
-    if out in active:
-        grad[out] = Var(None, "grad", of=out)
-        backward.append(Eqn(grad[out], SEED, ()))
-    for e in reversed(graph.eqns):
-        if e.out not in grad:
-            continue
-        slots = {"g": grad[e.out], "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
+class Reverse:
+    def __init__(self, graph: Graph, wrt: list[Var]):
+        self.graph = graph
+        self.active = active_vars(graph, wrt)
+        self.uses = Counter(a for e in graph.eqns if e.out in self.active
+                            for a, r in zip(e.ins, e.op.rules) if r is not None and a in self.active)
+        self.backward: list[Eqn] = []
+        self.grad: dict[Var, Var] = {}
+        # Gradient arrays made fresh here (by a scatter, or a sum `grad_x + d`): safe to update in place.
+        # Others may be views or aliases of other gradients (`grad_s2 = grad_s3`, np.broadcast_to).
+        self.owned: set[Var] = set()
+        self.wrt = wrt
+
+    def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
+        loc, source = (block.loc, block.source) if block is not None else (None, "")
+        self.backward.append(Eqn(out, op, ins, loc, extra.pop("params", {}), block=block, source=source, **extra))
+        return out
+
+    def run(self) -> Graph:
+        out = self.graph.outs[0]
+        if out in self.active:
+            self.grad[out] = self.emit(Var(None, "grad", of=out, shape=out.shape), SEED, (), None)
+        for e in reversed(self.graph.eqns):
+            if e.out in self.grad:
+                self.adjoint(e)
+        grads = []
+        for p in self.wrt:
+            if p not in self.grad:
+                self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
+            grads.append(self.grad[p])
+        g = self.graph
+        return Graph(g.name, g.params, [*g.eqns, *self.backward], [out, *grads], n_forward=len(g.eqns))
+
+    def adjoint(self, e: Eqn) -> None:
+        slots = {"g": self.grad[e.out], "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
         for rule, x in zip(e.op.rules, e.ins):
-            if x not in active:
+            if rule is None or x not in self.active:
                 continue
             ins = tuple(slots[s] for s in rule.expr.slots)
-            if x not in grad:
-                grad[x] = Var(None, "grad", of=x)
-                backward.append(Eqn(grad[x], rule, ins, e.loc, block=e, source=e.source))
+            if rule is SCATTER and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
+                acc = Var(None, "grad", of=x, shape=x.shape)
+                self.grad[x] = self.emit(acc, SCATTER_ADD, (self.grad[x], slots["g"]), e, params=e.params,
+                                         uses=self.uses[x])
+                self.owned.add(acc)
+                continue
+            first = x not in self.grad
+            # A block (scatter) is a statement of its own; other contributions are written inline.
+            role = "grad" if first or rule.expr.block else "partial"
+            d = self.emit(Var(None, role, of=x, shape=e.out.shape if e.op.elementwise else x.shape), rule, ins, e,
+                          params=e.params)
+            if e.op.elementwise and (x.shape is None or e.out.shape is None or x.shape != e.out.shape):
+                d = self.unbroadcast(d, x, e, role)
+            if first:
+                self.grad[x] = d
+                if rule is SCATTER:
+                    self.owned.add(d)
             else:
-                d = Var(None, "partial", of=x)
-                backward.append(Eqn(d, rule, ins, e.loc, block=e, source=e.source))
-                acc = Var(None, "grad", of=x)
-                backward.append(Eqn(acc, ACC, (grad[x], d), e.loc, block=e, uses=uses[x], source=e.source))
-                grad[x] = acc
-    grads = []
-    for p in wrt:
-        if p not in grad:
-            grad[p] = Var(None, "grad", of=p)
-            backward.append(Eqn(grad[p], ZEROS, (p,)))
-        grads.append(grad[p])
-    return Graph(graph.name, graph.params, [*graph.eqns, *backward], [out, *grads], n_forward=len(graph.eqns))
+                acc = Var(None, "grad", of=x, shape=x.shape)
+                self.grad[x] = self.emit(acc, ACC, (self.grad[x], d), e, uses=self.uses[x])
+                self.owned.add(acc)
+
+    def unbroadcast(self, d: Var, x: Atom, e: Eqn, role: str) -> Var:
+        """Sum the contribution `d` (shaped like e's output) back to the shape of input `x`."""
+        d.role = "partial"
+        if x.shape is None or e.out.shape is None:
+            if x.shape == ():
+                return self.emit(Var(None, role, of=x, shape=()), SUM_LEAD, (d,), e)
+            return self.emit(Var(None, role, of=x, shape=x.shape), UNBROADCAST, (d, x), e)
+        lead, ones = unbroadcast_axes(x.shape, e.out.shape)
+        if lead:
+            shape = e.out.shape[len(lead):]
+            d = self.emit(Var(None, role if not ones else "partial", of=x, shape=shape), SUM_LEAD, (d,), e,
+                          params={"axis": lead if len(lead) > 1 else lead[0]})
+        if ones:
+            d = self.emit(Var(None, role, of=x, shape=x.shape), SUM_ONES, (d,), e,
+                          params={"axis": ones if len(ones) > 1 else ones[0]})
+        return d
+
+
+def reverse(graph: Graph, wrt: list[Var]) -> Graph:
+    return Reverse(graph, wrt).run()

@@ -3,7 +3,9 @@
 The function is read, never run.  Each statement becomes one or more equations (one per operation,
 nested subexpressions get temporaries); rebinding a name makes a new variable (SSA inside, the
 user's name kept as a hint outside); calls of module-level helpers are inlined with their locals
-prefixed by the helper's name; operations on constants only are folded at trace time.
+prefixed by the helper's name; `for i in range(N)` with a constant N is unrolled; operations on
+constants only are folded at trace time.  Every variable gets its shape (when the parameters'
+shapes are known), so the reverse transform can write out exactly the reductions it needs.
 """
 
 from __future__ import annotations
@@ -13,12 +15,16 @@ import ast
 import numpy as np
 
 from . import fence
-from .errors import NameResolutionError, UnsupportedSyntax
+from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .parse import Source
-from .primitives import BUILTINS, CALLS, CONSTANTS, TABLE, Op
+from .primitives import BUILTINS, CALLS, CONSTANTS, METHODS, TABLE, Op
 
-BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
+MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}
+REDUCTIONS = {"sum", "mean", "max", "min"}
+MAX_UNROLL = 10_000
 
 
 class Tracer:
@@ -27,33 +33,67 @@ class Tracer:
         self.eqns: list[Eqn] = []
         self.stack: list[str] = []  # helpers being inlined, for recursion
         self.hashed: list[str] = []  # sources the result depends on (for the module's header)
-        self._constants: dict[str, Lit] = {}
+        self._constants: dict[str, Lit | None] = {}
+        self.stmt: ast.stmt | None = None
 
-    # -- functions -------------------------------------------------------------------------------
+    # -- functions and statements ----------------------------------------------------------------
 
-    def trace(self, fn: ast.FunctionDef) -> Graph:
+    def trace(self, fn: ast.FunctionDef, shapes: dict | None = None) -> Graph:
+        """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar."""
         fence.check_function(self.src, fn)
         self.hashed.append(self._segment(fn))
-        params = [Var(a.arg, "param") for a in fn.args.posonlyargs + fn.args.args]
+        shapes = shapes or {}
+        params = [Var(a.arg, "param", shape=shapes.get(a.arg, ())) for a in fn.args.posonlyargs + fn.args.args]
         env: dict[str, Atom] = {p.hint: p for p in params}
+        self.stack.append(fn.name)  # a helper calling back into the target is recursion too
         out = self._body(fn, env, prefix="", result_hint=fn.name)
+        self.stack.pop()
+        made_by = {e.out: e for e in self.eqns}
+        if out in made_by and made_by[out].op.gate == "compare":
+            raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
+                                    self.src.loc(self._return(fn).value), "return a number computed from the values")
+        if isinstance(out, Var) and out.shape not in ((), None):
+            raise ShapeError(
+                f"{fn.name}() returns an array of shape {out.shape}; flatgen differentiates a scalar output",
+                self.src.loc(self._return(fn)), "reduce it first, e.g. return np.sum(...) or np.mean(...)",
+            )
         return Graph(fn.name, params, self.eqns, [out])
+
+    def _return(self, fn):
+        return next(s for s in fn.body if isinstance(s, ast.Return))
 
     def _body(self, fn: ast.FunctionDef, env: dict[str, Atom], prefix: str, result_hint: str) -> Atom:
         for stmt in fn.body:
-            self.stmt = stmt
             if isinstance(stmt, ast.Return):
+                self.stmt = stmt
                 return self.expr(stmt.value, env, result_hint)
-            if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-                target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
-                env[target.id] = self.expr(stmt.value, env, prefix + target.id)
-            elif isinstance(stmt, ast.AugAssign):
-                name = stmt.target.id
-                left = self.lookup(name, stmt.target, env)
-                right = self.expr(stmt.value, env, None)
-                env[name] = self.apply(TABLE[BINOPS[type(stmt.op)]], (left, right), prefix + name)
-            # docstrings and `pass` trace to nothing
+            self._stmt(stmt, env, prefix)
         raise AssertionError("the fence guarantees a final return")  # pragma: no cover
+
+    def _stmt(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
+        self.stmt = stmt
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+            env[target.id] = self.expr(stmt.value, env, prefix + target.id)
+        elif isinstance(stmt, ast.AugAssign):
+            name = stmt.target.id
+            left = self.lookup(name, stmt.target, env)
+            right = self.expr(stmt.value, env, None)
+            env[name] = self.binop(stmt.op, left, right, prefix + name)
+        elif isinstance(stmt, ast.For):
+            bounds = [self.static(a, env, "range() bounds") for a in stmt.iter.args]
+            if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
+                raise UnsupportedSyntax("range() bounds must be integer constants here", self.src.loc(stmt.iter),
+                                        "loop a constant number of times, e.g. for t in range(4)")
+            steps = range(*bounds)
+            if len(steps) > MAX_UNROLL:
+                raise UnsupportedSyntax(f"a loop of {len(steps)} iterations is too long to unroll",
+                                        self.src.loc(stmt.iter), f"flatgen unrolls loops of at most {MAX_UNROLL} iterations")
+            for i in steps:
+                env[stmt.target.id] = Lit(i)
+                for s in stmt.body:
+                    self._stmt(s, env, prefix)
+        # docstrings and `pass` trace to nothing
 
     # -- expressions -----------------------------------------------------------------------------
 
@@ -64,50 +104,222 @@ class Tracer:
         if isinstance(node, ast.Name):
             return self.lookup(node.id, node, env)
         if isinstance(node, ast.Attribute):
-            return self.constant(self.dotted(node, env), node)
+            return self.attribute(node, env, hint)
         if isinstance(node, ast.UnaryOp):
             x = self.expr(node.operand, env, None)
-            return x if isinstance(node.op, ast.UAdd) else self.apply(TABLE["neg"], (x,), hint)
+            return x if isinstance(node.op, ast.UAdd) else self.apply(TABLE["neg"], (x,), hint, node)
         if isinstance(node, ast.BinOp):
             a = self.expr(node.left, env, None)
             b = self.expr(node.right, env, None)
-            return self.apply(TABLE[BINOPS[type(node.op)]], (a, b), hint)
+            return self.binop(node.op, a, b, hint, node)
+        if isinstance(node, ast.Compare):
+            a = self.expr(node.left, env, None)
+            b = self.expr(node.comparators[0], env, None)
+            return self.apply(TABLE[COMPARE[type(node.ops[0])]], (a, b), hint, node)
         if isinstance(node, ast.Call):
             return self.call(node, env, hint)
-        raise UnsupportedSyntax(f"{type(node).__name__} is not in flatgen's subset", self.src.loc(node))
+        if isinstance(node, ast.Tuple):
+            items = [self.expr(e, env, None) for e in node.elts]
+            if all(isinstance(i, Lit) for i in items):
+                return Lit(tuple(i.value for i in items))
+            raise UnsupportedSyntax("a tuple of values is not in flatgen's subset yet", self.src.loc(node),
+                                    "tuples of constants (shapes, axes) are fine; compute values one name at a time")
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env, hint)
+        if isinstance(node, ast.Slice):
+            part = lambda p: None if p is None else self.static(p, env, "slice bounds")  # noqa: E731
+            return Lit(slice(part(node.lower), part(node.upper), part(node.step)))
+        fence.refuse(self.src, node)
 
-    def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None) -> Atom:
-        """Emit `hint = op(ins)`, or fold it when every input is a constant."""
-        if all(isinstance(a, Lit) for a in ins):
-            value = op(*(a.value for a in ins))
+    def binop(self, op: ast.operator, a: Atom, b: Atom, hint: str | None, node: ast.AST | None = None) -> Atom:
+        if isinstance(op, ast.MatMult):
+            return self.matmul(a, b, hint, node)
+        return self.apply(TABLE[BINOPS[type(op)]], (a, b), hint, node)
+
+    def matmul(self, a: Atom, b: Atom, hint: str | None, node) -> Atom:
+        ranks = (len(a.shape) if a.shape is not None else None, len(b.shape) if b.shape is not None else None)
+        name = MATMUL_BY_RANK.get(ranks, "matmul")
+        return self.apply(TABLE[name], (a, b), hint, node)
+
+    def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None, **params) -> Atom:
+        """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
+        for a in ins:
+            if isinstance(a, Lit) and not _is_number(a.value):
+                raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.stmt),
+                                        "use numbers and arrays in arithmetic")
+        if ins and all(isinstance(a, Lit) for a in ins):
+            value = op(*(a.value for a in ins), **params)
             if isinstance(value, np.generic):
                 value = value.item()
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if _is_number(value):
                 return Lit(value)
-        out = Var(hint, "value") if hint else Var(None, "temp")
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), source=ast.unparse(self.stmt)))
+        try:
+            shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(node or self.stmt),
+                                    "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
+        out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
+        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=_stmt_text(self.stmt)))
         return out
 
     def call(self, node: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
-        name = self.dotted(node.func, env)
-        helper = self.src.functions.get(name) if "." not in name else None
-        if helper is not None:
-            return self.inline(helper, node, env, hint)
+        func = node.func
+        args = list(node.args)
+        if isinstance(func, ast.Attribute) and not self._is_module_path(func.value, env):
+            obj = self.expr(func.value, env, None)  # a method call on a value: x.sum(axis=1)
+            name = METHODS.get(func.attr)
+            if name is None or not isinstance(obj, Var):
+                raise NameResolutionError(
+                    f"the method `.{func.attr}()` is not in flatgen's subset", self.src.loc(func),
+                    "methods in the subset: " + ", ".join(f".{m}()" for m in METHODS),
+                )
+            inputs = [obj]
+            if name in ("numpy.reshape", "numpy.transpose") and len(args) > 1:  # x.reshape(2, 3)
+                inputs.append(Lit(tuple(self.static(a, env, "shape") for a in args)))
+                args = []
+        else:
+            if isinstance(func, ast.Name) and func.id in env:
+                raise NameResolutionError(
+                    f"`{func.id}` is a value here (a parameter or a local variable), not a function",
+                    self.src.loc(func), f"rename the value, or the module-level function {func.id}()",
+                )
+            name = self.dotted(func, env)
+            helper = self.src.functions.get(name) if "." not in name else None
+            if helper is not None:
+                return self.inline(helper, node, env, hint)
+            inputs = []
+        if name == "builtins.len":
+            if len(args) != 1 or node.keywords:
+                raise UnsupportedSyntax("len() takes one array", self.src.loc(node))
+            shape = self._shape_of(self.expr(args[0], env, None), node)
+            if not shape:
+                raise ShapeError("len() of a scalar", self.src.loc(node), "len() takes an array")
+            return Lit(shape[0])
         op = CALLS.get(name)
         if op is None:
             raise NameResolutionError(
-                f"`{_shown(node.func)}` ({name}) is not a function flatgen can differentiate",
-                self.src.loc(node.func), _call_hint(name),
+                f"`{ast.unparse(func)}` ({name}) is not a function flatgen can differentiate",
+                self.src.loc(func), _call_hint(name),
             )
-        if len(node.args) != len(op.expr.slots):
+        inputs += [self.expr(a, env, None) for a in args]
+        kwargs = {k.arg: self.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
+        return self.dispatch(op, inputs, kwargs, hint, node)
+
+    def dispatch(self, op: Op, inputs: list[Atom], kwargs: dict, hint: str | None, node: ast.Call) -> Atom:
+        """Map a numpy-style call (positional and keyword arguments) onto a table row and its params."""
+        family = op.name
+
+        def takes(*names):
+            unknown = [k for k in node.keywords if k.arg not in names]
+            if unknown:
+                raise UnsupportedSyntax(
+                    f"`{ast.unparse(node.func)}` takes no keyword argument `{unknown[0].arg}=` in flatgen's subset",
+                    self.src.loc(unknown[0]), f"keyword arguments here: {', '.join(names) or 'none'}")
+
+        def static_arg(i, what):
+            if len(inputs) <= i:
+                return None
+            if not isinstance(inputs[i], Lit):
+                raise UnsupportedSyntax(f"{what} must be a constant", self.src.loc(node), "write the number(s) in")
+            return inputs[i].value
+
+        if family in REDUCTIONS:
+            takes("axis", "keepdims")
+            self._arity(node, inputs, 1, 2)
+            axis = kwargs.get("axis", static_arg(1, "the axis"))
+            keepdims = bool(kwargs.get("keepdims", False))
+            x = inputs[0]
+            all_axes = axis is None or (x.shape is not None and len(_axes(axis)) == len(x.shape))
+            row = family if keepdims or all_axes else f"{family}_axis"
+            return self.apply(TABLE[row], (x,), hint, node, axis=_tuple_axis(axis), keepdims=keepdims)
+        if family == "reshape":
+            takes("shape", "newshape")
+            self._arity(node, inputs, 1, 2)
+            shape = kwargs.get("shape", kwargs.get("newshape", static_arg(1, "the shape")))
+            shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+            return self.apply(op, (inputs[0],), hint, node, shape=shape)
+        if family == "transpose":
+            takes("axes")
+            self._arity(node, inputs, 1, 2)
+            axes = kwargs.get("axes", static_arg(1, "the axes"))
+            if axes is None:
+                return self.apply(TABLE["T"], (inputs[0],), hint, node)
+            axes = tuple(axes)
+            return self.apply(op, (inputs[0],), hint, node, axes=axes, inverse=tuple(int(i) for i in np.argsort(axes)))
+        if family == "expand_dims":
+            takes("axis")
+            self._arity(node, inputs, 1, 2)
+            axis = kwargs.get("axis", static_arg(1, "the axis"))
+            return self.apply(op, (inputs[0],), hint, node, axis=_tuple_axis(axis))
+        if family in ("zeros", "ones"):
+            takes("shape")
+            shape = kwargs.get("shape", static_arg(0, "the shape"))
+            shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+            return self.apply(op, (), hint, node, shape=shape)
+        takes()
+        n = len(op.expr.slots)
+        if family == "matmul":  # np.dot / np.matmul: the row depends on the operands' ranks
+            self._arity(node, inputs, 2, 2)
+            return self.matmul(inputs[0], inputs[1], hint, node)
+        self._arity(node, inputs, n, n)
+        return self.apply(op, tuple(inputs), hint, node)
+
+    def _arity(self, node: ast.Call, inputs, low: int, high: int) -> None:
+        if not low <= len(inputs) <= high:
+            want = str(low) if low == high else f"{low} to {high}"
             raise UnsupportedSyntax(
-                f"`{_shown(node.func)}` takes {len(op.expr.slots)} argument(s) here, got {len(node.args)}",
-                self.src.loc(node),
-                "max(a, b) and min(a, b) take exactly two values; the others take one"
-                if op.name in ("maximum", "minimum") else "pass the arguments the numpy function takes",
+                f"`{ast.unparse(node.func)}` takes {want} argument(s) here, got {len(inputs)}", self.src.loc(node),
+                "max(a, b) and min(a, b) take exactly two values (np.max(x) reduces an array)"
+                if ast.unparse(node.func) in ("max", "min") else "pass the arguments the numpy function takes",
             )
-        args = tuple(self.expr(a, env, None) for a in node.args)
-        return self.apply(op, args, hint)
+
+    def attribute(self, node: ast.Attribute, env: dict[str, Atom], hint: str | None) -> Atom:
+        if self._is_module_path(node.value, env):
+            return self.constant(self.dotted(node, env), node)
+        x = self.expr(node.value, env, None)
+        if node.attr == "T" and isinstance(x, Var):
+            return self.apply(TABLE["T"], (x,), hint, node)
+        if node.attr in ("shape", "ndim", "size"):
+            shape = self._shape_of(x, node)
+            return Lit({"shape": shape, "ndim": len(shape), "size": int(np.prod(shape))}[node.attr])
+        raise UnsupportedSyntax(
+            f"the attribute `.{node.attr}` of a value is not in flatgen's subset", self.src.loc(node),
+            "on arrays: .T, .shape, .ndim, .size, and the methods .sum() .mean() .max() .min() .reshape() .transpose()",
+        )
+
+    def _shape_of(self, x: Atom, node) -> tuple:
+        if x.shape is None:
+            raise ShapeError(
+                "the shape of this array is not known when the module is generated", self.src.loc(node),
+                "give example shapes: flatgen.flat(f, example=(...)), or `shapes` in [tool.flatgen]",
+            )
+        return x.shape
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
+        x = self.expr(node.value, env, None)
+        idx = self.static(node.slice, env, "an index")
+        if isinstance(x, Lit):
+            try:
+                return Lit(x.value[idx])
+            except (TypeError, IndexError) as e:
+                raise ShapeError(f"cannot index {x.value!r} with {idx!r}: {e}", self.src.loc(node)) from None
+        if not isinstance(idx, tuple):
+            idx = (idx,)
+        for i in idx:
+            if not (i is None or i is Ellipsis or isinstance(i, slice) or (isinstance(i, int) and not isinstance(i, bool))):
+                raise UnsupportedSyntax(f"index {i!r} is not in flatgen's subset", self.src.loc(node.slice),
+                                        "index with constant ints, slices, None and ...")
+        return self.apply(TABLE["index"], (x,), hint, node, idx=idx[0] if len(idx) == 1 else idx)
+
+    def static(self, node: ast.expr, env: dict[str, Atom], what: str):
+        """A trace-time constant: a number, a tuple of them, None, a bool, a slice."""
+        saved = len(self.eqns)
+        value = self.expr(node, env, None)
+        if not isinstance(value, Lit) or len(self.eqns) != saved:
+            del self.eqns[saved:]
+            raise UnsupportedSyntax(f"{what} must be a constant known when the module is generated",
+                                    self.src.loc(node), "write a number, a tuple of numbers, or use x.shape")
+        return value.value
 
     def inline(self, fn: ast.FunctionDef, call: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
         if fn.name in self.stack:
@@ -118,9 +330,10 @@ class Tracer:
             )
         fence.check_function(self.src, fn)
         params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
-        if len(call.args) != len(params):
+        if len(call.args) != len(params) or call.keywords:
             raise UnsupportedSyntax(
-                f"{fn.name}() takes {len(params)} argument(s), got {len(call.args)}",
+                f"{fn.name}() takes {len(params)} positional argument(s), got {len(call.args)}"
+                + (" and keywords" if call.keywords else ""),
                 self.src.loc(call), f"call it as {fn.name}({', '.join(params)})",
             )
         args = [self.expr(a, env, None) for a in call.args]
@@ -141,19 +354,22 @@ class Tracer:
             return env[name]
         return self.constant(self.dotted(node, env), node)
 
+    def _is_module_path(self, node: ast.expr, env) -> bool:
+        while isinstance(node, ast.Attribute):
+            node = node.value
+        return isinstance(node, ast.Name) and node.id not in env
+
     def dotted(self, node: ast.expr, env: dict[str, Atom]) -> str:
         """`np.exp` -> 'numpy.exp', `exp` (from math import exp) -> 'math.exp', a helper -> its name."""
         parts = []
         while isinstance(node, ast.Attribute):
             parts.append(node.attr)
             node = node.value
+        if not isinstance(node, ast.Name):
+            raise UnsupportedSyntax("only calls of plain names are in flatgen's subset", self.src.loc(node),
+                                    "call a numpy/math function or a module-level helper by name")
         root = node.id
         if root in env:
-            if parts:
-                raise UnsupportedSyntax(
-                    f"attribute `.{parts[-1]}` of the value `{root}` is not in flatgen's subset",
-                    self.src.loc(node), "only module constants such as np.pi or math.e can be read as attributes",
-                )
             return root
         if root in self.src.imports:
             root = self.src.imports[root]
@@ -182,15 +398,15 @@ class Tracer:
                 f"module-level `{name}` is assigned more than once; flatgen reads the source, not the running module",
                 self.src.loc(node), "give the constant one assignment at module level, or pass it as a parameter",
             )
-        saved_eqns, saved_stmt = len(self.eqns), getattr(self, "stmt", None)
-        self._constants[name] = None  # a constant defined through itself is refused below
+        saved_eqns, saved_stmt = len(self.eqns), self.stmt
+        self._constants[name] = None  # a constant defined through itself is refused above
         try:
             value = self.expr(values[0], {}, None)
-        except NameResolutionError:
+        except FlatgenError:
             value = None
         finally:
             self.stmt = saved_stmt
-        if not isinstance(value, Lit) or len(self.eqns) != saved_eqns:
+        if not isinstance(value, Lit) or len(self.eqns) != saved_eqns or not _is_number(value.value):
             del self.eqns[saved_eqns:]
             self._constants.pop(name, None)
             raise NameResolutionError(
@@ -205,8 +421,26 @@ class Tracer:
         return ast.get_source_segment(self.src.text, fn) or ast.dump(fn)
 
 
-def _shown(node: ast.expr) -> str:
-    return ast.unparse(node)
+def _is_number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _axes(axis) -> tuple:
+    return (axis,) if isinstance(axis, int) else tuple(axis)
+
+
+def _tuple_axis(axis):
+    """Axis params as numpy takes them: None, an int, or a tuple of ints."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _stmt_text(stmt: ast.stmt | None) -> str:
+    """The user's statement for comments, printed from the AST (never raw text); loops by their header."""
+    if stmt is None:
+        return ""
+    if isinstance(stmt, ast.For):
+        return f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"
+    return ast.unparse(stmt)
 
 
 def _call_hint(name: str) -> str:
@@ -216,5 +450,5 @@ def _call_hint(name: str) -> str:
     if name.startswith("math."):
         return "math functions in the subset: " + ", ".join(sorted(c for c in CALLS if c.startswith("math.")))
     if name.split(".")[0] in ("builtins", "eval", "exec", "getattr", "print", "open"):
-        return "flat code calls no builtins but abs, max and min"
+        return "flat code calls no builtins but abs, max, min and len"
     return "call numpy/math functions from the subset, flatgen.sigmoid, or a helper defined in this module"

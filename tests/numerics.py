@@ -7,23 +7,33 @@ import numpy as np
 EPS = 1e-6
 
 
+def as_args(args):
+    """Python floats stay floats; everything else becomes a float64 array."""
+    return tuple(float(a) if np.ndim(a) == 0 else np.array(a, dtype=np.float64) for a in args)
+
+
 def finite_differences(fn, args, wrt_index):
-    """Central differences in float64, step EPS scaled by each argument's size."""
+    """Central differences in float64, per element, step EPS scaled by each element's size."""
     grads = []
     for i in wrt_index:
-        x = float(args[i])
-        h = EPS * max(1.0, abs(x))
-        up = list(args)
-        down = list(args)
-        up[i] = x + h
-        down[i] = x - h
-        grads.append((float(fn(*up)) - float(fn(*down))) / (2 * h))
+        x = np.array(args[i], dtype=np.float64)
+        g = np.zeros_like(x)
+        for idx in np.ndindex(x.shape):
+            h = EPS * max(1.0, abs(x[idx]))
+            up, down = x.copy(), x.copy()
+            up[idx] += h
+            down[idx] -= h
+            a_up, a_down = list(args), list(args)
+            a_up[i] = up if x.ndim else float(up)
+            a_down[i] = down if x.ndim else float(down)
+            g[idx] = (float(fn(*a_up)) - float(fn(*a_down))) / (up[idx] - down[idx])
+        grads.append(g)
     return grads
 
 
 def assert_agree(flat_fn, args, wrt_index=None, fd=True, rtol=1e-5, atol=1e-7):
     """Generated forward == interpreter bit for bit; gradients to 1e-12 relative; both == FD."""
-    args = tuple(float(a) for a in args)
+    args = as_args(args)
     wrt_index = list(range(len(args))) if wrt_index is None else wrt_index
     value, grads = flat_fn.value_and_grad(*args)
     ref_value, ref_grads = flat_fn.interpret(*args)
@@ -31,8 +41,11 @@ def assert_agree(flat_fn, args, wrt_index=None, fd=True, rtol=1e-5, atol=1e-7):
     assert np.array_equal(value, ref_value), (value, ref_value)
     assert np.array_equal(forward_only, ref_value), (forward_only, ref_value)
     assert len(grads) == len(ref_grads) == len(wrt_index)
-    for g, r in zip(grads, ref_grads):
-        np.testing.assert_allclose(g, r, rtol=1e-12, atol=0)
+    for k, (g, r) in enumerate(zip(grads, ref_grads)):
+        assert np.shape(g) == np.shape(args[wrt_index[k]]), f"gradient {k} has shape {np.shape(g)}"
+        scale = float(np.max(np.abs(r))) if np.size(r) else 0.0
+        np.testing.assert_allclose(g, r, rtol=1e-12, atol=1e-12 * scale + 1e-300,
+                                   err_msg=f"gradient {k}: generated vs interpreter")
     if fd:
         numeric = finite_differences(flat_fn.fn, args, wrt_index)
         for k, (g, n) in enumerate(zip(grads, numeric)):

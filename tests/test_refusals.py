@@ -215,10 +215,17 @@ CATALOG = [
     Case("for", """
         @flatgen.flat
         def f(x):
-            for k in range(3):  #!
-                x = x * 2.0
+            for k in (1.0, 2.0):  #!
+                x = x * k
             return x
         """, at="for", says="`for`"),
+    Case("for_range_of_a_value", """
+        @flatgen.flat
+        def f(x):
+            for k in range(x):  #!
+                x = x * 2.0
+            return x
+        """, at="x):", says="range() bounds"),
     Case("while", """
         @flatgen.flat
         def f(x):
@@ -435,24 +442,29 @@ CATALOG = [
             y = [x, x]  #!
             return x
         """, at="[x", says="list"),
-    Case("indexing", """
+    Case("indexing_a_scalar", """
         @flatgen.flat
         def f(x):
             y = x[0]  #!
             return y
-        """, at="x[0]", says="indexing"),
+        """, at="x[0]", says="index", paths=("cli",)),  # the decorator waits for the first call's shapes
     Case("conditional_expression", """
         @flatgen.flat
         def f(x):
             y = x if x > 0.0 else -x  #!
             return y
         """, at="x if", says="conditional expression"),
-    Case("comparison", """
+    Case("returning_a_comparison", """
         @flatgen.flat
         def f(x):
-            y = x > 0.0  #!
-            return y
+            return x > 0.0  #!
         """, at="x >", says="comparison"),
+    Case("chained_comparison", """
+        @flatgen.flat
+        def f(x):
+            y = np.where(0.0 < x < 1.0, x, 0.0)  #!
+            return y
+        """, at="0.0 <", says="comparison"),
     Case("and", """
         @flatgen.flat
         def f(x):
@@ -483,12 +495,12 @@ CATALOG = [
             y = x % 2.0  #!
             return y
         """, at="x %", says="`%`"),
-    Case("matmul", """
+    Case("matmul_of_scalars", """
         @flatgen.flat
         def f(x):
             y = x @ x  #!
             return y
-        """, at="x @", says="`@`"),
+        """, at="x @", says="`@`", paths=("cli",)),  # the decorator waits for the first call's shapes
     Case("bitand", """
         @flatgen.flat
         def f(x):
@@ -577,9 +589,9 @@ CATALOG = [
     Case("method_call", """
         @flatgen.flat
         def f(x):
-            y = x.sum()  #!
+            y = x.cumsum()  #!
             return y
-        """, at="x.sum", says="sum"),
+        """, at="x.cumsum", says="cumsum"),
     Case("attribute_of_a_value", """
         @flatgen.flat
         def f(x):
@@ -680,15 +692,15 @@ CATALOG = [
         """, at="g(x)", says="takes 2"),
     Case("helper_outside_the_subset", """
         def g(t):
-            for k in range(2):  #!
-                t = t * 2.0
+            while t > 2.0:  #!
+                t = t / 2.0
             return t
 
 
         @flatgen.flat
         def f(x):
             return g(x)
-        """, at="for", says="`for`"),
+        """, at="while", says="`while`"),
     Case("parameter_shadowing_a_helper", """
         def g(t):
             return t * t
