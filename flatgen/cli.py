@@ -62,6 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
             p.add_argument("targets", nargs=1, metavar="FILE.py:FUNCTION", help="the function to show")
         p.add_argument("--wrt", help="comma-separated parameters to differentiate (default: all)")
         p.add_argument("--name", help="module name (default: <file stem>_<function>)")
+        p.add_argument("--shape", action="append", metavar="PARAM=N,M",
+                       help="specialise to a parameter's shape (repeat per parameter; PARAM= for a scalar)")
         p.add_argument("-v", "--verbose", action="store_true", help="print the IR after each stage on stderr")
         return p
 
@@ -102,6 +104,18 @@ def jobs_of(args) -> tuple[list[Job], Path]:
     overrides = {"out": display_path(out_dir)}
     if args.wrt is not None:
         overrides["wrt"] = tuple(w.strip() for w in args.wrt.split(",") if w.strip())
+    if args.shape:
+        shapes = []
+        for item in args.shape:
+            name, eq, dims = item.partition("=")
+            try:
+                shape = None if dims.strip() == "?" else tuple(int(d) for d in dims.split(",") if d.strip())
+            except ValueError:
+                shape = "bad"
+            if not eq or not name.isidentifier() or shape == "bad":
+                raise UsageError(f"--shape {item!r} is not PARAM=N,M", hint="e.g. --shape W=2,2 --shape x=2")
+            shapes.append((name, shape))
+        overrides["shapes"] = tuple(shapes)
     if args.name is not None:
         if len(jobs) != 1 or not args.name.isidentifier():
             raise UsageError("--name takes one Python identifier, for one target")

@@ -5,6 +5,7 @@
     targets = [
         "examples/lecture.py:neuron",
         { target = "examples/lecture.py:net222", wrt = ["w1", "w2"], name = "net222_weights" },
+        { target = "examples/vectorized.py:vector_norm", shapes = { W = [2, 2], x = [2] } },
     ]
 """
 
@@ -66,10 +67,17 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name")
+                             hint="target options: wrt, name, shapes")
+        shapes = entry.get("shapes")
+        if shapes is not None:
+            if not isinstance(shapes, dict) or not all(
+                    isinstance(v, list) and all(isinstance(n, int) and n >= 0 for n in v) for v in shapes.values()):
+                raise UsageError(f"{path}: shapes of {entry['target']} must map parameter names to lists of sizes",
+                                 hint='shapes = { W = [2, 2], x = [2], c = [] }   # [] is a scalar')
+            shapes = tuple((k, tuple(v)) for k, v in shapes.items())
         wrt = entry.get("wrt")
         if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) for w in wrt)):
             raise UsageError(f"{path}: wrt of {entry['target']} must be a list of parameter names")
@@ -78,7 +86,8 @@ def load_config() -> Config:
             raise UsageError(f"{path}: name of {entry['target']} must be a Python identifier")
         file, sep, func = entry["target"].rpartition(":")
         target = f"{_relative(root / file)}{sep}{func}"
-        jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name)))
+        jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
+                                        shapes=shapes)))
     return Config(root, out, tuple(jobs))
 
 

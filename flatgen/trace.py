@@ -35,6 +35,7 @@ class Tracer:
         self.hashed: list[str] = []  # sources the result depends on (for the module's header)
         self._constants: dict[str, Lit | None] = {}
         self.stmt: ast.stmt | None = None
+        self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
 
     # -- functions and statements ----------------------------------------------------------------
 
@@ -91,8 +92,10 @@ class Tracer:
                                         self.src.loc(stmt.iter), f"flatgen unrolls loops of at most {MAX_UNROLL} iterations")
             for i in steps:
                 env[stmt.target.id] = Lit(i)
+                self.loops.append(f"{stmt.target.id} = {i}")
                 for s in stmt.body:
                     self._stmt(s, env, prefix)
+                self.loops.pop()
         # docstrings and `pass` trace to nothing
 
     # -- expressions -----------------------------------------------------------------------------
@@ -159,7 +162,8 @@ class Tracer:
             raise ShapeError(str(e), self.src.loc(node or self.stmt),
                                     "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
         out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=_stmt_text(self.stmt)))
+        source = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
+        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source))
         return out
 
     def call(self, node: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
