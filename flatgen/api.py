@@ -7,6 +7,8 @@ import linecache
 import os
 import sys
 import types
+
+import numpy as np
 from dataclasses import replace
 from pathlib import Path
 
@@ -102,9 +104,25 @@ class Flat:
         Without shapes given, the first call with arrays specialises the module to their shapes
         (`.source` then shows that module); later calls with other shapes specialise again.
         """
-        if self.options.shapes is None and len(args) == len(self._params):
+        self._check_args(args)
+        if self.options.shapes is None:
             self._specialise(args)
         return getattr(self.module, f"{self.generated.graph.name}_value_and_grad")(*args)
+
+    def _check_args(self, args) -> None:
+        """Bad input gets a clear message here, not a numpy error from deep inside the module."""
+        name = self.fn.__name__
+        if len(args) != len(self._params):
+            raise UsageError(f"{name}() takes {len(self._params)} argument(s) ({', '.join(self._params)}), "
+                             f"got {len(args)}")
+        for p, a in zip(self._params, args):
+            try:
+                kind = np.asarray(a).dtype.kind
+            except (TypeError, ValueError):  # ragged lists and the like
+                kind = "O"
+            if kind not in "biuf":
+                raise UsageError(f"argument {p} of {name}() must be a real number or an array of them, "
+                                 f"got {type(a).__name__}" + (f" of dtype {np.asarray(a).dtype}" if kind != "O" else ""))
 
     @guard
     def _specialise(self, args) -> None:
@@ -122,7 +140,8 @@ class Flat:
 
     def interpret(self, *args):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
-        if self.options.shapes is None and len(args) == len(self._params):
+        self._check_args(args)
+        if self.options.shapes is None:
             self._specialise(args)
         g = self.generated
         return interpret.value_and_grad(g.graph, args, g.wrt)
