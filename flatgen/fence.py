@@ -144,12 +144,13 @@ def check_function(src: Source, fn: ast.AST) -> None:
 def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
     """The function's own `return` statements (not those of nested defs or classes), in source order."""
     found, todo = [], list(fn.body)
-    while todo:
+    while todo:  # statements only: a return is a statement
         node = todo.pop()
         if isinstance(node, ast.Return):
             found.append(node)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            todo.extend(ast.iter_child_nodes(node))
+        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+                todo.extend(n for n in getattr(node, field, ()) if isinstance(n, ast.AST))
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 

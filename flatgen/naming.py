@@ -24,23 +24,26 @@ class Namer:
         self.taken: set[str] = set(taken) | set(keyword.kwlist)
         self.names: dict[Var, str] = {}
         self.globals: dict[str, str] = {}
+        self._next: dict[str, int] = {}  # per base: the lowest suffix that may still be free
 
     def fresh(self, base: str) -> str:
         """`base` if free, else base_1, base_2, ..."""
-        name, i = base, 0
-        while name in self.taken:
-            i += 1
-            name = f"{base}_{i}"
-        self.taken.add(name)
-        return name
+        if base not in self.taken:
+            self.taken.add(base)
+            return base
+        return self._suffixed(base, f"{base}_")
 
     def numbered(self, prefix: str) -> str:
         """prefix1, prefix2, ...: the next free one."""
-        i = 1
-        while f"{prefix}{i}" in self.taken:
+        return self._suffixed(prefix, prefix)
+
+    def _suffixed(self, key: str, stem: str) -> str:
+        i = self._next.get(stem, 1)  # suffixes below i are all taken: each call resumes where the last stopped
+        while f"{stem}{i}" in self.taken:
             i += 1
-        self.taken.add(f"{prefix}{i}")
-        return f"{prefix}{i}"
+        self._next[stem] = i + 1
+        self.taken.add(f"{stem}{i}")
+        return f"{stem}{i}"
 
     def __getitem__(self, var: Var) -> str:
         return self.names[var]

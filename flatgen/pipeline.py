@@ -19,7 +19,7 @@ from functools import cached_property
 from . import __version__
 from .errors import UsageError
 from .fence import check_function
-from .format import format_source
+from .format import format_module
 from .graph import Graph, Var
 from .parse import Source, source_hash
 from .render import Header, render_module
@@ -73,9 +73,13 @@ class Generated:
         return shlex.join(cmd)
 
     @cached_property
+    def rendered(self) -> tuple[str, list[list[str]]]:
+        """(skeleton, bodies): the module before formatting (format.assemble joins them)."""
+        return render_module(self.graph, self.grad_graph, Header(__version__, self.target, self.digest, self.command))
+
+    @cached_property
     def source(self) -> str:
-        header = Header(__version__, self.target, self.digest, self.command)
-        return format_source(render_module(self.graph, self.grad_graph, header))
+        return format_module(*self.rendered)
 
 
 def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), verbose: bool = False) -> Generated:

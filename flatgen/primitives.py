@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import copy
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -71,6 +72,14 @@ class Template:
         self.slots = tuple(s for s in slots if s in names)
         self.params = tuple(p for p in params if p in names)
         self.globals = tuple(sorted(names & set(TEMPLATE_GLOBALS)))
+        self._patterns: dict = {}
+        # Slots that appear only as whole arguments of calls: any expression can stand there unparenthesized.
+        parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
+        self.call_args = {
+            s for s in self.slots
+            if all(isinstance(parents.get(id(n)), ast.Call) and n in parents[id(n)].args
+                   for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == s)
+        }
         args = ", ".join(self.slots + self.params)
         if block:  # evaluated on a copy: the interpreter never mutates a value in place
             body = "\n".join("    " + line for line in text.splitlines())
@@ -131,8 +140,40 @@ class Template:
 
         return Fill().visit(copy.deepcopy(self.tree))
 
+    def pattern(self, args: list, names: dict[str, str], params: dict, defaults: dict, shapes) -> list[str]:
+        """The rendered text split around its arguments: [text, i, text, j, text, ...].
+
+        `args` holds an ast node for each constant argument and None for each variable; variables
+        are left as placeholders, filled by the caller with their names.  The text is formatted by
+        Black once per distinct pattern (that is the cache's point): names do not change how Black
+        formats an expression, so the filled text is Black's too, as long as the line is short.
+        """
+        key = (tuple(ast.dump(a) if a is not None else None for a in args), _freeze(params), tuple(shapes),
+               tuple(sorted(names.items())))
+        found = self._patterns.get(key)
+        if found is None:
+            nodes = [a if a is not None else ast.Name(f"_flatgen_{i}_", ast.Load()) for i, a in enumerate(args)]
+            tree = self.render(nodes, names, params, defaults, shapes)
+            text = "\n".join(ast.unparse(s) for s in tree.body) if self.block else ast.unparse(tree)
+            from .format import format_snippet  # Black, once per pattern
+
+            text = format_snippet(text)
+            found = self._patterns[key] = [int(p) if i % 2 else p for i, p in enumerate(_PLACEHOLDER.split(text))]
+        return found
+
     def __repr__(self):
         return f"Template({self.text!r})"
+
+
+_PLACEHOLDER = re.compile(r"_flatgen_(\d+)_")
+
+
+def fill(pattern: list, texts: list[str]) -> str:
+    return "".join(texts[p] if isinstance(p, int) else p for p in pattern)
+
+
+def _freeze(params: dict):
+    return tuple(sorted((k, repr(v)) for k, v in params.items()))
 
 
 _FOLD = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,

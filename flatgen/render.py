@@ -17,7 +17,8 @@ import jinja2
 
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .naming import Namer
-from .primitives import ACC, SUPPORT, constant
+from .format import UNSTABLE
+from .primitives import ACC, SUPPORT, constant, fill
 from .templates_dir import templates_dir
 
 
@@ -30,6 +31,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        auto_reload=False,  # templates do not change while flatgen runs: no stat() per include
     )
 
 
@@ -62,42 +64,49 @@ class Renderer:
             grad, tuple(g for g in ("np", *support) if g in used), reserved=(grad.name, self.vg_name)
         )
         self.support = support
-        self.inline: dict[Var, ast.expr] = {}
+        self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
+        self.shown: dict[Eqn, str] = {}  # forward statements as printed, for the backward comments
 
     # -- expressions and statements ---------------------------------------------------------------
 
-    def atom(self, a: Atom) -> ast.expr:
-        if isinstance(a, Lit):
-            return constant(a.value, self.names.globals.get("np", "np"))
-        if a in self.inline:
-            return self.inline[a]
-        return ast.Name(self.names[a], ast.Load())
-
     def text(self, a: Atom) -> str:
-        return ast.unparse(self.atom(a))
+        if isinstance(a, Lit):
+            return ast.unparse(constant(a.value, self.names.globals.get("np", "np")))
+        return self.inline.get(a) or self.names[a]
 
-    def expression(self, e: Eqn) -> ast.expr:
-        return e.op.expr.render([self.atom(a) for a in e.ins], self.names.globals, e.params, e.op.defaults,
-                                [a.shape for a in e.ins])
+    def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
+        """(text, stable): the equation's right-hand side, from its template's cached pattern."""
+        np_name = self.names.globals.get("np", "np")
+        consts = [constant(a.value, np_name) if isinstance(a, Lit) else None for a in e.ins]
+        pattern = e.op.expr.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
+                                    [a.shape for a in e.ins])
+        stable = True
+        texts = []
+        for slot, a in zip(e.op.expr.slots, e.ins):
+            t = self.text(a)
+            if a in self.inline and slot not in e.op.expr.call_args:
+                t, stable = f"({t})", False  # parentheses keep it right; Black decides the rest
+            texts.append(t)
+        return fill(pattern, texts), stable
 
-    def statement(self, e: Eqn) -> str | None:
+    def statement(self, e: Eqn) -> list[str]:
+        """The equation's lines (none for a contribution written inline); UNSTABLE marks lines for Black."""
         target = self.names[e.out]
         if e.op.expr.block:  # statements of their own: OUT is the target
-            tree = e.op.expr.render([self.atom(a) for a in e.ins], {**self.names.globals, "OUT": target},
-                                    e.params, e.op.defaults, [a.shape for a in e.ins])
-            return "\n".join(ast.unparse(s) for s in tree.body)
-        value = self.expression(e)
-        if e.out.role == "partial":  # written inside the statement that consumes it
-            self.inline[e.out] = value
-            return None
-        store = ast.Name(target, ast.Store())
+            text, stable = self.expression(e, {**self.names.globals, "OUT": target})
+            return [line if stable else UNSTABLE + line for line in text.splitlines()]
         if e.op is ACC:
             # `+=` on a scalar rebinds; on an array it would write into a value that may be shared.
-            if e.out.shape == ():
-                return ast.unparse(ast.AugAssign(store, ast.Add(), self.atom(e.ins[1])))
-            return ast.unparse(ast.Assign([store], ast.BinOp(self.atom(e.ins[0]), ast.Add(), self.atom(e.ins[1])),
-                                          lineno=0))
-        return ast.unparse(ast.Assign([store], value, lineno=0))
+            # A contribution's text never needs parentheses here: rules are products, calls or -g.
+            line = (f"{target} += {self.text(e.ins[1])}" if e.out.shape == ()
+                    else f"{target} = {self.text(e.ins[0])} + {self.text(e.ins[1])}")
+            return [line]
+        value, stable = self.expression(e)
+        if e.out.role == "partial":
+            self.inline[e.out] = value
+            return []
+        line = f"{target} = {value}"
+        return [line if stable else UNSTABLE + line]
 
     # -- sections ----------------------------------------------------------------------------------
 
@@ -105,44 +114,39 @@ class Renderer:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
         lines = []
         for (line, source), group in groupby(self.grad.forward, key=lambda e: (e.loc.line if e.loc else 0, e.source)):
-            stmts = [line for e in group for line in self.statement(e).splitlines()]
-            if source and (len(stmts) != 1 or stmts[0] != source):
+            stmts = []
+            for e in group:
+                stmts += self.statement(e)
+                self.shown[e] = stmts[-1].lstrip(UNSTABLE)
+            if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
                 lines.append(f"# line {line}: {source}")
             lines.extend(stmts)
         return lines
 
     def backward_lines(self) -> list[str]:
-        lines = []
-        block_template = environment().get_template("block.py.j2")
+        blocks = []
         for _, group in groupby(self.grad.backward, key=lambda e: id(e.block) if e.block else id(e)):
             group = list(group)
-            first = group[0]
-            fwd = first.block
+            fwd = group[0].block
             if fwd is not None:
-                gate = gate_text(fwd.op.gate, out=self.names[fwd.out], ins=[self.text(a) for a in fwd.ins])
-                source = self.statement_text(fwd)
-                line = fwd.loc.line if fwd.loc else 0
-            else:  # the seed or a zero gradient
-                primal = first.out.of
-                gate = gate_text(first.op.gate, out=self.names[primal], name=self.names[primal])
-                source, line = "", 0
+                context = dict(gate=fwd.op.gate, out=self.names[fwd.out], ins=[self.text(a) for a in fwd.ins],
+                               source=self.shown[fwd], line=fwd.loc.line if fwd.loc else 0)
+            else:  # the seed, or a zero gradient
+                primal = self.names[group[0].out.of]
+                context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0)
             stmts = []
+            explained = set()  # the copy gate is explained once per value and block
             for e in group:
-                s = self.statement(e)
-                if s is None:
-                    continue
-                if e.op.inplace:
-                    s += "  # " + gate_text("copy", name=self.names[e.out.of], uses=e.uses)
-                stmts.extend(s.splitlines())
-            lines.extend(block_template.render(source=source, line=line, gate=gate, stmts=stmts).splitlines())
-        return lines
-
-    def statement_text(self, e: Eqn) -> str:
-        """A forward equation as the forward section prints it (for the backward block's comment)."""
-        return ast.unparse(ast.Assign([ast.Name(self.names[e.out])], self.expression(e), lineno=0))
+                lines = self.statement(e)
+                if lines and e.op.inplace and e.out.of not in explained:
+                    explained.add(e.out.of)
+                    stmts.append("# " + gate_text("copy", name=self.names[e.out.of], uses=e.uses))
+                stmts += lines
+            blocks.append(dict(context, stmts=stmts))
+        return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
 
     def shape_checks(self) -> list[str]:
-        """One check of the array parameters' shapes, when the module is specialised to them."""
+        """A check of each array parameter's shape, when the module is specialised to them."""
         np_ = self.names.globals.get("np")
         lines = []
         for p in self.grad.params:
@@ -165,14 +169,16 @@ class Renderer:
             out.append(ast.unparse(tree))
         return out
 
-    def module(self, header: Header) -> str:
+    def module(self, header: Header) -> tuple[str, list[list[str]]]:
+        """(skeleton, bodies): the module with a marker where each function's statements go."""
         np_alias = self.names.globals.get("np")
         imports = []
         if np_alias:
             imports.append("import numpy" if np_alias == "numpy" else f"import numpy as {np_alias}")
         params = ", ".join(self.names[p] for p in self.grad.params)
         value, *grads = self.grad.outs
-        return environment().get_template("module.py.j2").render(
+        forward = self.forward_lines()
+        skeleton = environment().get_template("module.py.j2").render(
             header=[
                 f"Generated by flatgen {header.version} from {header.target}. DO NOT EDIT.",
                 f"Source hash: {header.digest} (the function, its helpers and constants)",
@@ -184,17 +190,16 @@ class Renderer:
             vg_name=self.vg_name,
             params=params,
             checks=self.shape_checks(),
-            forward=self.forward_lines(),
-            backward=self.backward_lines(),
             value=self.text(value),
             grads=_tuple([self.text(g) for g in grads]),
             wrt=", ".join(self.names[g.of] for g in grads),
         )
+        return skeleton, [forward, forward + self.backward_lines()]
 
 
 def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def render_module(forward: Graph, grad: Graph, header: Header) -> str:
+def render_module(forward: Graph, grad: Graph, header: Header) -> tuple[str, list[list[str]]]:
     return Renderer(forward, grad).module(header)

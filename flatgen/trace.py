@@ -24,7 +24,7 @@ BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.P
 COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
 MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}
 REDUCTIONS = {"sum", "mean", "max", "min"}
-MAX_UNROLL = 10_000
+MAX_UNROLL = 100_000
 
 
 class Tracer:
@@ -36,6 +36,7 @@ class Tracer:
         self._constants: dict[str, Lit | None] = {}
         self.stmt: ast.stmt | None = None
         self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
+        self._texts: dict = {}
 
     # -- functions and statements ----------------------------------------------------------------
 
@@ -162,7 +163,10 @@ class Tracer:
             raise ShapeError(str(e), self.src.loc(node or self.stmt),
                                     "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
         out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
-        source = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
+        key = (id(self.stmt), tuple(self.loops))
+        source = self._texts.get(key)
+        if source is None:  # once per statement (and iteration), not once per equation
+            source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
         self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source))
         return out
 

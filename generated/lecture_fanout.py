@@ -34,6 +34,7 @@ def fanout_value_and_grad(x, y):
     # line 38: t2 = 3 * x -- mul gate: swaps, each input gets the gradient times the other input
     grad_x = grad_t2 * 3
     # line 38: t1 = x * x -- mul gate: swaps, each input gets the gradient times the other input
-    grad_x += grad_t1 * x  # copy gate: x is used 3 times, its gradients add up
-    grad_x += grad_t1 * x  # copy gate: x is used 3 times, its gradients add up
+    # copy gate: x is used 3 times, its gradients add up
+    grad_x += grad_t1 * x
+    grad_x += grad_t1 * x
     return f, (grad_x, grad_y)

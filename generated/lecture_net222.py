@@ -90,13 +90,13 @@ def net222_value_and_grad(i1, i2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, t1, t2
     grad_t24 = grad_E
     # line 32: t24 = 0.5 * t23 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t23 = grad_t24 * 0.5
-    # line 32: t23 = t22 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 32: t23 = t22**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t22 = grad_t23 * 2 * t22
     # line 32: t22 = t2 - o2 -- sub gate: the gradient to the left input, negated to the right
     grad_o2 = -grad_t22
     # line 32: t21 = 0.5 * t20 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t20 = grad_t21 * 0.5
-    # line 32: t20 = t19 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 32: t20 = t19**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t19 = grad_t20 * 2 * t19
     # line 32: t19 = t1 - o1 -- sub gate: the gradient to the left input, negated to the right
     grad_o1 = -grad_t19
@@ -118,16 +118,19 @@ def net222_value_and_grad(i1, i2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, t1, t2
     grad_t14 = grad_o1 * (1 - o1) * o1
     # line 30: t14 = t13 + b2 -- add gate: distributes the gradient to both inputs unchanged
     grad_t13 = grad_t14
-    grad_b2 += grad_t14  # copy gate: b2 is used 2 times, its gradients add up
+    # copy gate: b2 is used 2 times, its gradients add up
+    grad_b2 += grad_t14
     # line 30: t13 = t11 + t12 -- add gate: distributes the gradient to both inputs unchanged
     grad_t11 = grad_t13
     grad_t12 = grad_t13
     # line 30: t12 = w6 * h2 -- mul gate: swaps, each input gets the gradient times the other input
     grad_w6 = grad_t12 * h2
-    grad_h2 += grad_t12 * w6  # copy gate: h2 is used 2 times, its gradients add up
+    # copy gate: h2 is used 2 times, its gradients add up
+    grad_h2 += grad_t12 * w6
     # line 30: t11 = w5 * h1 -- mul gate: swaps, each input gets the gradient times the other input
     grad_w5 = grad_t11 * h1
-    grad_h1 += grad_t11 * w5  # copy gate: h1 is used 2 times, its gradients add up
+    # copy gate: h1 is used 2 times, its gradients add up
+    grad_h1 += grad_t11 * w5
     # line 29: h2 = sigmoid(t10) -- sigmoid gate: the local gradient is (1 - h2) * h2
     grad_t10 = grad_h2 * (1 - h2) * h2
     # line 29: t10 = t9 + b1 -- add gate: distributes the gradient to both inputs unchanged
@@ -144,7 +147,8 @@ def net222_value_and_grad(i1, i2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, t1, t2
     grad_t6 = grad_h1 * (1 - h1) * h1
     # line 28: t6 = t5 + b1 -- add gate: distributes the gradient to both inputs unchanged
     grad_t5 = grad_t6
-    grad_b1 += grad_t6  # copy gate: b1 is used 2 times, its gradients add up
+    # copy gate: b1 is used 2 times, its gradients add up
+    grad_b1 += grad_t6
     # line 28: t5 = t3 + t4 -- add gate: distributes the gradient to both inputs unchanged
     grad_t3 = grad_t5
     grad_t4 = grad_t5

@@ -191,7 +191,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t35 = grad_t36 * 0.5
     # line 58: t35 = np.sum(t34) -- sum gate: sends the gradient back to every element it added
     grad_t34 = np.broadcast_to(grad_t35, (2,))
-    # line 58: t34 = t33 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 58: t34 = t33**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t33 = grad_t34 * 2 * t33
     # line 58: t33 = y_3 - t32 -- sub gate: the gradient to the left input, negated to the right
     grad_y_3 = grad_t33
@@ -215,31 +215,27 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t26 = grad_t27 * 0.5
     # line 58: t26 = np.sum(t25) -- sum gate: sends the gradient back to every element it added
     grad_t25 = np.broadcast_to(grad_t26, (2,))
-    # line 58: t25 = t24 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 58: t25 = t24**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t24 = grad_t25 * 2 * t24
     # line 58: t24 = y_2 - t23 -- sub gate: the gradient to the left input, negated to the right
     grad_y_2 = grad_t24
     # line 57: y_2 = Why @ h_3 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Why = grad_Why + np.outer(
-        grad_y_2, h_3
-    )  # copy gate: Why is used 4 times, its gradients add up
-    grad_h_3 = (
-        grad_h_3 + Why.T @ grad_y_2
-    )  # copy gate: h_3 is used 2 times, its gradients add up
+    # copy gate: Why is used 4 times, its gradients add up
+    grad_Why = grad_Why + np.outer(grad_y_2, h_3)
+    # copy gate: h_3 is used 2 times, its gradients add up
+    grad_h_3 = grad_h_3 + Why.T @ grad_y_2
     # line 56: h_3 = np.tanh(t22) -- tanh gate: the local gradient is 1 - h_3**2
     grad_t22 = grad_h_3 * (1 - h_3**2)
     # line 56: t22 = t20 + t21 -- add gate: distributes the gradient to both inputs unchanged
     grad_t20 = grad_t22
     grad_t21 = grad_t22
     # line 56: t21 = Whh @ h_2 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Whh = grad_Whh + np.outer(
-        grad_t21, h_2
-    )  # copy gate: Whh is used 4 times, its gradients add up
+    # copy gate: Whh is used 4 times, its gradients add up
+    grad_Whh = grad_Whh + np.outer(grad_t21, h_2)
     grad_h_2 = Whh.T @ grad_t21
     # line 56: t20 = Wxh @ t19 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Wxh = grad_Wxh + np.outer(
-        grad_t20, t19
-    )  # copy gate: Wxh is used 4 times, its gradients add up
+    # copy gate: Wxh is used 4 times, its gradients add up
+    grad_Wxh = grad_Wxh + np.outer(grad_t20, t19)
     # line 58: loss_1 = loss + t18 -- add gate: distributes the gradient to both inputs unchanged
     grad_loss = grad_loss_1
     grad_t18 = grad_loss_1
@@ -247,60 +243,52 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t17 = grad_t18 * 0.5
     # line 58: t17 = np.sum(t16) -- sum gate: sends the gradient back to every element it added
     grad_t16 = np.broadcast_to(grad_t17, (2,))
-    # line 58: t16 = t15 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 58: t16 = t15**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t15 = grad_t16 * 2 * t15
     # line 58: t15 = y_1 - t14 -- sub gate: the gradient to the left input, negated to the right
     grad_y_1 = grad_t15
     # line 57: y_1 = Why @ h_2 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Why = grad_Why + np.outer(
-        grad_y_1, h_2
-    )  # copy gate: Why is used 4 times, its gradients add up
-    grad_h_2 = (
-        grad_h_2 + Why.T @ grad_y_1
-    )  # copy gate: h_2 is used 2 times, its gradients add up
+    # copy gate: Why is used 4 times, its gradients add up
+    grad_Why = grad_Why + np.outer(grad_y_1, h_2)
+    # copy gate: h_2 is used 2 times, its gradients add up
+    grad_h_2 = grad_h_2 + Why.T @ grad_y_1
     # line 56: h_2 = np.tanh(t13) -- tanh gate: the local gradient is 1 - h_2**2
     grad_t13 = grad_h_2 * (1 - h_2**2)
     # line 56: t13 = t11 + t12 -- add gate: distributes the gradient to both inputs unchanged
     grad_t11 = grad_t13
     grad_t12 = grad_t13
     # line 56: t12 = Whh @ h_1 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Whh = grad_Whh + np.outer(
-        grad_t12, h_1
-    )  # copy gate: Whh is used 4 times, its gradients add up
+    # copy gate: Whh is used 4 times, its gradients add up
+    grad_Whh = grad_Whh + np.outer(grad_t12, h_1)
     grad_h_1 = Whh.T @ grad_t12
     # line 56: t11 = Wxh @ t10 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Wxh = grad_Wxh + np.outer(
-        grad_t11, t10
-    )  # copy gate: Wxh is used 4 times, its gradients add up
+    # copy gate: Wxh is used 4 times, its gradients add up
+    grad_Wxh = grad_Wxh + np.outer(grad_t11, t10)
     # line 58: loss = 0.0 + t9 -- add gate: distributes the gradient to both inputs unchanged
     grad_t9 = grad_loss
     # line 58: t9 = 0.5 * t8 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t8 = grad_t9 * 0.5
     # line 58: t8 = np.sum(t7) -- sum gate: sends the gradient back to every element it added
     grad_t7 = np.broadcast_to(grad_t8, (2,))
-    # line 58: t7 = t6 ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 58: t7 = t6**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t6 = grad_t7 * 2 * t6
     # line 58: t6 = y - t5 -- sub gate: the gradient to the left input, negated to the right
     grad_y = grad_t6
     # line 57: y = Why @ h_1 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Why = grad_Why + np.outer(
-        grad_y, h_1
-    )  # copy gate: Why is used 4 times, its gradients add up
-    grad_h_1 = (
-        grad_h_1 + Why.T @ grad_y
-    )  # copy gate: h_1 is used 2 times, its gradients add up
+    # copy gate: Why is used 4 times, its gradients add up
+    grad_Why = grad_Why + np.outer(grad_y, h_1)
+    # copy gate: h_1 is used 2 times, its gradients add up
+    grad_h_1 = grad_h_1 + Why.T @ grad_y
     # line 56: h_1 = np.tanh(t4) -- tanh gate: the local gradient is 1 - h_1**2
     grad_t4 = grad_h_1 * (1 - h_1**2)
     # line 56: t4 = t2 + t3 -- add gate: distributes the gradient to both inputs unchanged
     grad_t2 = grad_t4
     grad_t3 = grad_t4
     # line 56: t3 = Whh @ h -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Whh = grad_Whh + np.outer(
-        grad_t3, h
-    )  # copy gate: Whh is used 4 times, its gradients add up
+    # copy gate: Whh is used 4 times, its gradients add up
+    grad_Whh = grad_Whh + np.outer(grad_t3, h)
     grad_h = Whh.T @ grad_t3
     # line 56: t2 = Wxh @ t1 -- matmul gate: the upstream gradient times the other operand, transposed
-    grad_Wxh = grad_Wxh + np.outer(
-        grad_t2, t1
-    )  # copy gate: Wxh is used 4 times, its gradients add up
+    # copy gate: Wxh is used 4 times, its gradients add up
+    grad_Wxh = grad_Wxh + np.outer(grad_t2, t1)
     return loss_3, (grad_h, grad_Wxh, grad_Whh, grad_Why)

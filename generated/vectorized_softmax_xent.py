@@ -96,16 +96,14 @@ def softmax_xent_value_and_grad(X, W, b, Y):
     # line 32: t4 = np.sum(t3, axis=1, keepdims=True) -- sum gate: sends the gradient back to every element it added
     grad_t3 = np.broadcast_to(grad_t4, (32, 5))
     # line 32: t3 = np.exp(Z_1) -- exp gate: the local gradient is the output itself
-    grad_Z_1 = (
-        grad_Z_1 + grad_t3 * t3
-    )  # copy gate: Z_1 is used 2 times, its gradients add up
+    # copy gate: Z_1 is used 2 times, its gradients add up
+    grad_Z_1 = grad_Z_1 + grad_t3 * t3
     # line 31: Z_1 = Z - t2 -- sub gate: the gradient to the left input, negated to the right
     grad_Z = grad_Z_1
     grad_t2 = np.sum(-grad_Z_1, axis=1, keepdims=True)
     # line 31: t2 = np.max(Z, axis=1, keepdims=True) -- max gate: routes the gradient to the largest elements (split evenly on ties)
-    grad_Z = grad_Z + (Z == t2) * (
-        grad_t2 / np.sum(Z == t2, axis=1, keepdims=True)
-    )  # copy gate: Z is used 2 times, its gradients add up
+    # copy gate: Z is used 2 times, its gradients add up
+    grad_Z = grad_Z + (Z == t2) * (grad_t2 / np.sum(Z == t2, axis=1, keepdims=True))
     # line 30: Z = t1 + b -- add gate: distributes the gradient to both inputs unchanged
     grad_t1 = grad_Z
     grad_b = np.sum(grad_Z, axis=0)

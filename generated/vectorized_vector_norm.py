@@ -42,7 +42,7 @@ def vector_norm_value_and_grad(W, x):
     grad_f = 1.0
     # line 16: f = np.sum(t1) -- sum gate: sends the gradient back to every element it added
     grad_t1 = np.broadcast_to(grad_f, (2,))
-    # line 16: t1 = q ** 2 -- pow gate: power rule, and log of the base for the exponent
+    # line 16: t1 = q**2 -- pow gate: power rule, and log of the base for the exponent
     grad_q = grad_t1 * 2 * q
     # line 15: q = W @ x -- matmul gate: the upstream gradient times the other operand, transposed
     grad_W = np.outer(grad_q, x)

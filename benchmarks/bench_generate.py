@@ -1,0 +1,95 @@
+"""Generation at scale: synthetic functions of N operations through every stage of the pipeline.
+
+    python benchmarks/bench_generate.py [--sizes 1000 10000 100000] [--black]
+
+Shapes of function: a long chain (each value used by the next), wide fan-out (one input used by
+every operation, so its gradient accumulates N times), and an unrolled loop.  Prints the time of
+each stage (parse, fence + trace, reverse, render, format) and the growth from one size to the next
+(linear means x10 per x10; the target is 10k / 1k <= 12x, and 10k operations in <= 1 s).  With
+--black, also the time Black takes on the whole module, the way flatgen does not use it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+from flatgen.format import assemble, format_module, format_source
+from flatgen.parse import load_target
+from flatgen.pipeline import Options, generate
+from flatgen.render import Header, render_module
+from flatgen.reverse import reverse
+from flatgen.trace import Tracer
+
+
+def chain(n: int) -> str:
+    body = ["    a = x * y"] + [f"    a = np.sin(a) * x" if i % 2 else f"    a = a * a + y" for i in range(n // 2)]
+    return "import numpy as np\n\n\ndef f(x, y):\n" + "\n".join(body) + "\n    return a\n"
+
+
+def fanout(n: int) -> str:
+    body = ["    s = x * y"] + [f"    s = s + x * {i % 7 + 1}.0" for i in range(n // 2)]
+    return "import numpy as np\n\n\ndef f(x, y):\n" + "\n".join(body) + "\n    return s\n"
+
+
+def loop(n: int) -> str:
+    return ("import numpy as np\n\n\ndef f(x, y):\n    h = x\n"
+            f"    for t in range({n // 4}):\n        h = np.tanh(h * y + x)\n    return h\n")
+
+
+def stages(path: Path) -> dict[str, float]:
+    t = {}
+    t0 = time.perf_counter()
+    src, fn = load_target(f"{path}:f")
+    t1 = time.perf_counter()
+    tracer = Tracer(src)
+    graph = tracer.trace(fn)
+    t2 = time.perf_counter()
+    grad = reverse(graph, list(graph.params))
+    t3 = time.perf_counter()
+    skeleton, bodies = render_module(graph, grad, Header("bench", "f.py:f", "0", "flatgen generate f.py:f"))
+    t4 = time.perf_counter()
+    text = format_module(skeleton, bodies)
+    t5 = time.perf_counter()
+    t.update(parse=t1 - t0, trace=t2 - t1, reverse=t3 - t2, render=t4 - t3, format=t5 - t4, total=t5 - t0)
+    t["eqns"] = len(graph.eqns)
+    t["lines"] = text.count("\n")
+    t["_full"] = assemble(skeleton, bodies)
+    return t
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--black", action="store_true", help="also time Black on the whole module (slow)")
+    args = parser.parse_args()
+    # warm up: imports, Black, the template patterns
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "warm.py"
+        p.write_text(chain(40))
+        generate(*load_target(f"{p}:f")).source
+    print(f"{'function':10} {'N ops':>7} {'eqns':>7} {'lines':>7} {'parse':>7} {'trace':>7} {'reverse':>7} "
+          f"{'render':>7} {'format':>7} {'total':>7} {'growth':>7}" + ("  black(whole)" if args.black else ""))
+    for kind in (chain, fanout, loop):
+        previous = None
+        for n in args.sizes:
+            with tempfile.TemporaryDirectory() as d:
+                p = Path(d) / "synth.py"
+                p.write_text(kind(n))
+                t = stages(p)
+            growth = f"{t['total'] / previous:6.1f}x" if previous else "      -"
+            previous = t["total"]
+            line = (f"{kind.__name__:10} {n:7} {t['eqns']:7} {t['lines']:7} " +
+                    " ".join(f"{t[s]:7.3f}" for s in ("parse", "trace", "reverse", "render", "format", "total")) +
+                    f" {growth}")
+            if args.black:
+                t0 = time.perf_counter()
+                format_source(t["_full"])
+                line += f"  {time.perf_counter() - t0:8.2f} s"
+            print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
