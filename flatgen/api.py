@@ -16,14 +16,14 @@ from . import interpret
 from .errors import ShapeError, UsageError, guard
 from .files import write_atomic
 from .parse import load_function
-from .pipeline import Options, generate, shapes_of
+from .pipeline import Options, floats, generate, shapes_of
 
 
 class Flat:
     """`@flatgen.flat`: calling it still runs the user's own function."""
 
     @guard
-    def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None):
+    def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None, math=None):
         """`example`: arguments (or their shapes' owners) to specialise to; `shapes`: {param: shape}.
 
         Without either, parameters are scalars (or what their annotations say) until the first call of
@@ -39,10 +39,12 @@ class Flat:
             if len(example) != len(self._params):
                 raise UsageError(f"example= has {len(example)} value(s); {fn.__name__}() takes {len(self._params)}")
             shapes = shapes_of(self._params, example)
+            if math is None and floats(example):
+                math = True
         elif shapes is not None:
             shapes = tuple((k, None if v is None else tuple(v)) for k, v in dict(shapes).items())
         self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
-                               shapes=shapes)
+                               shapes=shapes, math=math)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
         try:
@@ -126,13 +128,18 @@ class Flat:
 
     @guard
     def _specialise(self, args) -> None:
+        """Pick (or make) the module for these arguments: Python floats get the math module,
+        arrays a module specialised to their shapes, numpy scalars the default one."""
         shapes = shapes_of(self._params, args)
-        if all(shape == () for _, shape in shapes) and self._base is not None:
+        scalar = all(shape == () for _, shape in shapes)
+        use_math = self.options.math if self.options.math is not None else (scalar and floats(args))
+        if scalar and self._base is not None and use_math == self._base.grad_graph.math:
             self._generated = self._base
             return
-        if shapes not in self._by_shapes:
-            self._by_shapes[shapes] = generate(self._src, self._node, replace(self.options, shapes=shapes))
-        self._generated = self._by_shapes[shapes]
+        key = (None if scalar else shapes, use_math)
+        if key not in self._by_shapes:
+            self._by_shapes[key] = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math))
+        self._generated = self._by_shapes[key]
 
     def grad(self, *args):
         """The gradients only, from the generated module."""

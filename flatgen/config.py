@@ -67,10 +67,12 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes")
+                             hint="target options: wrt, name, shapes, math")
+        if not isinstance(entry.get("math", False), bool):
+            raise UsageError(f"{path}: math of {entry['target']} must be true or false")
         shapes = entry.get("shapes")
         if shapes is not None:
             if not isinstance(shapes, dict) or not all(
@@ -87,7 +89,7 @@ def load_config() -> Config:
         file, sep, func = entry["target"].rpartition(":")
         target = f"{_relative(root / file)}{sep}{func}"
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
-                                        shapes=shapes)))
+                                        shapes=shapes, math=entry.get("math"))))
     return Config(root, out, tuple(jobs))
 
 

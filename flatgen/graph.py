@@ -73,6 +73,7 @@ class Graph:
     eqns: list[Eqn]
     outs: list[Atom]
     n_forward: int | None = None  # in a gradient graph: how many leading equations are the forward pass
+    math: bool = False  # plain Python floats: templates in their math form (math.exp, max, ...)
 
     @property
     def forward(self) -> list[Eqn]:

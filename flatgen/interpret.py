@@ -23,7 +23,7 @@ def run(graph: Graph, args) -> dict[Var, object]:
     env: dict[Var, object] = dict(zip(graph.params, args))
     val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
     for e in graph.eqns:
-        env[e.out] = e.op(*(val(a) for a in e.ins), **e.params)
+        env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=graph.math, **e.params)
     return env
 
 
@@ -44,12 +44,12 @@ def value_and_grad(graph: Graph, args, wrt: list[Var]):
     for e in reversed(graph.eqns):
         if e.out not in grads:
             continue
-        slots = {"g": grads[e.out], "out": env[e.out], **{s: val(a) for s, a in zip(e.op.expr.slots, e.ins)}}
+        slots = {"g": grads[e.out], "out": env[e.out], **{s: val(a) for s, a in zip(e.op.template(graph.math).slots, e.ins)}}
         for rule, x in zip(e.op.rules, e.ins):
             if rule is None or not isinstance(x, Var):
                 continue
-            d = rule(*(slots[s] for s in rule.expr.slots), **e.params)
+            d = rule(*(slots[s] for s in rule.template(graph.math).slots), math_mode=graph.math, **e.params)
             if e.op.elementwise and np.shape(d) != np.shape(env[x]):
                 d = unbroadcast(d, np.shape(env[x]))
             grads[x] = grads[x] + d if x in grads else d
-    return val(out), tuple(grads[p] if p in grads else ZEROS(env[p]) for p in wrt)
+    return val(out), tuple(grads[p] if p in grads else ZEROS(env[p], math_mode=graph.math) for p in wrt)

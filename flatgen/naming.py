@@ -84,7 +84,7 @@ class Namer:
                     self.names[v] = self.fresh(v.hint)
         self.taken.update(reserved)
         for g in globals_:  # rule 3
-            self.globals[g] = self.fresh(g)
+            self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
         acc_of = {e.out: e.ins[0] for e in graph.eqns if e.op.inplace}
         for v in variables:  # rule 4
             if v in self.names:

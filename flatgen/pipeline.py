@@ -37,6 +37,9 @@ class Options:
     # parameter shapes the module is specialised to: ((name, shape), ...); a shape is a tuple of ints,
     # or None for an array of unknown shape.  Unlisted parameters: from annotations, else scalars.
     shapes: tuple[tuple[str, tuple | None], ...] | None = None
+    # plain Python floats: math.exp and float arithmetic (numpy scalars cost 6-8x); None: decide from
+    # annotations (every parameter `float` or `int`)
+    math: bool | None = None
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -70,6 +73,8 @@ class Generated:
             cmd += ["--name", self.options.name]
         for name, shape in self.options.shapes or ():
             cmd += ["--shape", f"{name}={'?' if shape is None else ','.join(map(str, shape))}"]
+        if self.options.math:
+            cmd += ["--math"]
         return shlex.join(cmd)
 
     @cached_property
@@ -89,7 +94,9 @@ def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), ver
         raise UsageError(f"the target {target!r} has non-printable characters", hint="rename the file")
     check_function(src, fn)  # fence
     tracer = Tracer(src)
-    graph = tracer.trace(fn, param_shapes(fn, options))  # trace
+    shapes = param_shapes(fn, options)
+    graph = tracer.trace(fn, shapes)  # trace
+    graph.math = math_mode(fn, options, shapes)
     log("forward graph", graph)
     wrt = select_wrt(graph, options.wrt)
     grad = reverse(graph, wrt)  # reverse
@@ -120,6 +127,22 @@ def param_shapes(fn: ast.FunctionDef, options: Options) -> dict:
         else:
             shapes[a.arg] = ()
     return shapes
+
+
+def math_mode(fn: ast.FunctionDef, options: Options, shapes: dict) -> bool:
+    """Plain-float code when asked, or when every parameter is annotated float or int."""
+    if options.math is not None:
+        if options.math and any(s != () for s in shapes.values()):
+            raise UsageError(f"math mode is for scalar parameters; {fn.name}() has arrays",
+                             hint="drop --math (math = true), or the array shapes")
+        return options.math
+    args = fn.args.posonlyargs + fn.args.args
+    return bool(args) and all(a.annotation is not None and ast.unparse(a.annotation) in ("float", "int") for a in args)
+
+
+def floats(values) -> bool:
+    """Are these plain Python numbers (not numpy scalars or arrays)?"""
+    return all(type(v) in (float, int) for v in values)
 
 
 def shapes_of(names: list[str], values) -> tuple:

@@ -46,31 +46,84 @@ SUPPORT: dict[str, str] = {
     ),
 }
 
-_support_globals: dict[str, object] = {"np": np}
+# For modules of plain Python floats (math mode): the same function with the math module.  It cannot
+# overflow: below -700, 1 / (1 + exp(-x)) and exp(x) are the same double.
+SUPPORT["sigmoid_math"] = (
+    "def sigmoid_math(x):\n"
+    '    """The logistic function 1 / (1 + exp(-x)), for floats."""\n'
+    "    return 1 / (1 + math.exp(-x)) if x >= -700.0 else math.exp(x)\n"
+)
+
+_support_globals: dict[str, object] = {"np": np, "math": math}
 for _text in SUPPORT.values():
     exec(compile(_text, "<flatgen support>", "exec"), _support_globals)
 SUPPORT_FUNCTIONS = {name: _support_globals[name] for name in SUPPORT}
 
-# Names templates may use that are not slots: numpy (as np) and the support functions.
-TEMPLATE_GLOBALS: dict[str, object] = {"np": np, **SUPPORT_FUNCTIONS}
+# Names templates may use that are not slots: numpy (as np), math, and the support functions.
+TEMPLATE_GLOBALS: dict[str, object] = {"np": np, "math": math, **SUPPORT_FUNCTIONS}
+
+
+def support_name(key: str) -> str:
+    """The name a support function has in generated modules (sigmoid_math is called sigmoid there)."""
+    return key.removesuffix("_math")
+
+
+class _ToMath(ast.NodeTransformer):
+    """A numpy template -> the same expression on Python floats (math mode)."""
+
+    FUNCS = {f"np.{f}": f"math.{f}" for f in ("exp", "log", "sqrt", "tanh", "sin", "cos")} | {
+        "np.abs": "abs", "np.maximum": "max", "np.minimum": "min", "sigmoid": "sigmoid_math"}
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        name = ast.unparse(node.func)
+        if name in self.FUNCS:
+            node.func = ast.parse(self.FUNCS[name], mode="eval").body
+        elif name == "np.sign":  # (x > 0) - (x < 0): -1, 0 or 1, like np.sign
+            (x,) = node.args
+            gt = ast.Compare(x, [ast.Gt()], [ast.Constant(0)])
+            lt = ast.Compare(copy.deepcopy(x), [ast.Lt()], [ast.Constant(0)])
+            return ast.BinOp(gt, ast.Sub(), lt)
+        elif name in ("np.zeros_like", "np.ones_like"):
+            return ast.Constant(0.0 if name == "np.zeros_like" else 1.0)
+        elif name == "np.where":
+            c, a, b = node.args
+            return ast.IfExp(c, a, b)
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if ast.unparse(node) in ("np.inf", "np.nan", "np.pi", "np.e"):
+            return ast.Attribute(ast.Name("math", ast.Load()), node.attr, ast.Load())
+        return node
+
+
+def to_math(template: "Template") -> "Template":
+    """The math-mode version of a template (the same text when it has no numpy in it)."""
+    if template.block or not ({"np", "sigmoid"} & set(template.globals)):
+        return template
+    tree = _ToMath().visit(copy.deepcopy(template.tree))
+    return Template(ast.unparse(tree), template.slots, template.params, exact=True)
 
 
 class Template:
     """A Python expression (or, for `block`, statements) with named slots and params."""
 
-    def __init__(self, text: str, slots: tuple[str, ...], params: tuple[str, ...] = (), block: bool = False):
+    def __init__(self, text: str, slots: tuple[str, ...], params: tuple[str, ...] = (), block: bool = False,
+                 exact: bool = False):
+        """`exact`: take `slots` as they are, used or not (a math form keeps its numpy form's inputs)."""
         self.text = text
         self.block = block
         tree = ast.parse(text, mode="exec" if block else "eval")
         self.tree = tree if block else tree.body
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        allowed = set(slots) | set(params) | set(TEMPLATE_GLOBALS) | ({"OUT"} if block else set())
+        allowed = set(slots) | set(params) | set(TEMPLATE_GLOBALS) | {"abs", "max", "min"} | ({"OUT"} if block else set())
         # A block assigns OUT, its result; when OUT is also an input, the block updates that input.
         if names - allowed:
             raise ValueError(f"template {text!r} uses unknown names {sorted(names - allowed)}")
         # The slots this expression reads, in slot order: an equation's inputs, one per used slot.
-        self.slots = tuple(s for s in slots if s in names)
-        self.params = tuple(p for p in params if p in names)
+        self.slots = tuple(slots) if exact else tuple(s for s in slots if s in names)
+        self.params = tuple(params) if exact else tuple(p for p in params if p in names)
         self.globals = tuple(sorted(names & set(TEMPLATE_GLOBALS)))
         self._patterns: dict = {}
         # Slots that appear only as whole arguments of calls: any expression can stand there unparenthesized.
@@ -227,9 +280,16 @@ class Op:
     elementwise: bool = True  # inputs broadcast: their gradients are summed back to their shapes
     inplace: bool = False  # bookkeeping ops that update their first input (the output takes its name)
 
-    def __call__(self, *values, **params):
+    def __post_init__(self):
+        object.__setattr__(self, "math_expr", to_math(self.expr))
+
+    def template(self, math_mode: bool = False) -> Template:
+        return self.math_expr if math_mode else self.expr
+
+    def __call__(self, *values, math_mode: bool = False, **params):
         p = {**self.defaults, **params}
-        return self.expr.fn(*values, *(p[k] for k in self.expr.params))
+        expr = self.math_expr if math_mode else self.expr
+        return expr.fn(*values, *(p[k] for k in expr.params))
 
 
 def prim(name: str, inputs: str, forward: str, rules: tuple[str | None, ...], gate: str, calls=(),

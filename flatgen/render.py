@@ -51,17 +51,19 @@ class Renderer:
     def __init__(self, forward: Graph, grad: Graph):
         self.forward, self.grad = forward, grad
         self.vg_name = f"{grad.name}_value_and_grad"
-        used = {g for e in grad.eqns for g in e.op.expr.globals}
+        self.math = grad.math
+        used = {g for e in grad.eqns for g in e.op.template(self.math).globals}
         if any(p.shape not in ((), None) for p in grad.params):
             used.add("np")  # the shape checks
         atoms = [a for e in grad.eqns for a in e.ins] + list(grad.outs)
+        self.module_name = "math" if self.math else "np"  # what inf and nan are spelled with
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
-            used.add("np")  # np.inf / np.nan literals
+            used.add(self.module_name)  # np.inf / math.nan literals
         support = sorted(s for s in SUPPORT if s in used)
-        if support:
-            used.add("np")  # the support functions are written with numpy
+        for s in support:  # the support functions' own modules
+            used.add("math" if s.endswith("_math") else "np")
         self.names = Namer.for_graph(
-            grad, tuple(g for g in ("np", *support) if g in used), reserved=(grad.name, self.vg_name)
+            grad, tuple(g for g in ("np", "math", *support) if g in used), reserved=(grad.name, self.vg_name)
         )
         self.support = support
         self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
@@ -71,20 +73,21 @@ class Renderer:
 
     def text(self, a: Atom) -> str:
         if isinstance(a, Lit):
-            return ast.unparse(constant(a.value, self.names.globals.get("np", "np")))
+            return ast.unparse(constant(a.value, self.names.globals.get(self.module_name, self.module_name)))
         return self.inline.get(a) or self.names[a]
 
     def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
-        np_name = self.names.globals.get("np", "np")
-        consts = [constant(a.value, np_name) if isinstance(a, Lit) else None for a in e.ins]
-        pattern = e.op.expr.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                    [a.shape for a in e.ins])
+        mod = self.names.globals.get(self.module_name, self.module_name)
+        consts = [constant(a.value, mod) if isinstance(a, Lit) else None for a in e.ins]
+        template = e.op.template(self.math)
+        pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
+                                   [a.shape for a in e.ins])
         stable = True
         texts = []
-        for slot, a in zip(e.op.expr.slots, e.ins):
+        for slot, a in zip(template.slots, e.ins):
             t = self.text(a)
-            if a in self.inline and slot not in e.op.expr.call_args:
+            if a in self.inline and slot not in template.call_args:
                 t, stable = f"({t})", False  # parentheses keep it right; Black decides the rest
             texts.append(t)
         return fill(pattern, texts), stable
@@ -171,10 +174,13 @@ class Renderer:
 
     def module(self, header: Header) -> tuple[str, list[list[str]]]:
         """(skeleton, bodies): the module with a marker where each function's statements go."""
-        np_alias = self.names.globals.get("np")
         imports = []
-        if np_alias:
-            imports.append("import numpy" if np_alias == "numpy" else f"import numpy as {np_alias}")
+        if "math" in self.names.globals:
+            alias = self.names.globals["math"]
+            imports.append("import math" if alias == "math" else f"import math as {alias}")
+        if "np" in self.names.globals:
+            alias = self.names.globals["np"]
+            imports.append("import numpy" if alias == "numpy" else f"import numpy as {alias}")
         params = ", ".join(self.names[p] for p in self.grad.params)
         value, *grads = self.grad.outs
         forward = self.forward_lines()
