@@ -63,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--wrt", help="comma-separated parameters to differentiate (default: all)")
         p.add_argument("--name", help="module name (default: <file stem>_<function>)")
         p.add_argument("--math", action="store_true", help="plain Python floats: math.exp and float arithmetic")
+        p.add_argument("--style", choices=("lecture", "compact"),
+                       help="lecture (default): the slide, statement by statement; compact: simplified")
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
                        help="specialise to a parameter's shape (repeat per parameter; PARAM= for a scalar)")
         p.add_argument("-v", "--verbose", action="store_true", help="print the IR after each stage on stderr")
@@ -107,6 +109,8 @@ def jobs_of(args) -> tuple[list[Job], Path]:
         overrides["wrt"] = tuple(w.strip() for w in args.wrt.split(",") if w.strip())
     if args.math:
         overrides["math"] = True
+    if args.style:
+        overrides["style"] = args.style
     if args.shape:
         shapes = []
         for item in args.shape:

@@ -67,10 +67,12 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes, math")
+                             hint="target options: wrt, name, shapes, math, style")
+        if entry.get("style", "lecture") not in ("lecture", "compact"):
+            raise UsageError(f"{path}: style of {entry['target']} must be \"lecture\" or \"compact\"")
         if not isinstance(entry.get("math", False), bool):
             raise UsageError(f"{path}: math of {entry['target']} must be true or false")
         shapes = entry.get("shapes")
@@ -89,7 +91,8 @@ def load_config() -> Config:
         file, sep, func = entry["target"].rpartition(":")
         target = f"{_relative(root / file)}{sep}{func}"
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
-                                        shapes=shapes, math=entry.get("math"))))
+                                        shapes=shapes, math=entry.get("math"),
+                                        style=entry.get("style", "lecture"))))
     return Config(root, out, tuple(jobs))
 
 

@@ -74,6 +74,7 @@ class Graph:
     outs: list[Atom]
     n_forward: int | None = None  # in a gradient graph: how many leading equations are the forward pass
     math: bool = False  # plain Python floats: templates in their math form (math.exp, max, ...)
+    style: str = "lecture"  # "compact": simplified (flatgen/simplify.py), `1.0 * x` written x
 
     @property
     def forward(self) -> list[Eqn]:

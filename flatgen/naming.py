@@ -49,7 +49,8 @@ class Namer:
         return self.names[var]
 
     @classmethod
-    def for_graph(cls, graph: Graph, globals_: tuple[str, ...] = (), reserved: tuple[str, ...] = ()) -> "Namer":
+    def for_graph(cls, graph: Graph, globals_: tuple[str, ...] = (), reserved: tuple[str, ...] = (),
+                  extra: Graph | None = None) -> "Namer":
         """Names for every variable of `graph`, and aliases for the module-level names in `globals_`
         (which also avoid `reserved`, the module's own function names)."""
         variables: list[Var] = []
@@ -68,6 +69,10 @@ class Namer:
             visit(e.out)
         for o in graph.outs:
             visit(o)
+        for e in extra.eqns if extra is not None else ():  # the value function's graph, if it differs
+            for a in e.ins:
+                visit(a)
+            visit(e.out)
 
         user = {v.hint for v in variables if v.role in ("param", "value") and v.hint}
         self = cls(user)

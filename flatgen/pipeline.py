@@ -1,9 +1,10 @@
 """The driver: the whole pipeline, in order, in one place.
 
-    parse -> fence -> trace -> reverse -> (simplify) -> render -> format
+    parse -> fence -> trace -> reverse -> simplify (style "compact") -> render -> format
 
 parse.py finds and reads the source; fence.py refuses what the subset does not allow; trace.py
-builds the forward graph; reverse.py appends the adjoint equations; render.py writes the module
+builds the forward graph; reverse.py appends the adjoint equations; simplify.py runs the passes of
+the chosen style (none for "lecture", the slide as it is); render.py writes the module
 with the Jinja2 templates; format.py hands it to Black.  `verbose` prints the IR after each stage.
 """
 
@@ -24,6 +25,7 @@ from .graph import Graph, Var
 from .parse import Source, source_hash
 from .render import Header, render_module
 from .reverse import reverse
+from .simplify import PASSES, simplify
 from .trace import Tracer
 
 DEFAULT_OUT = "generated"
@@ -40,6 +42,7 @@ class Options:
     # plain Python floats: math.exp and float arithmetic (numpy scalars cost 6-8x); None: decide from
     # annotations (every parameter `float` or `int`)
     math: bool | None = None
+    style: str = "lecture"  # or "compact": the simplification passes of flatgen/simplify.py
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -75,12 +78,15 @@ class Generated:
             cmd += ["--shape", f"{name}={'?' if shape is None else ','.join(map(str, shape))}"]
         if self.options.math:
             cmd += ["--math"]
+        if self.options.style != "lecture":
+            cmd += ["--style", self.options.style]
         return shlex.join(cmd)
 
     @cached_property
     def rendered(self) -> tuple[str, list[list[str]]]:
         """(skeleton, bodies): the module before formatting (format.assemble joins them)."""
-        return render_module(self.graph, self.grad_graph, Header(__version__, self.target, self.digest, self.command))
+        forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
+        return render_module(forward, self.grad_graph, Header(__version__, self.target, self.digest, self.command))
 
     @cached_property
     def source(self) -> str:
@@ -97,10 +103,16 @@ def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), ver
     shapes = param_shapes(fn, options)
     graph = tracer.trace(fn, shapes)  # trace
     graph.math = math_mode(fn, options, shapes)
+    if options.style not in PASSES:
+        raise UsageError(f"unknown style {options.style!r}", hint=f"styles: {', '.join(PASSES)}")
+    graph.style = options.style
     log("forward graph", graph)
     wrt = select_wrt(graph, options.wrt)
     grad = reverse(graph, wrt)  # reverse
     log("gradient graph", grad)
+    if options.style != "lecture":
+        grad = simplify(grad, options.style)  # simplify
+        log(f"gradient graph, {options.style}", grad)
     result = Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options)
     if verbose:
         log("module", result.source)  # render + format

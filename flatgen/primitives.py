@@ -145,14 +145,15 @@ class Template:
             self.fn = eval(compile(f"lambda {args}: {text}", f"<flatgen: {text}>", "eval"), dict(TEMPLATE_GLOBALS))
 
     def render(self, args: list[ast.expr], names: dict[str, str], params: dict | None = None,
-               defaults: dict | None = None, shapes: dict | None = None):
+               defaults: dict | None = None, shapes: dict | None = None, algebra: bool = False):
         """The template's syntax tree with slots replaced by the arguments' trees and params by constants.
 
         `names` maps template globals (np, sigmoid) to the names the generated module uses;
         keyword arguments equal to the op's defaults are dropped (`axis=None`); np.shape / np.size /
         np.ndim of an argument whose shape is known become constants; constant subexpressions are
-        folded (`p - 1` with p = 3 becomes 2) and `x ** 1` becomes x.  All of it is exact, so the
-        generated code computes the same bits as the interpreter.
+        folded (`p - 1` with p = 3 becomes 2) and `x ** 1` becomes x; with `algebra` (the compact style)
+        `1.0 * x` becomes x too.  All of it is exact, so the generated code computes the same bits as
+        the interpreter.
         """
         binding = dict(zip(self.slots, args))
         params = params or {}
@@ -189,11 +190,14 @@ class Template:
                     return constant(_FOLD[type(node.op)](lit_l, lit_r))
                 if isinstance(node.op, ast.Pow) and lit_r == 1 and type(lit_r) is int:
                     return node.left
+                if algebra and isinstance(node.op, ast.Mult) and (lit_l == 1 or lit_r == 1):
+                    return node.right if lit_l == 1 else node.left
                 return node
 
         return Fill().visit(copy.deepcopy(self.tree))
 
-    def pattern(self, args: list, names: dict[str, str], params: dict, defaults: dict, shapes) -> list[str]:
+    def pattern(self, args: list, names: dict[str, str], params: dict, defaults: dict, shapes,
+                algebra: bool = False) -> list[str]:
         """The rendered text split around its arguments: [text, i, text, j, text, ...].
 
         `args` holds an ast node for each constant argument and None for each variable; variables
@@ -202,11 +206,11 @@ class Template:
         formats an expression, so the filled text is Black's too, as long as the line is short.
         """
         key = (tuple(ast.dump(a) if a is not None else None for a in args), _freeze(params), tuple(shapes),
-               tuple(sorted(names.items())))
+               tuple(sorted(names.items())), algebra)
         found = self._patterns.get(key)
         if found is None:
             nodes = [a if a is not None else ast.Name(f"_flatgen_{i}_", ast.Load()) for i, a in enumerate(args)]
-            tree = self.render(nodes, names, params, defaults, shapes)
+            tree = self.render(nodes, names, params, defaults, shapes, algebra)
             text = "\n".join(ast.unparse(s) for s in tree.body) if self.block else ast.unparse(tree)
             from .format import format_snippet  # Black, once per pattern
 

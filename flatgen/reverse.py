@@ -61,7 +61,8 @@ class Reverse:
                 self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
             grads.append(self.grad[p])
         g = self.graph
-        return Graph(g.name, g.params, [*g.eqns, *self.backward], [out, *grads], n_forward=len(g.eqns), math=g.math)
+        return Graph(g.name, g.params, [*g.eqns, *self.backward], [out, *grads], n_forward=len(g.eqns), math=g.math,
+                     style=g.style)
 
     def adjoint(self, e: Eqn) -> None:
         slots = {"g": self.grad[e.out], "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
