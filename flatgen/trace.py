@@ -138,6 +138,10 @@ class Tracer:
     def binop(self, op: ast.operator, a: Atom, b: Atom, hint: str | None, node: ast.AST | None = None) -> Atom:
         if isinstance(op, ast.MatMult):
             return self.matmul(a, b, hint, node)
+        if isinstance(op, ast.Pow) and isinstance(b, Lit) and _is_number(b.value) and b.value == 0 and isinstance(a, Var):
+            # x ** 0 is the constant 1: its gradient is 0 everywhere, where the power rule would give
+            # 0 * x ** -1 (nan at x = 0)
+            return Lit(1.0) if a.shape == () else self.apply(TABLE["ones_like"], (a,), hint, node)
         return self.apply(TABLE[BINOPS[type(op)]], (a, b), hint, node)
 
     def matmul(self, a: Atom, b: Atom, hint: str | None, node) -> Atom:
@@ -266,6 +270,9 @@ class Tracer:
             return self.apply(op, (), hint, node, shape=shape)
         takes()
         n = len(op.expr.slots)
+        if family == "pow":  # np.power(x, 0) is x ** 0
+            self._arity(node, inputs, 2, 2)
+            return self.binop(ast.Pow(), inputs[0], inputs[1], hint, node)
         if family == "matmul":  # np.dot / np.matmul: the row depends on the operands' ranks
             self._arity(node, inputs, 2, 2)
             return self.matmul(inputs[0], inputs[1], hint, node)
