@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import functools
 import math
 import re
 from dataclasses import dataclass, field
@@ -133,16 +134,19 @@ class Template:
             if all(isinstance(parents.get(id(n)), ast.Call) and n in parents[id(n)].args
                    for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == s)
         }
+
+    @functools.cached_property
+    def fn(self):
+        """The template compiled (on first use: `import flatgen` stays fast)."""
         args = ", ".join(self.slots + self.params)
-        if block:  # evaluated on a copy: the interpreter never mutates a value in place
-            body = "\n".join("    " + line for line in text.splitlines())
+        if self.block:  # evaluated on a copy: the interpreter never mutates a value in place
+            body = "\n".join("    " + line for line in self.text.splitlines())
             copy_in = "    OUT = OUT.copy()\n" if "OUT" in self.slots else ""
             src = f"def _block({args}):\n{copy_in}{body}\n    return OUT\n"
             ns = dict(TEMPLATE_GLOBALS)
-            exec(compile(src, f"<flatgen: {text}>", "exec"), ns)
-            self.fn = ns["_block"]
-        else:
-            self.fn = eval(compile(f"lambda {args}: {text}", f"<flatgen: {text}>", "eval"), dict(TEMPLATE_GLOBALS))
+            exec(compile(src, f"<flatgen: {self.text}>", "exec"), ns)
+            return ns["_block"]
+        return eval(compile(f"lambda {args}: {self.text}", f"<flatgen: {self.text}>", "eval"), dict(TEMPLATE_GLOBALS))
 
     def render(self, args: list[ast.expr], names: dict[str, str], params: dict | None = None,
                defaults: dict | None = None, shapes: dict | None = None, algebra: bool = False):
@@ -284,8 +288,9 @@ class Op:
     elementwise: bool = True  # inputs broadcast: their gradients are summed back to their shapes
     inplace: bool = False  # bookkeeping ops that update their first input (the output takes its name)
 
-    def __post_init__(self):
-        object.__setattr__(self, "math_expr", to_math(self.expr))
+    @functools.cached_property
+    def math_expr(self) -> Template:
+        return to_math(self.expr)
 
     def template(self, math_mode: bool = False) -> Template:
         return self.math_expr if math_mode else self.expr
