@@ -31,6 +31,40 @@ def load_generated():
     return mod
 
 
+def variant(**options):
+    """The MLP's module generated in memory with other options (style, free)."""
+    from dataclasses import replace
+
+    from flatgen.config import load_config
+    from flatgen.parse import load_target
+    from flatgen.pipeline import generate
+
+    import os
+
+    cwd = os.getcwd()
+    os.chdir(ROOT)
+    try:
+        job = next(j for j in load_config().jobs if j.target.endswith(":mlp"))
+        g = generate(*load_target(job.target), replace(job.options, **options))
+    finally:
+        os.chdir(cwd)
+    ns: dict = {}
+    exec(compile(g.source, "mlp", "exec"), ns)
+    return ns["mlp_value_and_grad"]
+
+
+def peak_memory(fn) -> int:
+    """Peak bytes allocated during one call (tracemalloc sees numpy's buffers)."""
+    import tracemalloc
+
+    fn()
+    tracemalloc.start()
+    fn()
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return peak
+
+
 def hand_written(X, W1, b1, W2, b2, Y):
     """The backprop a person writes for this network."""
     A = X @ W1 + b1
@@ -129,8 +163,12 @@ def main():
     assert np.isclose(value, ref_value, rtol=1e-12) and all(
         np.allclose(g, r, rtol=1e-10, atol=1e-14) for g, r in zip(grads, ref_grads)), "results differ"
 
+    compact = variant(style="compact")
+    compact_free = variant(style="compact", free=True)
     rows = [("hand-written numpy (reference)", lambda: hand_written(*args)),
-            ("flatgen generated", lambda: mod.mlp_value_and_grad(*args)),
+            ("flatgen generated (lecture, committed)", lambda: mod.mlp_value_and_grad(*args)),
+            ("flatgen generated, compact", lambda: compact(*args)),
+            ("flatgen generated, compact + free", lambda: compact_free(*args)),
             *peers(args)]
     results = []
     # Interleave rounds so that drift in the machine's speed hits every entry alike.
@@ -146,9 +184,11 @@ def main():
     ref = results[0][1]
     print(f"MLP {n}x{d} -> {h} -> {k}, float64, value and gradient; numpy {np.__version__}, "
           f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}")
-    print(f"{'implementation':44} {'median':>12} {'vs hand-written':>16}")
+    peaks = {name: peak_memory(fn) for name, fn in rows[:4]}
+    print(f"{'implementation':44} {'median':>12} {'vs hand-written':>16} {'peak memory':>12}")
     for name, t in results:
-        print(f"{name:44} {t * 1e6:10.1f} us {t / ref:15.3f}x")
+        peak = f"{peaks[name] / 1e6:9.2f} MB" if name in peaks else ""
+        print(f"{name:44} {t * 1e6:10.1f} us {t / ref:15.3f}x {peak:>12}")
     gen = results[1][1]
     print(f"{'flatgen forward only':44} {forward * 1e6:10.1f} us   gradient/forward {gen / forward:.2f}x")
 

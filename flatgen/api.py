@@ -23,7 +23,8 @@ class Flat:
     """`@flatgen.flat`: calling it still runs the user's own function."""
 
     @guard
-    def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None, math=None, style="lecture"):
+    def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None, math=None, style="lecture",
+                 free=False):
         """`example`: arguments (or their shapes' owners) to specialise to; `shapes`: {param: shape}.
 
         Without either, parameters are scalars (or what their annotations say) until the first call of
@@ -44,7 +45,7 @@ class Flat:
         elif shapes is not None:
             shapes = tuple((k, None if v is None else tuple(v)) for k, v in dict(shapes).items())
         self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
-                               shapes=shapes, math=math, style=style)
+                               shapes=shapes, math=math, style=style, free=free)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
         try:

@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--wrt", help="comma-separated parameters to differentiate (default: all)")
         p.add_argument("--name", help="module name (default: <file stem>_<function>)")
         p.add_argument("--math", action="store_true", help="plain Python floats: math.exp and float arithmetic")
+        p.add_argument("--free", action="store_true", help="`del` each array once nothing after needs it")
         p.add_argument("--style", choices=("lecture", "compact"),
                        help="lecture (default): the slide, statement by statement; compact: simplified")
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
@@ -111,6 +112,8 @@ def jobs_of(args) -> tuple[list[Job], Path]:
         overrides["math"] = True
     if args.style:
         overrides["style"] = args.style
+    if args.free:
+        overrides["free"] = True
     if args.shape:
         shapes = []
         for item in args.shape:

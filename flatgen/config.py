@@ -67,10 +67,12 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes, math, style")
+                             hint="target options: wrt, name, shapes, math, style, free")
+        if not isinstance(entry.get("free", False), bool):
+            raise UsageError(f"{path}: free of {entry['target']} must be true or false")
         if entry.get("style", "lecture") not in ("lecture", "compact"):
             raise UsageError(f"{path}: style of {entry['target']} must be \"lecture\" or \"compact\"")
         if not isinstance(entry.get("math", False), bool):
@@ -92,7 +94,7 @@ def load_config() -> Config:
         target = f"{_relative(root / file)}{sep}{func}"
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
                                         shapes=shapes, math=entry.get("math"),
-                                        style=entry.get("style", "lecture"))))
+                                        style=entry.get("style", "lecture"), free=entry.get("free", False))))
     return Config(root, out, tuple(jobs))
 
 

@@ -43,6 +43,7 @@ class Options:
     # annotations (every parameter `float` or `int`)
     math: bool | None = None
     style: str = "lecture"  # or "compact": the simplification passes of flatgen/simplify.py
+    free: bool = False  # `del` each array once nothing after needs it (lower peak memory)
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -80,13 +81,16 @@ class Generated:
             cmd += ["--math"]
         if self.options.style != "lecture":
             cmd += ["--style", self.options.style]
+        if self.options.free:
+            cmd += ["--free"]
         return shlex.join(cmd)
 
     @cached_property
     def rendered(self) -> tuple[str, list[list[str]]]:
         """(skeleton, bodies): the module before formatting (format.assemble joins them)."""
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
-        return render_module(forward, self.grad_graph, Header(__version__, self.target, self.digest, self.command))
+        header = Header(__version__, self.target, self.digest, self.command)
+        return render_module(forward, self.grad_graph, header, free=self.options.free)
 
     @cached_property
     def source(self) -> str:

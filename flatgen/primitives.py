@@ -127,6 +127,14 @@ class Template:
         self.params = tuple(params) if exact else tuple(p for p in params if p in names)
         self.globals = tuple(sorted(names & set(TEMPLATE_GLOBALS)))
         self._patterns: dict = {}
+        # Does it make a new array that nothing else refers to?  Not a slot itself (`g`), an attribute
+        # (`g.T`) or a numpy view (broadcast_to, reshape, transpose, expand_dims).  A fresh gradient
+        # may be accumulated into in place.
+        root = self.tree if not block else None
+        views = {"np.broadcast_to", "np.reshape", "np.transpose", "np.expand_dims"}
+        self.fresh = root is not None and not (
+            isinstance(root, (ast.Name, ast.Attribute, ast.Constant))
+            or (isinstance(root, ast.Call) and ast.unparse(root.func) in views))
         # Slots that appear only as whole arguments of calls: any expression can stand there unparenthesized.
         parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
         self.call_args = {

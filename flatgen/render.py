@@ -47,9 +47,38 @@ class Header:
     command: str
 
 
+def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
+    """For `free`: after which equation (index) each array variable is no longer needed.
+
+    Parameters and outputs are the caller's; contributions written inline have no name; a variable
+    that an in-place accumulation updates lives on under the same name, so it is never deleted.
+    """
+    keep = {o for o in outs if isinstance(o, Var)}
+    keep |= {e.ins[0] for e in eqns if e.op.inplace}
+    # A contribution written inline is read where it is written: in the statement that consumes it.
+    at = {id(e): i for i, e in enumerate(eqns)}
+    producer = {e.out: e for e in eqns}
+    for i in reversed(range(len(eqns))):
+        for a in eqns[i].ins:
+            if isinstance(a, Var) and a.role == "partial":
+                at[id(producer[a])] = at[id(eqns[i])]
+    last: dict[Var, int] = {}
+    for i, e in enumerate(eqns):
+        last.setdefault(e.out, i)
+        for a in e.ins:
+            if isinstance(a, Var):
+                last[a] = max(last.get(a, -1), at[id(e)])
+    after: dict[int, list[Var]] = {}
+    for v, i in last.items():
+        if v.role not in ("param", "partial") and v not in keep and v.shape != ():
+            after.setdefault(i, []).append(v)
+    return after
+
+
 class Renderer:
-    def __init__(self, forward: Graph, grad: Graph):
+    def __init__(self, forward: Graph, grad: Graph, free: bool = False):
         self.forward, self.grad = forward, grad
+        self.free = free
         self.vg_name = f"{grad.name}_value_and_grad"
         self.math = grad.math
         used = {g for e in grad.eqns for g in e.op.template(self.math).globals}
@@ -100,9 +129,10 @@ class Renderer:
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
             return [line if stable else UNSTABLE + line for line in text.splitlines()]
         if e.op is ACC:
-            # `+=` on a scalar rebinds; on an array it would write into a value that may be shared.
+            # `+=` on a scalar rebinds; on an array it writes into the array, which is safe only when the
+            # array is ours alone (made fresh by a rule), not a view or another gradient's alias.
             # A contribution's text never needs parentheses here: rules are products, calls or -g.
-            line = (f"{target} += {self.text(e.ins[1])}" if e.out.shape == ()
+            line = (f"{target} += {self.text(e.ins[1])}" if e.out.shape == () or e.params.get("fresh")
                     else f"{target} = {self.text(e.ins[0])} + {self.text(e.ins[1])}")
             return [line]
         value, stable = self.expression(e)
@@ -114,6 +144,15 @@ class Renderer:
 
     # -- sections ----------------------------------------------------------------------------------
 
+    def dels(self, e: Eqn) -> list[str]:
+        """`del ...` of the arrays no statement after `e` needs (with free=True)."""
+        gone = self._after.get(id(e), ())
+        return [f"del {', '.join(sorted(self.names[v] for v in gone))}"] if gone else []
+
+    def plan_frees(self, eqns: list[Eqn], outs) -> None:
+        after = last_uses(eqns, outs) if self.free else {}
+        self._after = {id(eqns[i]): vs for i, vs in after.items()}
+
     def forward_lines(self, eqns: list[Eqn]) -> list[str]:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
         lines = []
@@ -122,6 +161,7 @@ class Renderer:
             for e in group:
                 stmts += self.statement(e)
                 self.shown[e] = stmts[-1].lstrip(UNSTABLE)
+                stmts += self.dels(e)
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
                 lines.append(f"# line {line}: {source}")
             lines.extend(stmts)
@@ -147,7 +187,7 @@ class Renderer:
                 if lines and e.op.inplace and e.out.of not in explained:
                     explained.add(e.out.of)
                     stmts.append("# " + gate_text("copy", name=self.names[e.out.of], uses=e.uses))
-                stmts += lines
+                stmts += lines + self.dels(e)
             blocks.append(dict(context, stmts=stmts))
         return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
 
@@ -186,7 +226,9 @@ class Renderer:
             imports.append("import numpy" if alias == "numpy" else f"import numpy as {alias}")
         params = ", ".join(self.names[p] for p in self.grad.params)
         value, *grads = self.grad.outs
+        self.plan_frees(self.forward.eqns, self.forward.outs)
         value_body = self.forward_lines(self.forward.eqns)
+        self.plan_frees(self.grad.eqns, self.grad.outs)
         grad_body = self.forward_lines(self.grad.forward)
         skeleton = environment().get_template("module.py.j2").render(
             header=[
@@ -211,5 +253,5 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
 
 
-def render_module(forward: Graph, grad: Graph, header: Header) -> tuple[str, list[list[str]]]:
-    return Renderer(forward, grad).module(header)
+def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False) -> tuple[str, list[list[str]]]:
+    return Renderer(forward, grad, free).module(header)

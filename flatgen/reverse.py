@@ -38,7 +38,7 @@ class Reverse:
                             for a, r in zip(e.ins, e.op.rules) if r is not None and a in self.active)
         self.backward: list[Eqn] = []
         self.grad: dict[Var, Var] = {}
-        # Gradient arrays made fresh here (by a scatter, or a sum `grad_x + d`): safe to update in place.
+        # Gradient arrays made fresh here (a product, a sum, a scatter): safe to update in place.
         # Others may be views or aliases of other gradients (`grad_s2 = grad_s3`, np.broadcast_to).
         self.owned: set[Var] = set()
         self.wrt = wrt
@@ -85,11 +85,13 @@ class Reverse:
                 d = self.unbroadcast(d, x, e, role)
             if first:
                 self.grad[x] = d
-                if rule is SCATTER:
+                if rule is SCATTER or self.backward[-1].op.expr.fresh:  # d is the last equation's output
                     self.owned.add(d)
             else:
                 acc = Var(None, "grad", of=x, shape=x.shape)
-                self.grad[x] = self.emit(acc, ACC, (self.grad[x], d), e, uses=self.uses[x])
+                # `grad_x += d` writes into grad_x's array: only when that array is ours alone
+                self.grad[x] = self.emit(acc, ACC, (self.grad[x], d), e, uses=self.uses[x],
+                                         params={"fresh": True} if self.grad[x] in self.owned else {})
                 self.owned.add(acc)
 
     def unbroadcast(self, d: Var, x: Atom, e: Eqn, role: str) -> Var:

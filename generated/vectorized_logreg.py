@@ -90,7 +90,7 @@ def logreg_value_and_grad(w, b, X, y):
     grad_t3 = grad_t4 * y
     # line 40: t3 = np.log(p) -- log gate: the local gradient is 1/p
     # copy gate: p is used 2 times, its gradients add up
-    grad_p = grad_p + grad_t3 / p
+    grad_p += grad_t3 / p
     # line 39: p = sigmoid(t2) -- sigmoid gate: the local gradient is (1 - p) * p
     grad_t2 = grad_p * (1 - p) * p
     # line 39: t2 = t1 + b -- add gate: distributes the gradient to both inputs unchanged

@@ -221,9 +221,9 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_y_2 = grad_t24
     # line 57: y_2 = Why @ h_3 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Why is used 4 times, its gradients add up
-    grad_Why = grad_Why + np.outer(grad_y_2, h_3)
+    grad_Why += np.outer(grad_y_2, h_3)
     # copy gate: h_3 is used 2 times, its gradients add up
-    grad_h_3 = grad_h_3 + Why.T @ grad_y_2
+    grad_h_3 += Why.T @ grad_y_2
     # line 56: h_3 = np.tanh(t22) -- tanh gate: the local gradient is 1 - h_3**2
     grad_t22 = grad_h_3 * (1 - h_3**2)
     # line 56: t22 = t20 + t21 -- add gate: distributes the gradient to both inputs unchanged
@@ -231,11 +231,11 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t21 = grad_t22
     # line 56: t21 = Whh @ h_2 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Whh is used 4 times, its gradients add up
-    grad_Whh = grad_Whh + np.outer(grad_t21, h_2)
+    grad_Whh += np.outer(grad_t21, h_2)
     grad_h_2 = Whh.T @ grad_t21
     # line 56: t20 = Wxh @ t19 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Wxh is used 4 times, its gradients add up
-    grad_Wxh = grad_Wxh + np.outer(grad_t20, t19)
+    grad_Wxh += np.outer(grad_t20, t19)
     # line 58: loss_1 = loss + t18 -- add gate: distributes the gradient to both inputs unchanged
     grad_loss = grad_loss_1
     grad_t18 = grad_loss_1
@@ -249,9 +249,9 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_y_1 = grad_t15
     # line 57: y_1 = Why @ h_2 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Why is used 4 times, its gradients add up
-    grad_Why = grad_Why + np.outer(grad_y_1, h_2)
+    grad_Why += np.outer(grad_y_1, h_2)
     # copy gate: h_2 is used 2 times, its gradients add up
-    grad_h_2 = grad_h_2 + Why.T @ grad_y_1
+    grad_h_2 += Why.T @ grad_y_1
     # line 56: h_2 = np.tanh(t13) -- tanh gate: the local gradient is 1 - h_2**2
     grad_t13 = grad_h_2 * (1 - h_2**2)
     # line 56: t13 = t11 + t12 -- add gate: distributes the gradient to both inputs unchanged
@@ -259,11 +259,11 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t12 = grad_t13
     # line 56: t12 = Whh @ h_1 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Whh is used 4 times, its gradients add up
-    grad_Whh = grad_Whh + np.outer(grad_t12, h_1)
+    grad_Whh += np.outer(grad_t12, h_1)
     grad_h_1 = Whh.T @ grad_t12
     # line 56: t11 = Wxh @ t10 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Wxh is used 4 times, its gradients add up
-    grad_Wxh = grad_Wxh + np.outer(grad_t11, t10)
+    grad_Wxh += np.outer(grad_t11, t10)
     # line 58: loss = 0.0 + t9 -- add gate: distributes the gradient to both inputs unchanged
     grad_t9 = grad_loss
     # line 58: t9 = 0.5 * t8 -- mul gate: swaps, each input gets the gradient times the other input
@@ -276,9 +276,9 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_y = grad_t6
     # line 57: y = Why @ h_1 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Why is used 4 times, its gradients add up
-    grad_Why = grad_Why + np.outer(grad_y, h_1)
+    grad_Why += np.outer(grad_y, h_1)
     # copy gate: h_1 is used 2 times, its gradients add up
-    grad_h_1 = grad_h_1 + Why.T @ grad_y
+    grad_h_1 += Why.T @ grad_y
     # line 56: h_1 = np.tanh(t4) -- tanh gate: the local gradient is 1 - h_1**2
     grad_t4 = grad_h_1 * (1 - h_1**2)
     # line 56: t4 = t2 + t3 -- add gate: distributes the gradient to both inputs unchanged
@@ -286,9 +286,9 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     grad_t3 = grad_t4
     # line 56: t3 = Whh @ h -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Whh is used 4 times, its gradients add up
-    grad_Whh = grad_Whh + np.outer(grad_t3, h)
+    grad_Whh += np.outer(grad_t3, h)
     grad_h = Whh.T @ grad_t3
     # line 56: t2 = Wxh @ t1 -- matmul gate: the upstream gradient times the other operand, transposed
     # copy gate: Wxh is used 4 times, its gradients add up
-    grad_Wxh = grad_Wxh + np.outer(grad_t2, t1)
+    grad_Wxh += np.outer(grad_t2, t1)
     return loss_3, (grad_h, grad_Wxh, grad_Whh, grad_Why)

@@ -196,3 +196,10 @@ def e_minimum(a, b):
 
 def e_sigmoid(x):
     return np.sum(flatgen.sigmoid(x))
+
+
+def a_alias(a, b):
+    """The add gate hands grad_s itself to a and b: a later += into grad_a must not write into it."""
+    t = np.sin(a)
+    s = a + b
+    return np.sum(s * s) + np.sum(t * b)
