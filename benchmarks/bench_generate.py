@@ -4,7 +4,8 @@
 
 Shapes of function: a long chain (each value used by the next), wide fan-out (one input used by
 every operation, so its gradient accumulates N times), and an unrolled loop.  Prints the time of
-each stage (parse, fence + trace, reverse, render, format) and the growth from one size to the next
+each stage (parse, fence + trace, reverse, render, format) of the median of several runs (one run
+for sizes over 10k) and the growth from one size to the next
 (linear means x10 per x10; the target is 10k / 1k <= 12x, and 10k operations in <= 1 s).  With
 --black, also the time Black takes on the whole module, the way flatgen does not use it.
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from flatgen.format import assemble, format_module, format_source
 from flatgen.parse import load_target
-from flatgen.pipeline import Options, generate
+from flatgen.pipeline import generate, paused_gc
 from flatgen.render import Header, render_module
 from flatgen.reverse import reverse
 from flatgen.trace import Tracer
@@ -40,6 +41,11 @@ def loop(n: int) -> str:
 
 
 def stages(path: Path) -> dict[str, float]:
+    with paused_gc():  # as flatgen's pipeline runs
+        return _stages(path)
+
+
+def _stages(path: Path) -> dict[str, float]:
     t = {}
     t0 = time.perf_counter()
     src, fn = load_target(f"{path}:f")
@@ -64,6 +70,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--black", action="store_true", help="also time Black on the whole module (slow)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs per size up to 10k; the median is shown")
     args = parser.parse_args()
     # warm up: imports, Black, the template patterns
     with tempfile.TemporaryDirectory() as d:
@@ -75,10 +82,13 @@ def main():
     for kind in (chain, fanout, loop):
         previous = None
         for n in args.sizes:
+            runs = []
             with tempfile.TemporaryDirectory() as d:
                 p = Path(d) / "synth.py"
                 p.write_text(kind(n))
-                t = stages(p)
+                for _ in range(args.repeats if n <= 10_000 else 1):
+                    runs.append(stages(p))
+            t = sorted(runs, key=lambda r: r["total"])[len(runs) // 2]  # the median run
             growth = f"{t['total'] / previous:6.1f}x" if previous else "      -"
             previous = t["total"]
             line = (f"{kind.__name__:10} {n:7} {t['eqns']:7} {t['lines']:7} " +

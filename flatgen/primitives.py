@@ -209,19 +209,21 @@ class Template:
         return Fill().visit(copy.deepcopy(self.tree))
 
     def pattern(self, args: list, names: dict[str, str], params: dict, defaults: dict, shapes,
-                algebra: bool = False) -> list[str]:
+                algebra: bool = False, const_module: str = "np") -> list[str]:
         """The rendered text split around its arguments: [text, i, text, j, text, ...].
 
-        `args` holds an ast node for each constant argument and None for each variable; variables
-        are left as placeholders, filled by the caller with their names.  The text is formatted by
+        `args` holds the value of each constant argument and None for each variable (so a constant
+        None cannot be an argument: params carry those); variables are left as placeholders, filled by
+        the caller with their names.  The text is formatted by
         Black once per distinct pattern (that is the cache's point): names do not change how Black
         formats an expression, so the filled text is Black's too, as long as the line is short.
         """
-        key = (tuple(ast.dump(a) if a is not None else None for a in args), _freeze(params), tuple(shapes),
+        key = (tuple(None if a is None else (type(a), a) for a in args), _freeze(params), tuple(shapes),
                tuple(sorted(names.items())), algebra)
         found = self._patterns.get(key)
         if found is None:
-            nodes = [a if a is not None else ast.Name(f"_flatgen_{i}_", ast.Load()) for i, a in enumerate(args)]
+            nodes = [constant(a, names.get(const_module, const_module)) if a is not None
+                     else ast.Name(f"_flatgen_{i}_", ast.Load()) for i, a in enumerate(args)]
             tree = self.render(nodes, names, params, defaults, shapes, algebra)
             text = "\n".join(ast.unparse(s) for s in tree.body) if self.block else ast.unparse(tree)
             from .format import format_snippet  # Black, once per pattern
@@ -242,7 +244,7 @@ def fill(pattern: list, texts: list[str]) -> str:
 
 
 def _freeze(params: dict):
-    return tuple(sorted((k, repr(v)) for k, v in params.items()))
+    return tuple(sorted((k, repr(v)) for k, v in params.items())) if params else ()
 
 
 _FOLD = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,

@@ -98,6 +98,7 @@ class Renderer:
         self.support = support
         self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
         self.shown: dict[Eqn, str] = {}  # forward statements as printed, for the backward comments
+        self._statements: dict[int, list[str]] = {}
 
     # -- expressions and statements ---------------------------------------------------------------
 
@@ -108,11 +109,11 @@ class Renderer:
 
     def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
-        mod = self.names.globals.get(self.module_name, self.module_name)
-        consts = [constant(a.value, mod) if isinstance(a, Lit) else None for a in e.ins]
+        consts = [a.value if isinstance(a, Lit) else None for a in e.ins]
         template = e.op.template(self.math)
         pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                   [a.shape for a in e.ins], algebra=self.grad.style == "compact")
+                                   [a.shape for a in e.ins], algebra=self.grad.style == "compact",
+                                   const_module=self.module_name)
         stable = True
         texts = []
         for slot, a in zip(template.slots, e.ins):
@@ -124,6 +125,12 @@ class Renderer:
 
     def statement(self, e: Eqn) -> list[str]:
         """The equation's lines (none for a contribution written inline); UNSTABLE marks lines for Black."""
+        done = self._statements.get(id(e))
+        if done is None:  # the value function and the gradient function share the forward statements
+            done = self._statements[id(e)] = self._statement(e)
+        return done
+
+    def _statement(self, e: Eqn) -> list[str]:
         target = self.names[e.out]
         if e.op.expr.block:  # statements of their own: OUT is the target
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
