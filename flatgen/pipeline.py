@@ -147,7 +147,8 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
 def param_shapes(fn: ast.FunctionDef, options: Options) -> dict:
     """Each parameter's shape: given (example=, shapes), else from its annotation, else a scalar.
 
-    `x: float` / `x: int` is a scalar; `x: np.ndarray` an array of unknown shape (generic code).
+    `x: float` / `x: int` is a scalar; `x: np.ndarray` an array of unknown shape (generic code);
+    `W: "(2, 2)"` (a string holding a shape) an array of that shape.
     """
     given = options.shape_dict()
     params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
@@ -159,11 +160,25 @@ def param_shapes(fn: ast.FunctionDef, options: Options) -> dict:
     for a in fn.args.posonlyargs + fn.args.args:
         if a.arg in given:
             shapes[a.arg] = given[a.arg]
+        elif isinstance(a.annotation, ast.Constant) and isinstance(a.annotation.value, str):
+            shapes[a.arg] = _shape_annotation(a.annotation.value, a.arg, fn.name)
         elif a.annotation is not None and ast.unparse(a.annotation).split(".")[-1] in ("ndarray", "ArrayLike"):
             shapes[a.arg] = None
         else:
             shapes[a.arg] = ()
     return shapes
+
+
+def _shape_annotation(text: str, param: str, fn: str) -> tuple:
+    try:
+        value = ast.literal_eval(text.strip() or "()")
+    except (ValueError, SyntaxError):
+        value = None
+    value = (value,) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not (isinstance(value, tuple) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in value)):
+        raise UsageError(f"the annotation {text!r} of {param} in {fn}() is not a shape",
+                         hint='annotate a shape as a string holding a tuple of sizes: W: "(2, 2)", x: "(3,)"')
+    return value
 
 
 def math_mode(fn: ast.FunctionDef, options: Options, shapes: dict) -> bool:

@@ -183,3 +183,13 @@ def test_shape_errors_point_at_the_line(tmp_path):
     src, fn = load_target(str(tmp_path / "bad_shapes.py") + ":f")
     with pytest.raises(flatgen.FlatgenError, match=r"bad_shapes.py:5:19: shape: `@` of shapes \(2, 3\) and \(2,\)"):
         generate(src, fn, Options(shapes=(("W", (2, 3)), ("x", (2,)))))
+
+
+def test_shapes_from_string_annotations(tmp_path):
+    (tmp_path / "annot.py").write_text(
+        'import numpy as np\n\n\ndef f(W: "(2, 3)", x: "(3,)", c: float):\n    return np.sum(np.tanh(W @ x) * c)\n')
+    g = generate(*load_target(str(tmp_path / "annot.py") + ":f"))
+    assert "if np.shape(W) != (2, 3):" in g.source and "if np.shape(x) != (3,):" in g.source
+    (tmp_path / "bad_annot.py").write_text('def f(W: "two by two"):\n    return W * W\n')
+    with pytest.raises(flatgen.FlatgenError, match="is not a shape"):
+        generate(*load_target(str(tmp_path / "bad_annot.py") + ":f"))
