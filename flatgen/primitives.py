@@ -80,10 +80,11 @@ class _ToMath(ast.NodeTransformer):
         name = ast.unparse(node.func)
         if name in self.FUNCS:
             node.func = ast.parse(self.FUNCS[name], mode="eval").body
-        elif name == "np.sign":  # (x > 0) - (x < 0): -1, 0 or 1, like np.sign
+        elif name == "np.sign":  # float(x > 0) - float(x < 0): -1, 0 or 1, like np.sign (numpy scalars too)
             (x,) = node.args
-            gt = ast.Compare(x, [ast.Gt()], [ast.Constant(0)])
-            lt = ast.Compare(copy.deepcopy(x), [ast.Lt()], [ast.Constant(0)])
+            gt = ast.Call(ast.Name("float", ast.Load()), [ast.Compare(x, [ast.Gt()], [ast.Constant(0)])], [])
+            lt = ast.Call(ast.Name("float", ast.Load()),
+                          [ast.Compare(copy.deepcopy(x), [ast.Lt()], [ast.Constant(0)])], [])
             return ast.BinOp(gt, ast.Sub(), lt)
         elif name in ("np.zeros_like", "np.ones_like"):
             return ast.Constant(0.0 if name == "np.zeros_like" else 1.0)
@@ -118,7 +119,7 @@ class Template:
         tree = ast.parse(text, mode="exec" if block else "eval")
         self.tree = tree if block else tree.body
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        allowed = set(slots) | set(params) | set(TEMPLATE_GLOBALS) | {"abs", "max", "min"} | ({"OUT"} if block else set())
+        allowed = set(slots) | set(params) | set(TEMPLATE_GLOBALS) | {"abs", "max", "min", "float"} | ({"OUT"} if block else set())
         # A block assigns OUT, its result; when OUT is also an input, the block updates that input.
         if names - allowed:
             raise ValueError(f"template {text!r} uses unknown names {sorted(names - allowed)}")
@@ -203,7 +204,9 @@ class Template:
                 if isinstance(node.op, ast.Pow) and lit_r == 1 and type(lit_r) is int:
                     return node.left
                 if algebra and isinstance(node.op, ast.Mult) and (lit_l == 1 or lit_r == 1):
-                    return node.right if lit_l == 1 else node.left
+                    other = node.right if lit_l == 1 else node.left
+                    if not isinstance(other, ast.Compare):  # 1.0 * (a >= b) is a number, a >= b a bool
+                        return other
                 return node
 
         return Fill().visit(copy.deepcopy(self.tree))

@@ -102,6 +102,10 @@ class Renderer:
 
     # -- expressions and statements ---------------------------------------------------------------
 
+    def label(self, v: Var) -> str:
+        """A value's name for comments: its name in the module, or (simplified away) its source name."""
+        return self.names.names.get(v) or v.hint or "a value"
+
     def text(self, a: Atom) -> str:
         if isinstance(a, Lit):
             return ast.unparse(constant(a.value, self.names.globals.get(self.module_name, self.module_name)))
@@ -181,11 +185,11 @@ class Renderer:
             fwd = group[0].block
             if fwd is not None:
                 shown = self.shown.get(fwd)  # simplified away (compact style): the user's statement
-                context = dict(gate=fwd.op.gate, out=self.names.names.get(fwd.out, "out"),
-                               ins=[self.names.names.get(a, "?") if isinstance(a, Var) else self.text(a) for a in fwd.ins],
+                context = dict(gate=fwd.op.gate, out=self.label(fwd.out),
+                               ins=[self.label(a) if isinstance(a, Var) else self.text(a) for a in fwd.ins],
                                source=shown or fwd.source, line=fwd.loc.line if fwd.loc else 0)
             else:  # the seed, or a zero gradient
-                primal = self.names[group[0].out.of]
+                primal = self.label(group[0].out.of)
                 context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0)
             stmts = []
             explained = set()  # the copy gate is explained once per value and block
@@ -193,7 +197,7 @@ class Renderer:
                 lines = self.statement(e)
                 if lines and e.op.inplace and e.out.of not in explained:
                     explained.add(e.out.of)
-                    stmts.append("# " + gate_text("copy", name=self.names[e.out.of], uses=e.uses))
+                    stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses))
                 stmts += lines + self.dels(e)
             blocks.append(dict(context, stmts=stmts))
         return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
