@@ -58,3 +58,17 @@ def test_long_lines_and_powers(tmp_path):
     g = generate(*load_target(f"{path}:long_names"))
     assert_black_identical(g)
     assert any(len(line) > 88 for line in assemble(*g.rendered).splitlines() if not line.lstrip().startswith("#"))
+
+
+@pytest.mark.parametrize("start", range(0, 200, 40))
+def test_fuzzed_programs(tmp_path, start):
+    """Random programs of the fuzzer (tests/fuzzgen.py), every style and mode it picks."""
+    import fuzzgen
+    from flatgen.pipeline import Options
+
+    for seed in range(start, start + 40):
+        program = fuzzgen.generate(seed)
+        path = tmp_path / f"fuzz_{seed}.py"
+        path.write_text(program.source)
+        options = Options(wrt=program.wrt, style=program.style, math=program.math)
+        assert_black_identical(generate(*load_target(f"{path}:f"), options))
