@@ -101,7 +101,7 @@ class Flat:
             self._modules[g] = module
         return self._modules[g]
 
-    def value_and_grad(self, *args):
+    def value_and_grad(self, *args, seed=None):
         """(value, (gradients...)) from the generated module.
 
         Without shapes given, the first call with arrays specialises the module to their shapes
@@ -110,7 +110,13 @@ class Flat:
         self._check_args(args)
         if self.options.shapes is None:
             self._specialise(args)
-        return getattr(self.module, f"{self.generated.graph.name}_value_and_grad")(*args)
+        vg = getattr(self.module, f"{self.generated.graph.name}_value_and_grad")
+        if seed is None:
+            return vg(*args)
+        n = len(self.generated.graph.outs)
+        if n == 1 or len(seed) != n:
+            raise UsageError(f"seed= gives one upstream gradient per output; {self.fn.__name__}() has {n} output(s)")
+        return vg(*args, seed)
 
     def _check_args(self, args) -> None:
         """Bad input gets a clear message here, not a numpy error from deep inside the module."""
@@ -142,17 +148,17 @@ class Flat:
             self._by_shapes[key] = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math))
         self._generated = self._by_shapes[key]
 
-    def grad(self, *args):
+    def grad(self, *args, seed=None):
         """The gradients only, from the generated module."""
-        return self.value_and_grad(*args)[1]
+        return self.value_and_grad(*args, seed=seed)[1]
 
-    def interpret(self, *args):
+    def interpret(self, *args, seed=None):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
         self._check_args(args)
         if self.options.shapes is None:
             self._specialise(args)
         g = self.generated
-        return interpret.value_and_grad(g.graph, args, g.wrt)
+        return interpret.value_and_grad(g.graph, args, g.wrt, seed)
 
     @guard
     def write(self, out="generated") -> Path:

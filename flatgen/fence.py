@@ -17,8 +17,7 @@ HINTS: dict[type, str] = {
     ast.For: "loop over a constant range: `for t in range(4):` (unrolled)",
     ast.AsyncFor: "flat gradient code has no async: write a plain `def` function",
     ast.While: "loops are not in the subset yet: write the iterations out by hand",
-    ast.If: "branches are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
-    ast.IfExp: "conditional expressions are not in the subset yet: use max(a, b), min(a, b) or abs(x) where they fit",
+    ast.If: "branches on data come next: write np.where(c, a, b), max(a, b) or min(a, b) where they fit",
     ast.With: "a gradient function has no context managers: compute values only",
     ast.AsyncWith: "flat gradient code has no async: write a plain `def` function",
     ast.Try: "flat code has no exceptions: check inputs before calling the function",
@@ -47,7 +46,7 @@ HINTS: dict[type, str] = {
     ast.Dict: "dicts are not in the subset: pass the values as parameters",
     ast.List: "lists are not in the subset yet: pass the values as separate parameters",
     ast.Starred: "star-arguments are not in the subset: pass each argument by position",
-    ast.BoolOp: "`and`/`or` are not in the subset yet: use max(a, b) or min(a, b) where they fit",
+    ast.BoolOp: "`and`/`or` stand in the conditions of `if` and `a if c else b` only",
     ast.Match: "`match` is not in the subset: write the arithmetic directly",
     ast.Slice: "slices belong inside an index: x[1:3]",
 }
@@ -107,8 +106,9 @@ def _describe(node: ast.AST) -> str:
     }.get(name, f"`{name}`")
 
 
-def check_function(src: Source, fn: ast.AST) -> None:
-    """Refuse what the subset does not allow in one function (the entry point or a helper)."""
+def check_function(src: Source, fn: ast.AST, helper: bool = False) -> None:
+    """Refuse what the subset does not allow in one function (the entry point, or a helper: helpers
+    may also have keyword-only parameters and default values)."""
     if not isinstance(fn, ast.FunctionDef):
         refuse(src, fn)
     args = fn.args
@@ -118,12 +118,14 @@ def check_function(src: Source, fn: ast.AST) -> None:
     if args.kwarg is not None:
         refuse(src, args.kwarg, "`**kwargs` is not in flatgen's subset",
                "list each parameter by name: def f(a, b, c)")
-    if args.kwonlyargs:
-        refuse(src, args.kwonlyargs[0], "keyword-only parameters are not in flatgen's subset",
-               "make it a positional parameter")
-    if args.defaults:
-        refuse(src, args.defaults[0], "default values are not in flatgen's subset",
-               "drop the default; callers pass every argument")
+    if args.kwonlyargs and not helper:
+        refuse(src, args.kwonlyargs[0], "keyword-only parameters are for helpers, not the function flatgen generates",
+               "make it a positional parameter (the generated functions take positional arguments)")
+    if args.defaults and not helper:
+        refuse(src, args.defaults[0], "default values are for helpers, not the function flatgen generates",
+               "drop the default: the generated functions take every argument")
+    for d in [*args.defaults, *(d for d in args.kw_defaults if d is not None)]:
+        _check_expr(src, d)
     body = list(fn.body)
     if body and _is_docstring(body[0]):
         body = body[1:]
@@ -190,8 +192,15 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
         if len(stmt.targets) != 1:
             refuse(src, stmt.targets[1], "chained assignment (`a = b = ...`) is not in flatgen's subset",
                    "assign one name at a time")
-        _check_target(src, stmt.targets[0])
+        _check_target(src, stmt.targets[0], unpack=True)
         _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.If):
+        _check_expr(src, stmt.test, condition=True)
+        for s in [*stmt.body, *stmt.orelse]:
+            if isinstance(s, ast.Return):
+                refuse(src, s, "`return` inside `if` is not in flatgen's subset", "return once, at the end")
+            _check_stmt(src, s)
         return
     if isinstance(stmt, ast.AnnAssign):
         if stmt.value is None:
@@ -217,8 +226,14 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
     refuse(src, stmt)
 
 
-def _check_target(src: Source, target: ast.expr) -> None:
+def _check_target(src: Source, target: ast.expr, unpack: bool = False) -> None:
     if isinstance(target, ast.Name):
+        return
+    if unpack and isinstance(target, (ast.Tuple, ast.List)):  # a, b = b, a
+        for t in target.elts:
+            if isinstance(t, ast.Starred):
+                refuse(src, t, "starred unpacking is not in flatgen's subset", "unpack every item by name")
+            _check_target(src, t, unpack=True)
         return
     if isinstance(target, ast.Attribute):
         refuse(src, target, "assigning to an attribute is not in flatgen's subset",
@@ -227,14 +242,27 @@ def _check_target(src: Source, target: ast.expr) -> None:
         refuse(src, target, "item assignment (`x[i] = ...`) is not in flatgen's subset yet",
                "assign to a plain name")
     if isinstance(target, (ast.Tuple, ast.List)):
-        refuse(src, target, "unpacking assignment is not in flatgen's subset yet",
+        refuse(src, target, "unpacking is only for plain assignment (`a, b = ...`)",
                "assign one name at a time")
     refuse(src, target)
 
 
-def _check_expr(src: Source, node: ast.expr, static: bool = False) -> None:
-    """`static`: inside an index or a keyword argument, where None, True/False and ... are values."""
+def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bool = False) -> None:
+    """`static`: inside an index or a keyword argument, where None, True/False and ... are values;
+    `condition`: the test of an `if` or of `a if c else b`, where `and`, `or` and `not` may stand."""
     if isinstance(node, ast.Name):
+        return
+    if condition and isinstance(node, ast.BoolOp):
+        for v in node.values:
+            _check_expr(src, v, static, condition=True)
+        return
+    if condition and isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+        _check_expr(src, node.operand, static, condition=True)
+        return
+    if isinstance(node, ast.IfExp):
+        _check_expr(src, node.test, condition=True)
+        _check_expr(src, node.body, static)
+        _check_expr(src, node.orelse, static)
         return
     if isinstance(node, ast.Constant):
         v = node.value

@@ -75,6 +75,8 @@ class Graph:
     n_forward: int | None = None  # in a gradient graph: how many leading equations are the forward pass
     math: bool = False  # plain Python floats: templates in their math form (math.exp, max, ...)
     style: str = "lecture"  # "compact": simplified (flatgen/simplify.py), `1.0 * x` written x
+    seed: "Var | None" = None  # a gradient graph of several outputs: the tuple of upstream gradients
+    n_values: int = 1  # a gradient graph: how many of `outs` are the function's values (then gradients)
 
     @property
     def forward(self) -> list[Eqn]:

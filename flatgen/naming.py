@@ -94,7 +94,9 @@ class Namer:
         for v in variables:  # rule 4
             if v in self.names:
                 continue
-            if v.role == "temp":
+            if v.role == "seed":  # the gradient function's keyword parameter, beside the user's
+                self.names[v] = self.fresh("seed")
+            elif v.role == "temp":
                 self.names[v] = self.numbered("t")
             elif v.role == "partial":
                 self.names[v] = self.numbered("d")

@@ -431,7 +431,7 @@ SCATTER_ADD = Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), 
 
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out, for a scalar output
-SEED_LIKE = Op("seed", Template("np.ones_like(x)", ("x",)), "base")  # for an array output
+SEED_K = Op("seed", Template("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
 ACC = Op("acc", Template("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).

@@ -185,12 +185,13 @@ class Renderer:
             fwd = group[0].block
             if fwd is not None:
                 shown = self.shown.get(fwd)  # simplified away (compact style): the user's statement
-                context = dict(gate=fwd.op.gate, out=self.label(fwd.out),
+                context = dict(gate=fwd.op.gate, out=self.label(fwd.out), uses=0,
                                ins=[self.label(a) if isinstance(a, Var) else self.text(a) for a in fwd.ins],
                                source=shown or fwd.source, line=fwd.loc.line if fwd.loc else 0)
             else:  # the seed, or a zero gradient
                 primal = self.label(group[0].out.of)
-                context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0)
+                context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0,
+                               uses=group[0].uses)
             stmts = []
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
@@ -236,7 +237,13 @@ class Renderer:
             alias = self.names.globals["np"]
             imports.append("import numpy" if alias == "numpy" else f"import numpy as {alias}")
         params = ", ".join(self.names[p] for p in self.grad.params)
-        value, *grads = self.grad.outs
+        n = self.grad.n_values
+        values, grads = self.grad.outs[:n], self.grad.outs[n:]
+        value = self.text(values[0]) if n == 1 else _tuple([self.text(v) for v in values])
+        vg_params = params
+        if self.grad.seed is not None:  # several outputs: their upstream gradients, the first's by default
+            seed = self.names.names.get(self.grad.seed) or self.names.fresh("seed")
+            vg_params += f", {seed}={_tuple(['1.0'] + ['0.0'] * (n - 1))}"
         self.plan_frees(self.forward.eqns, self.forward.outs)
         value_body = self.forward_lines(self.forward.eqns)
         self.plan_frees(self.grad.eqns, self.grad.outs)
@@ -252,8 +259,10 @@ class Renderer:
             name=self.grad.name,
             vg_name=self.vg_name,
             params=params,
+            vg_params=vg_params,
+            seeded=self.grad.seed is not None,
             checks=self.shape_checks(),
-            value=self.text(value),
+            value=value,
             grads=_tuple([self.text(g) for g in grads]),
             wrt=", ".join(self.names[g.of] for g in grads),
         )
@@ -261,7 +270,7 @@ class Renderer:
 
 
 def _tuple(items: list[str]) -> str:
-    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"
+    return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"  # () for none
 
 
 def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False) -> tuple[str, list[list[str]]]:

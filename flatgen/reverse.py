@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Eqn, Graph, Var
-from .primitives import ACC, SCATTER, SCATTER_ADD, SEED, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
+from .primitives import ACC, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
 from .shapes import unbroadcast_axes
 
 
@@ -23,7 +23,7 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     for e in graph.eqns:
         if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
             depends.add(e.out)
-    reaches = {o for o in graph.outs[:1] if isinstance(o, Var)}
+    reaches = {o for o in graph.outs if isinstance(o, Var)}
     for e in reversed(graph.eqns):
         if e.out in reaches:
             reaches.update(a for a in e.ins if isinstance(a, Var))
@@ -36,6 +36,8 @@ class Reverse:
         self.active = active_vars(graph, wrt)
         self.uses = Counter(a for e in graph.eqns if e.out in self.active
                             for a, r in zip(e.ins, e.op.rules) if r is not None and a in self.active)
+        if len(graph.outs) > 1:  # being an output is a use too: its seed adds up with the rest
+            self.uses.update(o for o in graph.outs if o in self.active)
         self.backward: list[Eqn] = []
         self.grad: dict[Var, Var] = {}
         # Gradient arrays made fresh here (a product, a sum, a scatter): safe to update in place.
@@ -49,9 +51,19 @@ class Reverse:
         return out
 
     def run(self) -> Graph:
-        out = self.graph.outs[0]
-        if out in self.active:
-            self.grad[out] = self.emit(Var(None, "grad", of=out, shape=out.shape), SEED, (), None)
+        outs = self.graph.outs
+        seed = Var("seed", "seed") if len(outs) > 1 else None  # several outputs: an upstream gradient each
+        for k, out in enumerate(outs):
+            if out not in self.active:
+                continue
+            if seed is None:
+                g = self.emit(Var(None, "grad", of=out, shape=out.shape), SEED, (), None)
+            else:
+                g = self.emit(Var(None, "grad" if out not in self.grad else "partial", of=out, shape=out.shape),
+                              SEED_K, (seed,), None, params={"k": k})
+            if out in self.grad:  # the same value returned twice: its upstream gradients add up
+                g = self.emit(Var(None, "grad", of=out, shape=out.shape), ACC, (self.grad[out], g), None, uses=2)
+            self.grad[out] = g
         for e in reversed(self.graph.eqns):
             if e.out in self.grad:
                 self.adjoint(e)
@@ -61,8 +73,8 @@ class Reverse:
                 self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
             grads.append(self.grad[p])
         g = self.graph
-        return Graph(g.name, g.params, [*g.eqns, *self.backward], [out, *grads], n_forward=len(g.eqns), math=g.math,
-                     style=g.style)
+        return Graph(g.name, g.params, [*g.eqns, *self.backward], [*outs, *grads], n_forward=len(g.eqns),
+                     math=g.math, style=g.style, seed=seed, n_values=len(outs))
 
     def adjoint(self, e: Eqn) -> None:
         slots = {"g": self.grad[e.out], "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}

@@ -50,16 +50,23 @@ class Tracer:
         self.stack.append(fn.name)  # a helper calling back into the target is recursion too
         out = self._body(fn, env, prefix="", result_hint=fn.name)
         self.stack.pop()
+        outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
         made_by = {e.out: e for e in self.eqns}
-        if out in made_by and made_by[out].op.gate == "compare":
-            raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
-                                    self.src.loc(self._return(fn).value), "return a number computed from the values")
-        if isinstance(out, Var) and out.shape not in ((), None):
-            raise ShapeError(
-                f"{fn.name}() returns an array of shape {out.shape}; flatgen differentiates a scalar output",
-                self.src.loc(self._return(fn)), "reduce it first, e.g. return np.sum(...) or np.mean(...)",
-            )
-        return Graph(fn.name, params, self.eqns, [out])
+        where = self.src.loc(self._return(fn).value)
+        for i, o in enumerate(outs):
+            if isinstance(o, tuple):
+                raise UnsupportedSyntax(f"{fn.name}() returns a nested tuple", where, "return a flat tuple of values")
+            if o in made_by and made_by[o].op.gate == "compare":
+                raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
+                                        where, "return a number computed from the values")
+            if isinstance(o, Var) and o.shape not in ((), None):
+                raise ShapeError(
+                    f"{fn.name}() returns an array of shape {o.shape}; flatgen differentiates scalar outputs",
+                    where, "reduce it first, e.g. return np.sum(...) or np.mean(...)",
+                )
+            if isinstance(o, Var) and o.role == "temp" and len(outs) > 1:
+                o.hint, o.role = f"{fn.name}_{i}", "value"
+        return Graph(fn.name, params, self.eqns, outs)
 
     def _return(self, fn):
         return next(s for s in fn.body if isinstance(s, ast.Return))
@@ -76,10 +83,15 @@ class Tracer:
         self.stmt = stmt
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
-            env[target.id] = self.expr(stmt.value, env, prefix + target.id)
+            hint = prefix + target.id if isinstance(target, ast.Name) else None
+            self.bind(target, self.expr(stmt.value, env, hint), env, prefix)
+        elif isinstance(stmt, ast.If):
+            taken = stmt.body if self.condition(stmt.test, env) else stmt.orelse
+            for s in taken:
+                self._stmt(s, env, prefix)
         elif isinstance(stmt, ast.AugAssign):
             name = stmt.target.id
-            left = self.lookup(name, stmt.target, env)
+            left = self.number(self.lookup(name, stmt.target, env), stmt.target)
             right = self.expr(stmt.value, env, None)
             env[name] = self.binop(stmt.op, left, right, prefix + name)
         elif isinstance(stmt, ast.For):
@@ -99,6 +111,59 @@ class Tracer:
                 self.loops.pop()
         # docstrings and `pass` trace to nothing
 
+    def bind(self, target: ast.expr, value, env: dict, prefix: str) -> None:
+        """`x = v`, or `a, (b, c) = v` for a tuple value of the same structure."""
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+            return
+        items = value.value if isinstance(value, Lit) and isinstance(value.value, tuple) else value
+        if not isinstance(items, tuple):
+            raise UnsupportedSyntax("only a tuple can be unpacked here", self.src.loc(target),
+                                    "unpack what a tuple-valued expression or helper returns: a, b = h(x)")
+        if len(items) != len(target.elts):
+            raise UnsupportedSyntax(f"{len(target.elts)} names for a tuple of {len(items)}", self.src.loc(target),
+                                    "unpack into as many names as the tuple has items")
+        for t, v in zip(target.elts, items):
+            if isinstance(v, Var) and isinstance(t, ast.Name) and v.role == "temp":
+                v.hint, v.role = prefix + t.id, "value"  # a tuple item made here takes the name it is bound to
+            self.bind(t, Lit(v) if isinstance(v, (int, float)) else v, env, prefix)
+
+    def condition(self, test: ast.expr, env: dict) -> bool:
+        """The value of an `if` test known when the module is generated (shapes, constants, loop indices)."""
+        value = self.truth(test, env)
+        if value is None:
+            raise UnsupportedSyntax(
+                "this `if` depends on the data: branches on values are not in flatgen's subset yet",
+                self.src.loc(test),
+                "for a value, write `a if c else b` or np.where(c, a, b) (both sides are computed); "
+                "conditions on shapes and constants are fine",
+            )
+        return value
+
+    def truth(self, test: ast.expr, env: dict) -> bool | None:
+        """True/False when known at trace time, None when it depends on the data."""
+        if isinstance(test, ast.BoolOp):
+            values = [self.truth(v, env) for v in test.values]
+            if isinstance(test.op, ast.And):
+                return False if False in values else (None if None in values else True)
+            return True if True in values else (None if None in values else False)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            v = self.truth(test.operand, env)
+            return None if v is None else not v
+        saved = len(self.eqns)
+        value = self.expr(test, env, None)
+        if isinstance(value, Lit) and not isinstance(value.value, (tuple, slice)):
+            return bool(value.value)
+        del self.eqns[saved:]
+        return None
+
+    def number(self, value, node):
+        """A tuple where a number or an array belongs is refused."""
+        if isinstance(value, tuple):
+            raise UnsupportedSyntax("a tuple is not a number", self.src.loc(node),
+                                    "unpack it first: a, b = ..., or index it with a constant: t[0]")
+        return value
+
     # -- expressions -----------------------------------------------------------------------------
 
     def expr(self, node: ast.expr, env: dict[str, Atom], hint: str | None) -> Atom:
@@ -110,24 +175,34 @@ class Tracer:
         if isinstance(node, ast.Attribute):
             return self.attribute(node, env, hint)
         if isinstance(node, ast.UnaryOp):
-            x = self.expr(node.operand, env, None)
+            x = self.number(self.expr(node.operand, env, None), node.operand)
             return x if isinstance(node.op, ast.UAdd) else self.apply(TABLE["neg"], (x,), hint, node)
         if isinstance(node, ast.BinOp):
-            a = self.expr(node.left, env, None)
-            b = self.expr(node.right, env, None)
+            a = self.number(self.expr(node.left, env, None), node.left)
+            b = self.number(self.expr(node.right, env, None), node.right)
             return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Compare):
-            a = self.expr(node.left, env, None)
-            b = self.expr(node.comparators[0], env, None)
+            a = self.number(self.expr(node.left, env, None), node.left)
+            b = self.number(self.expr(node.comparators[0], env, None), node.comparators[0])
             return self.apply(TABLE[COMPARE[type(node.ops[0])]], (a, b), hint, node)
+        if isinstance(node, ast.IfExp):
+            known = self.truth(node.test, env)
+            if known is not None:  # decided when the module is generated: only the taken side
+                return self.expr(node.body if known else node.orelse, env, hint)
+            if isinstance(node.test, (ast.BoolOp, ast.UnaryOp)):
+                raise UnsupportedSyntax("`and`/`or`/`not` on data are not in flatgen's subset yet", self.src.loc(node.test),
+                                        "write one comparison, or nest: a if c1 else (b if c2 else d)")
+            c = self.expr(node.test, env, None)
+            a = self.number(self.expr(node.body, env, None), node.body)
+            b = self.number(self.expr(node.orelse, env, None), node.orelse)
+            return self.apply(TABLE["where"], (c, a, b), hint, node)  # a select: both sides are computed
         if isinstance(node, ast.Call):
             return self.call(node, env, hint)
         if isinstance(node, ast.Tuple):
             items = [self.expr(e, env, None) for e in node.elts]
             if all(isinstance(i, Lit) for i in items):
-                return Lit(tuple(i.value for i in items))
-            raise UnsupportedSyntax("a tuple of values is not in flatgen's subset yet", self.src.loc(node),
-                                    "tuples of constants (shapes, axes) are fine; compute values one name at a time")
+                return Lit(tuple(i.value for i in items))  # a constant: a shape, an axis tuple
+            return tuple(items)  # a tuple of values exists only while tracing: unpacked, indexed or returned
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env, hint)
         if isinstance(node, ast.Slice):
@@ -152,6 +227,7 @@ class Tracer:
     def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None, **params) -> Atom:
         """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
         for a in ins:
+            self.number(a, node or self.stmt)
             if isinstance(a, Lit) and not _is_number(a.value):
                 raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.stmt),
                                         "use numbers and arrays in arithmetic")
@@ -159,7 +235,7 @@ class Tracer:
             value = op(*(a.value for a in ins), **params)
             if isinstance(value, np.generic):
                 value = value.item()
-            if _is_number(value):
+            if _is_number(value) or (op.gate == "compare" and isinstance(value, bool)):
                 return Lit(value)
         try:
             shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
@@ -313,6 +389,12 @@ class Tracer:
     def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
         x = self.expr(node.value, env, None)
         idx = self.static(node.slice, env, "an index")
+        if isinstance(x, tuple):  # an item of a tuple of values
+            try:
+                item = x[idx]
+            except (TypeError, IndexError) as e:
+                raise UnsupportedSyntax(f"cannot index a tuple of {len(x)} with {idx!r}: {e}", self.src.loc(node)) from None
+            return item
         if isinstance(x, Lit):
             try:
                 return Lit(x.value[idx])
@@ -343,24 +425,44 @@ class Tracer:
                 f"recursion is not in flatgen's subset ({chain})", self.src.loc(call),
                 "flat code is straight-line: write the recursion out as a fixed number of steps",
             )
-        fence.check_function(self.src, fn)
-        params = [a.arg for a in fn.args.posonlyargs + fn.args.args]
-        if len(call.args) != len(params) or call.keywords:
-            raise UnsupportedSyntax(
-                f"{fn.name}() takes {len(params)} positional argument(s), got {len(call.args)}"
-                + (" and keywords" if call.keywords else ""),
-                self.src.loc(call), f"call it as {fn.name}({', '.join(params)})",
-            )
-        args = [self.expr(a, env, None) for a in call.args]
+        fence.check_function(self.src, fn, helper=True)
+        bound = self.bind_call(fn, call, env)
         self.hashed.append(self._segment(fn))
         self.stack.append(fn.name)
         saved = self.stmt
         try:
-            result = self._body(fn, dict(zip(params, args)), f"{fn.name}_", hint or f"{fn.name}_out")
+            result = self._body(fn, bound, f"{fn.name}_", hint or f"{fn.name}_out")
         finally:
             self.stack.pop()
             self.stmt = saved
         return result
+
+    def bind_call(self, fn: ast.FunctionDef, call: ast.Call, env: dict) -> dict:
+        """A helper's parameters bound as Python binds them: by position, by keyword, else the default."""
+        a = fn.args
+        positional = [p.arg for p in a.posonlyargs + a.args]
+        keyword_only = [p.arg for p in a.kwonlyargs]
+        usage = f"call it as {fn.name}({', '.join(positional + [f'{k}=...' for k in keyword_only])})"
+        if len(call.args) > len(positional):
+            raise UnsupportedSyntax(f"{fn.name}() takes {len(positional)} positional argument(s), got {len(call.args)}",
+                                    self.src.loc(call), usage)
+        bound = {p: self.expr(v, env, None) for p, v in zip(positional, call.args)}
+        for kw in call.keywords:
+            if kw.arg not in positional + keyword_only:
+                raise UnsupportedSyntax(f"{fn.name}() has no parameter `{kw.arg}`", self.src.loc(kw), usage)
+            if kw.arg in bound:
+                raise UnsupportedSyntax(f"{fn.name}() got `{kw.arg}` twice", self.src.loc(kw), usage)
+            bound[kw.arg] = self.expr(kw.value, env, None)
+        defaults = dict(zip(positional[len(positional) - len(a.defaults):], a.defaults))
+        defaults |= {k: d for k, d in zip(keyword_only, a.kw_defaults) if d is not None}
+        for p in positional + keyword_only:
+            if p not in bound:
+                if p not in defaults:
+                    raise UnsupportedSyntax(f"{fn.name}() is missing the argument `{p}`", self.src.loc(call), usage)
+                saved = self.stmt
+                bound[p] = self.expr(defaults[p], {}, None)  # evaluated where Python evaluates it: the module
+                self.stmt = saved
+        return bound
 
     # -- names -----------------------------------------------------------------------------------
 

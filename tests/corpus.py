@@ -175,3 +175,50 @@ def deep_fanout(x):
     b = a * x
     c = b * a + x
     return c * c
+
+
+# --- the language of issue 4: tuples, several outputs, helpers with keywords, static branches ---
+
+def moments(u, v):
+    return u * v, u + v
+
+
+def scaled(u, k=2.0, *, shift=0.5):
+    return u * k + shift
+
+
+def tuples(x, y):
+    a, b = moments(x, y)
+    b, a = a, b
+    (c, d), e = (a * b, a - b), scaled(x, shift=y)
+    return c * d + e + scaled(y, 3.0)
+
+
+def two_outputs(x, y):
+    loss = np.sin(x) * y
+    aux = x * x + loss
+    return loss, aux
+
+
+def same_output_twice(x):
+    y = x * x
+    return y, y
+
+
+def static_branches(x, y):
+    if N_STEPS > 2 and not N_STEPS > 10:
+        z = x * y
+    elif N_STEPS > 0:
+        z = x + y
+    else:
+        z = x - y
+    w = z * 2.0 if N_STEPS == 3 else z
+    return w * x
+
+
+N_STEPS = 3
+
+
+def select(x, y):
+    z = x * y if x > y else x - y
+    return z * z + (np.exp(x) if y < 0.5 else y)

@@ -241,7 +241,7 @@ CATALOG = [
             else:
                 y = -x
             return y
-        """, at="if", says="`if`"),
+        """, at="x > 0.0", says="`if` depends on the data"),
     Case("match", """
         @flatgen.flat
         def f(x):
@@ -286,9 +286,9 @@ CATALOG = [
     Case("tuple_unpacking", """
         @flatgen.flat
         def f(x):
-            a, b = x, x  #!
+            a, b = x, x, x  #!
             return a * b
-        """, at="a, b", says="unpacking"),
+        """, at="a, b", says="2 names for a tuple of 3"),
     Case("augmented_floordiv", """
         @flatgen.flat
         def f(x):
@@ -343,8 +343,8 @@ CATALOG = [
     Case("tuple_return", """
         @flatgen.flat
         def f(x):
-            return x, x  #!
-        """, at="x, x", says="tuple"),
+            return x, (x, x)  #!
+        """, at="x, (x", says="nested tuple"),
     # -- expressions outside the subset ---------------------------------------------------------
     Case("lambda_in_body", """
         @flatgen.flat
@@ -451,9 +451,9 @@ CATALOG = [
     Case("conditional_expression", """
         @flatgen.flat
         def f(x):
-            y = x if x > 0.0 else -x  #!
+            y = x if x > 0.0 and x < 1.0 else -x  #!
             return y
-        """, at="x if", says="conditional expression"),
+        """, at="x > 0.0 and", says="`and`/`or`/`not` on data"),
     Case("returning_a_comparison", """
         @flatgen.flat
         def f(x):
@@ -689,7 +689,7 @@ CATALOG = [
         @flatgen.flat
         def f(x):
             return g(x)  #!
-        """, at="g(x)", says="takes 2"),
+        """, at="g(x)", says="missing the argument `b`"),
     Case("helper_outside_the_subset", """
         def g(t):
             while t > 2.0:  #!

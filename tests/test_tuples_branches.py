@@ -1,0 +1,64 @@
+"""Issue 4, first part: tuples, several outputs with seed=, helper keywords and defaults,
+branches and conditional expressions decided at trace time, conditional expressions on data."""
+
+import numpy as np
+import pytest
+
+import corpus
+import flatgen
+from numerics import assert_agree, finite_differences
+
+
+def test_tuples_unpacking_and_helper_keywords():
+    f = flatgen.flat(corpus.tuples)
+    for args in [(0.3, -1.2), (1.5, 0.25)]:
+        value, _ = assert_agree(f, args)
+        assert value == pytest.approx(corpus.tuples(*args), rel=1e-14)
+    assert "scaled_k" not in f.source  # defaults are constants: 2.0 written in
+
+
+@pytest.mark.parametrize("seed", [None, (1.0, 0.0), (0.0, 1.0), (0.5, -2.0)])
+def test_several_outputs_with_seed(seed):
+    f = flatgen.flat(corpus.two_outputs)
+    args = (0.7, -1.3)
+    (loss, aux), grads = f.value_and_grad(*args, seed=seed)
+    (rl, ra), ref = f.interpret(*args, seed=seed)
+    assert (loss, aux) == (rl, ra) == corpus.two_outputs(*args)
+    np.testing.assert_allclose(grads, ref, rtol=1e-12)
+    s = seed or (1.0, 0.0)
+    weighted = lambda x, y: s[0] * corpus.two_outputs(x, y)[0] + s[1] * corpus.two_outputs(x, y)[1]  # noqa: E731
+    np.testing.assert_allclose(grads, finite_differences(weighted, args, [0, 1]), rtol=1e-5, atol=1e-7)
+    assert "def two_outputs_value_and_grad(x, y, seed=(1.0, 0.0)):" in f.source
+    assert "return (loss, aux), (grad_x, grad_y)" in f.source
+
+
+def test_an_output_returned_twice_adds_its_seeds():
+    f = flatgen.flat(corpus.same_output_twice)
+    (y1, y2), (g,) = f.value_and_grad(3.0, seed=(1.0, 2.0))
+    assert (y1, y2) == (9.0, 9.0) and g == 3 * 6.0
+    assert f.interpret(3.0, seed=(1.0, 2.0))[1] == (18.0,)
+
+
+def test_seed_must_match_the_outputs():
+    f = flatgen.flat(corpus.two_outputs)
+    with pytest.raises(flatgen.FlatgenError, match="one upstream gradient per output"):
+        f.value_and_grad(1.0, 2.0, seed=(1.0,))
+
+
+def test_branches_decided_when_generating():
+    f = flatgen.flat(corpus.static_branches)
+    assert_agree(f, (0.4, 1.7))
+    code = [line for line in f.source.splitlines() if not line.lstrip().startswith("#")]
+    assert not any(line.lstrip().startswith("if ") for line in code)  # only the taken branch is emitted
+    assert "z = x * y" in f.source and "w = z * 2.0" in f.source and "z = x + y" not in f.source
+
+
+@pytest.mark.parametrize("args", [(0.9, 0.2), (0.2, 0.9), (-0.4, 0.7)])
+def test_conditional_expressions_on_data(args):
+    f = flatgen.flat(corpus.select)
+    value, _ = assert_agree(f, args)
+    assert value == pytest.approx(corpus.select(*args), rel=1e-14)
+    for math_mode in (True, False):  # math mode writes `a if c else b`, numpy mode np.where
+        g = flatgen.flat(corpus.select, math=math_mode)
+        assert_agree(g, args)
+        assert ("np.where(" in g.source) != math_mode
