@@ -44,7 +44,6 @@ HINTS: dict[type, str] = {
     ast.JoinedStr: "strings are not numbers: flatgen differentiates numeric code only",
     ast.Set: "sets are not numbers: use scalar values",
     ast.Dict: "dicts are not in the subset: pass the values as parameters",
-    ast.List: "lists are not in the subset yet: pass the values as separate parameters",
     ast.Starred: "star-arguments are not in the subset: pass each argument by position",
     ast.BoolOp: "`and`/`or` stand in the conditions of `if` and `a if c else b` only",
     ast.Match: "`match` is not in the subset: write the arithmetic directly",
@@ -195,6 +194,12 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
         _check_target(src, stmt.targets[0], unpack=True)
         _check_expr(src, stmt.value)
         return
+    if isinstance(stmt, ast.FunctionDef):  # a nested helper: pure, inlined where it is called
+        if stmt.decorator_list:
+            refuse(src, stmt.decorator_list[0], "a decorated nested function is not in flatgen's subset",
+                   "drop the decorator")
+        check_function(src, stmt, helper=True)
+        return
     if isinstance(stmt, ast.If):
         _check_expr(src, stmt.test, condition=True)
         for s in [*stmt.body, *stmt.orelse]:
@@ -229,6 +234,9 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
 def _check_target(src: Source, target: ast.expr, unpack: bool = False) -> None:
     if isinstance(target, ast.Name):
         return
+    if isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name):  # z[0] = a * b
+        _check_expr(src, target.slice, static=True)
+        return
     if unpack and isinstance(target, (ast.Tuple, ast.List)):  # a, b = b, a
         for t in target.elts:
             if isinstance(t, ast.Starred):
@@ -239,8 +247,8 @@ def _check_target(src: Source, target: ast.expr, unpack: bool = False) -> None:
         refuse(src, target, "assigning to an attribute is not in flatgen's subset",
                "flat code has no side effects: assign to a plain name")
     if isinstance(target, ast.Subscript):
-        refuse(src, target, "item assignment (`x[i] = ...`) is not in flatgen's subset yet",
-               "assign to a plain name")
+        refuse(src, target, "item assignment into anything but a named local array is not in flatgen's subset",
+               "write into a local array by name: z = np.zeros(3); z[0] = a * b")
     if isinstance(target, (ast.Tuple, ast.List)):
         refuse(src, target, "unpacking is only for plain assignment (`a, b = ...`)",
                "assign one name at a time")
@@ -317,7 +325,7 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         _check_expr(src, node.value, static)
         _check_expr(src, node.slice, static=True)
         return
-    if isinstance(node, ast.Tuple) and isinstance(node.ctx, ast.Load):
+    if isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
         for e in node.elts:
             if isinstance(e, ast.Starred):
                 refuse(src, e)

@@ -134,7 +134,7 @@ class Template:
         root = self.tree if not block else None
         views = {"np.broadcast_to", "np.reshape", "np.transpose", "np.expand_dims"}
         self.fresh = root is not None and not (
-            isinstance(root, (ast.Name, ast.Attribute, ast.Constant))
+            isinstance(root, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript))
             or (isinstance(root, ast.Call) and ast.unparse(root.func) in views))
         # Slots that appear only as whole arguments of calls: any expression can stand there unparenthesized.
         parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
@@ -428,6 +428,17 @@ object.__setattr__(TABLE["index"], "rules", (SCATTER,))
 # A later use of the same array at another index adds into that array, in place (it is ours: made by SCATTER).
 SCATTER_ADD = Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
                  defaults=_IDX, elementwise=False, inplace=True)
+
+# Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
+# The gradient of the written elements goes to v, the rest to the old z.
+SETITEM = Op(
+    "setitem", Template("OUT = x.copy()\nOUT[idx] = v", ("x", "v"), ("idx",), block=True), "setitem",
+    rules=(Op("setitem.dx", Template("OUT = g.copy()\nOUT[idx] = 0.0", ("g",), ("idx",), block=True), "setitem",
+              defaults=_IDX, elementwise=False),
+           Op("setitem.dv", Template("g[idx]", ("g", "out", "x", "v"), ("idx",)), "setitem", defaults=_IDX,
+              elementwise=False)),
+    shape=S.same, defaults=_IDX, elementwise=False,
+)
 
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out, for a scalar output

@@ -11,6 +11,8 @@ shapes are known), so the reverse transform can write out exactly the reductions
 from __future__ import annotations
 
 import ast
+from collections import ChainMap
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -18,7 +20,17 @@ from . import fence
 from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .parse import Source
-from .primitives import BUILTINS, CALLS, CONSTANTS, METHODS, TABLE, Op
+from . import shapes
+from .primitives import BUILTINS, CALLS, CONSTANTS, METHODS, SETITEM, TABLE, Op
+
+@dataclass(frozen=True)
+class Closure:
+    """A function defined inside the traced function: inlined where it is called, reading the
+    enclosing function's names (never writing them: its assignments are its own)."""
+
+    fn: ast.FunctionDef
+    env: dict
+
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
@@ -85,10 +97,16 @@ class Tracer:
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
             hint = prefix + target.id if isinstance(target, ast.Name) else None
             self.bind(target, self.expr(stmt.value, env, hint), env, prefix)
+        elif isinstance(stmt, ast.FunctionDef):
+            # A nested helper sees the enclosing function's names as they are when it is called.
+            env[stmt.name] = Closure(stmt, env)
         elif isinstance(stmt, ast.If):
             taken = stmt.body if self.condition(stmt.test, env) else stmt.orelse
             for s in taken:
                 self._stmt(s, env, prefix)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # z[0] += v
+            current = self.expr(stmt.target, env, None)
+            self.setitem(stmt.target, self.binop(stmt.op, current, self.expr(stmt.value, env, None), None), env, prefix)
         elif isinstance(stmt, ast.AugAssign):
             name = stmt.target.id
             left = self.number(self.lookup(name, stmt.target, env), stmt.target)
@@ -116,6 +134,9 @@ class Tracer:
         if isinstance(target, ast.Name):
             env[target.id] = value
             return
+        if isinstance(target, ast.Subscript):
+            self.setitem(target, value, env, prefix)
+            return
         items = value.value if isinstance(value, Lit) and isinstance(value.value, tuple) else value
         if not isinstance(items, tuple):
             raise UnsupportedSyntax("only a tuple can be unpacked here", self.src.loc(target),
@@ -127,6 +148,26 @@ class Tracer:
             if isinstance(v, Var) and isinstance(t, ast.Name) and v.role == "temp":
                 v.hint, v.role = prefix + t.id, "value"  # a tuple item made here takes the name it is bound to
             self.bind(t, Lit(v) if isinstance(v, (int, float)) else v, env, prefix)
+
+    def setitem(self, target: ast.Subscript, value, env: dict, prefix: str) -> None:
+        """z[idx] = v: z becomes a new version, a copy of the old one with v written in."""
+        name = target.value.id
+        z = self.lookup(name, target.value, env)
+        v = self.number(value, target)
+        if not isinstance(z, Var) or z.shape in ((), None):
+            raise UnsupportedSyntax(f"`{name}` is not a local array of known shape, so flatgen cannot write into it",
+                                    self.src.loc(target), "write into a local array: z = np.zeros(3); z[0] = a * b")
+        idx = self.static(target.slice, env, "an index")
+        idx = idx if isinstance(idx, tuple) else (idx,)
+        idx = idx[0] if len(idx) == 1 else idx
+        try:
+            slot = shapes.index(z.shape, idx=idx)
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(target)) from None
+        if v.shape != slot:
+            raise ShapeError(f"{name}[...] has shape {slot}, the value {v.shape}: flatgen writes values of the slot's shape",
+                             self.src.loc(target), "broadcast the value first, e.g. v * np.ones(shape)")
+        env[name] = self.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
 
     def condition(self, test: ast.expr, env: dict) -> bool:
         """The value of an `if` test known when the module is generated (shapes, constants, loop indices)."""
@@ -160,7 +201,7 @@ class Tracer:
     def number(self, value, node):
         """A tuple where a number or an array belongs is refused."""
         if isinstance(value, tuple):
-            raise UnsupportedSyntax("a tuple is not a number", self.src.loc(node),
+            raise UnsupportedSyntax("a tuple or list is not a number", self.src.loc(node),
                                     "unpack it first: a, b = ..., or index it with a constant: t[0]")
         return value
 
@@ -198,7 +239,7 @@ class Tracer:
             return self.apply(TABLE["where"], (c, a, b), hint, node)  # a select: both sides are computed
         if isinstance(node, ast.Call):
             return self.call(node, env, hint)
-        if isinstance(node, ast.Tuple):
+        if isinstance(node, (ast.Tuple, ast.List)):  # a list of values is a tuple here: indexed, unpacked
             items = [self.expr(e, env, None) for e in node.elts]
             if all(isinstance(i, Lit) for i in items):
                 return Lit(tuple(i.value for i in items))  # a constant: a shape, an axis tuple
@@ -265,6 +306,9 @@ class Tracer:
             if name in ("numpy.reshape", "numpy.transpose") and len(args) > 1:  # x.reshape(2, 3)
                 inputs.append(Lit(tuple(self.static(a, env, "shape") for a in args)))
                 args = []
+        elif isinstance(func, ast.Name) and isinstance(env.get(func.id), Closure):
+            closure = env[func.id]
+            return self.inline(closure.fn, node, env, hint, closure.env)
         else:
             if isinstance(func, ast.Name) and func.id in env:
                 raise NameResolutionError(
@@ -418,7 +462,8 @@ class Tracer:
                                     self.src.loc(node), "write a number, a tuple of numbers, or use x.shape")
         return value.value
 
-    def inline(self, fn: ast.FunctionDef, call: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
+    def inline(self, fn: ast.FunctionDef, call: ast.Call, env: dict[str, Atom], hint: str | None,
+               enclosing: dict | None = None) -> Atom:
         if fn.name in self.stack:
             chain = " -> ".join([*self.stack, fn.name])
             raise UnsupportedSyntax(
@@ -431,7 +476,8 @@ class Tracer:
         self.stack.append(fn.name)
         saved = self.stmt
         try:
-            result = self._body(fn, bound, f"{fn.name}_", hint or f"{fn.name}_out")
+            scope = bound if enclosing is None else ChainMap(bound, enclosing)  # writes stay local
+            result = self._body(fn, scope, f"{fn.name}_", hint or f"{fn.name}_out")
         finally:
             self.stack.pop()
             self.stmt = saved
@@ -468,6 +514,9 @@ class Tracer:
 
     def lookup(self, name: str, node: ast.AST, env: dict[str, Atom]) -> Atom:
         if name in env:
+            if isinstance(env[name], Closure):
+                raise NameResolutionError(f"`{name}` is a function, used here as a value", self.src.loc(node),
+                                          f"call it: {name}(...)")
             return env[name]
         return self.constant(self.dotted(node, env), node)
 

@@ -203,3 +203,24 @@ def a_alias(a, b):
     t = np.sin(a)
     s = a + b
     return np.sum(s * s) + np.sum(t * b)
+
+
+def a_setitem(a, b, x):
+    """Item assignment into a local array, and list literals indexed by constants."""
+    z = np.zeros(3)
+    z[0] = a * b
+    z[1:] = x[:2] * a
+    z[2] += b
+    w = [a, b, a * b]
+    return np.sum(z * z) + w[2] * w[0]
+
+
+def a_nested(x, y):
+    """A pure helper defined inside the function, reading the enclosing y."""
+    scale = y * 2.0
+
+    def blend(u, v=0.5):
+        s = u * scale + v
+        return np.tanh(s)
+
+    return np.sum(blend(x) + blend(x * y, v=y))

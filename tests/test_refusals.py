@@ -174,13 +174,24 @@ CATALOG = [
                     return 2.0
             return x
         """, at="class", says="`class`"),
-    Case("nested_def", """
+    Case("decorated_nested_def", """
         @flatgen.flat
         def f(x):
-            def g(t):  #!
+            @staticmethod  #!
+            def g(t):
                 return t * t
             return g(x)
-        """, at="def g", says="nested def"),
+        """, at="staticmethod", says="decorated nested function"),
+    Case("nested_def_writing_outside", """
+        @flatgen.flat
+        def f(x):
+            y = x
+            def g(t):
+                nonlocal y  #!
+                y = t
+                return t
+            return g(x) + y
+        """, at="nonlocal", says="`nonlocal`"),
     Case("del", """
         @flatgen.flat
         def f(x):
@@ -276,7 +287,7 @@ CATALOG = [
         def f(x):
             x[0] = 1.0  #!
             return x
-        """, at="x[0]", says="item assignment"),
+        """, at="x[0]", says="not a local array"),
     Case("chained_assignment", """
         @flatgen.flat
         def f(x):
@@ -439,9 +450,9 @@ CATALOG = [
     Case("list_literal", """
         @flatgen.flat
         def f(x):
-            y = [x, x]  #!
-            return x
-        """, at="[x", says="list"),
+            y = [x, x] * 2  #!
+            return y
+        """, at="[x", says="list is not a number"),
     Case("indexing_a_scalar", """
         @flatgen.flat
         def f(x):

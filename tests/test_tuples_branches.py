@@ -62,3 +62,25 @@ def test_conditional_expressions_on_data(args):
         g = flatgen.flat(corpus.select, math=math_mode)
         assert_agree(g, args)
         assert ("np.where(" in g.source) != math_mode
+
+
+def test_item_assignment_and_list_literals():
+    import corpus_arrays
+
+    rng = np.random.default_rng(5)
+    f = flatgen.flat(corpus_arrays.a_setitem)
+    args = (0.7, -1.1, rng.normal(size=4))
+    value, _ = assert_agree(f, args)
+    assert value == pytest.approx(corpus_arrays.a_setitem(*args), rel=1e-14)
+    assert "z_1 = z.copy()" in f.source and "z_1[0] = t1" in f.source
+
+
+def test_nested_pure_helpers():
+    import corpus_arrays
+
+    rng = np.random.default_rng(6)
+    f = flatgen.flat(corpus_arrays.a_nested)
+    args = (rng.normal(size=3), 0.4)
+    value, _ = assert_agree(f, args)
+    assert value == pytest.approx(corpus_arrays.a_nested(*args), rel=1e-14)
+    assert "blend_s" in f.source
