@@ -26,7 +26,7 @@ from flatgen.trace import Tracer
 
 
 def chain(n: int) -> str:
-    body = ["    a = x * y"] + [f"    a = np.sin(a) * x" if i % 2 else f"    a = a * a + y" for i in range(n // 2)]
+    body = ["    a = x * y"] + ["    a = np.sin(a) * x" if i % 2 else "    a = a * a + y" for i in range(n // 2)]
     return "import numpy as np\n\n\ndef f(x, y):\n" + "\n".join(body) + "\n    return a\n"
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 import linecache
 import os
-import sys
 import types
-
-import numpy as np
 from dataclasses import replace
 from pathlib import Path
+
+import numpy as np
 
 from . import interpret
 from .errors import ShapeError, UsageError, guard
@@ -107,9 +106,7 @@ class Flat:
         Without shapes given, the first call with arrays specialises the module to their shapes
         (`.source` then shows that module); later calls with other shapes specialise again.
         """
-        self._check_args(args)
-        if self.options.shapes is None:
-            self._specialise(args)
+        self._prepare(args)
         vg = getattr(self.module, f"{self.generated.graph.name}_value_and_grad")
         if seed is None:
             return vg(*args)
@@ -117,6 +114,12 @@ class Flat:
         if n == 1 or len(seed) != n:
             raise UsageError(f"seed= gives one upstream gradient per output; {self.fn.__name__}() has {n} output(s)")
         return vg(*args, seed)
+
+    def _prepare(self, args) -> None:
+        """Check the arguments, then pick the module for them (unless shapes were given)."""
+        self._check_args(args)
+        if self.options.shapes is None:
+            self._specialise(args)
 
     def _check_args(self, args) -> None:
         """Bad input gets a clear message here, not a numpy error from deep inside the module."""
@@ -154,9 +157,7 @@ class Flat:
 
     def interpret(self, *args, seed=None):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
-        self._check_args(args)
-        if self.options.shapes is None:
-            self._specialise(args)
+        self._prepare(args)
         g = self.generated
         return interpret.value_and_grad(g.graph, args, g.wrt, seed)
 

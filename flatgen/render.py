@@ -1,9 +1,11 @@
-"""Render: a gradient graph -> the text of a standalone Python module (before Black).
+"""Render: a gradient graph -> a standalone Python module, as a skeleton and statement bodies.
 
-Statements are built as syntax trees from the primitive table's templates and printed with
-ast.unparse, so user names reach the module only as identifiers and numbers only as literals.
-Jinja2 lays out the module (templates/module.py.j2), each backward block (block.py.j2) and the
-comment that explains each gate (gates/<gate>.j2).
+Statements come from the primitive table's templates: each template's syntax tree, with constants
+and params substituted, is printed once per distinct pattern (primitives.Template.pattern) and
+filled with names from the one namer, so user names reach the module only as identifiers and
+numbers only as literals.  Jinja2 lays out the module skeleton (templates/module.py.j2), the
+backward blocks (backward.py.j2) and the comment that explains each gate (gates/<gate>.j2);
+format.py puts the statements into the skeleton the way Black would.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from itertools import groupby
 
 import jinja2
 
+from .format import UNSTABLE
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .naming import Namer
-from .format import UNSTABLE
 from .primitives import ACC, SUPPORT, constant, fill
 from .templates_dir import templates_dir
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .graph import Atom, Eqn, Graph, Lit, Var
+from .graph import Atom, Graph, Lit, Var
 from .primitives import SEED
 
 
