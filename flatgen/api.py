@@ -50,8 +50,8 @@ class Flat:
         try:
             self._generated = self._base = generate(self._src, self._node, self.options)
         except ShapeError:
-            if shapes is not None:
-                raise
+            if shapes is not None or all(a.annotation is not None for a in self._node.args.args):
+                raise  # the shapes were all given: nothing to wait for
             # Array code traced as scalars: wait for the first call's shapes (or example=).
             self._generated = self._base = None
         if out is not None:

@@ -17,6 +17,7 @@ from .errors import InternalError
 LINE_LENGTH = 88
 UNSTABLE = "\x00"  # a statement line the renderer could not vouch for: Black formats it
 BODY = re.compile(r"^( *)# flatgen-body-(\d+)$", re.M)
+HEADER = re.compile(r"^ *(if (not )?\w+|else):$")
 
 
 def _black(text: str, line_length: int = LINE_LENGTH) -> str:
@@ -61,18 +62,25 @@ def format_module(skeleton: str, bodies: list[list[str]]) -> str:
         out = []
         for line in lines:
             indent = indents[b]
-            too_long = len(indent) + len(line) > LINE_LENGTH and not line.startswith("#")  # Black never wraps comments
+            # Black never wraps a comment, nor an `if name:` / `else:` header
+            kept = line.lstrip().startswith("#") or HEADER.match(line)
+            too_long = len(indent) + len(line) > LINE_LENGTH and not kept
             if line.startswith(UNSTABLE) or too_long:
                 todo.append((b, len(out), line.lstrip(UNSTABLE)))
                 out.append(None)
             else:
                 out.append(indent + line if line else "")
         lines_out.append(out)
-    if todo:
-        # One Black call for all of them: each statement in a function of its own, at its indent.
-        chunks = [f"def _{i}():\n{indents[b]}{stmt}\n" for i, (b, _, stmt) in enumerate(todo)]
-        done = _black("\n\n".join(chunks))
+    # One Black call per depth for all of them: each statement in a function of its own. A statement
+    # nested deeper (inside an `if`) is formatted with less room, then indented: Black's own result there.
+    by_depth: dict[int, list] = {}
+    for b, k, stmt in todo:
+        extra = len(stmt) - len(stmt.lstrip(" "))
+        by_depth.setdefault(extra, []).append((b, k, stmt[extra:]))
+    for extra, items in by_depth.items():
+        chunks = [f"def _{i}():\n{indents[b]}{stmt}\n" for i, (b, _, stmt) in enumerate(items)]
+        done = _black("\n\n".join(chunks), line_length=LINE_LENGTH - extra)
         parts = re.split(r"^def _(\d+)\(\):\n", done, flags=re.M)[1:]
-        for (b, k, _), text in zip(todo, parts[1::2]):
-            lines_out[b][k] = text.strip("\n")
+        for (b, k, _), text in zip(items, parts[1::2]):
+            lines_out[b][k] = "\n".join(" " * extra + line if line else line for line in text.strip("\n").split("\n"))
     return BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)

@@ -64,6 +64,9 @@ class Eqn:
     block: "Eqn | None" = None  # backward equations: the forward equation they differentiate
     uses: int = 0  # acc equations: how many times the primal value is used (for the copy gate)
     source: str = ""  # the user's statement, as ast.unparse prints it (never raw text: no injection)
+    # The conditions it runs under, outermost first: ((c, True), (d, False)) is `if c:` ... `if not d:`.
+    # A value assigned in either branch of an `if` is one variable, defined once in each branch.
+    branch: tuple = ()
 
 
 @dataclass(eq=False)
@@ -102,6 +105,7 @@ class Graph:
             args = " ".join(show(a) for a in e.ins)
             params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()) if v != e.op.defaults.get(k, ...))
             where = f"  # line {e.loc.line}" if e.loc and i < (self.n_forward or len(self.eqns)) else ""
-            lines.append(f"  {typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
+            cond = "".join(f"[{'' if want else 'not '}{names[c]}] " for c, want in e.branch)
+            lines.append(f"  {cond}{typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
         lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
         return "\n".join(lines) + "\n"

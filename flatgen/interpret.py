@@ -30,8 +30,15 @@ def run(graph: Graph, args, seed=None) -> dict[Var, object]:
         env[graph.seed] = default_seed(graph.n_values) if seed is None else seed
     val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
     for e in graph.eqns:
-        env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=graph.math, **e.params)
+        if runs(e, env):
+            env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=graph.math, **e.params)
     return env
+
+
+def runs(e, env) -> bool:
+    """Do the conditions of `e`'s branches hold?  (Outermost first: an inner condition exists only
+    when the outer one held.)"""
+    return all(bool(env[c]) == want for c, want in e.branch)
 
 
 def evaluate(graph: Graph, args, seed=None) -> list:
@@ -54,7 +61,7 @@ def value_and_grad(graph: Graph, args, wrt: list[Var], seed=None):
         if isinstance(out, Var):
             grads[out] = grads[out] + s if out in grads else s
     for e in reversed(graph.eqns):
-        if e.out not in grads:
+        if e.out not in grads or not runs(e, env):
             continue
         slots = {"g": grads[e.out], "out": env[e.out], **{s: val(a) for s, a in zip(e.op.template(graph.math).slots, e.ins)}}
         for rule, x in zip(e.op.rules, e.ins):

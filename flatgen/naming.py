@@ -90,7 +90,10 @@ class Namer:
         self.taken.update(reserved)
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
-        acc_of = {e.out: e.ins[0] for e in graph.eqns if e.op.inplace}
+        acc_of: dict = {}
+        for e in graph.eqns:  # a merge after an `if` is defined in both branches: named by the first
+            if e.op.inplace:
+                acc_of.setdefault(e.out, e.ins[0])
         for v in variables:  # rule 4
             if v in self.names:
                 continue

@@ -171,6 +171,9 @@ class Template:
         binding = dict(zip(self.slots, args))
         params = params or {}
         defaults = defaults or {}
+        # `1.0 * x` -> x only on scalars: on arrays it would make a fresh result an alias of x, which an
+        # in-place `+=` later would write into
+        algebra = algebra and shapes is not None and all(s == () for s in shapes)
         slot_shapes = {s: shp for s, shp in zip(self.slots, shapes or ()) if shp is not None}
         np_name = names.get("np", "np")
 
@@ -440,11 +443,17 @@ SETITEM = Op(
     shape=S.same, defaults=_IDX, elementwise=False,
 )
 
+# A value assigned in a branch of an `if` on data: `y = y_1` at the end of the branch.
+COPY = prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False)
+# After the branches of the backward `if`: a gradient accumulated in either one (same name in both).
+MERGE = Op("merge", Template("x", ("x",)), "assign", elementwise=False, inplace=True)
+
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out, for a scalar output
 SEED_K = Op("seed", Template("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
 ACC = Op("acc", Template("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
+INIT = Op("init", Template("np.zeros_like(x)", ("x",)), "init")  # before a backward `if` that adds to it
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
 SUM_LEAD = Op("unbroadcast", Template("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
               defaults={"axis": None}, elementwise=False)

@@ -20,7 +20,7 @@ import jinja2
 from .format import UNSTABLE
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .naming import Namer
-from .primitives import ACC, SUPPORT, constant, fill
+from .primitives import ACC, MERGE, SUPPORT, constant, fill
 from .templates_dir import templates_dir
 
 
@@ -57,6 +57,9 @@ def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
     """
     keep = {o for o in outs if isinstance(o, Var)}
     keep |= {e.ins[0] for e in eqns if e.op.inplace}
+    for e in eqns:  # deleting inside one branch of an `if` would leave the name set on the other path
+        if e.branch:
+            keep |= {e.out, *(a for a in e.ins if isinstance(a, Var)), *(c for c, _ in e.branch)}
     # A contribution written inline is read where it is written: in the statement that consumes it.
     at = {id(e): i for i, e in enumerate(eqns)}
     producer = {e.out: e for e in eqns}
@@ -75,6 +78,33 @@ def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
         if v.role not in ("param", "partial") and v not in keep and v.shape != ():
             after.setdefault(i, []).append(v)
     return after
+
+
+class Nesting:
+    """Turns the branch conditions of consecutive equations into `if c:` / `else:` lines and indents."""
+
+    def __init__(self, names: Namer):
+        self.names = names
+        self.path: list[tuple] = []
+
+    def enter(self, branch: tuple) -> tuple[list[str], str]:
+        """(the header lines to write first, the indent) for statements run under `branch`."""
+        k = 0
+        while k < min(len(self.path), len(branch)) and self.path[k][0] is branch[k][0] and self.path[k][1] == branch[k][1]:
+            k += 1
+        closed = None
+        while len(self.path) > k:
+            closed = self.path.pop()
+        headers = []
+        for c, want in branch[k:]:
+            indent = "    " * len(self.path)
+            if closed is not None and closed[0] is c and closed[1] and not want:
+                headers.append(indent + "else:")
+            else:
+                headers.append(f"{indent}if {'' if want else 'not '}{self.names[c]}:")
+            closed = None
+            self.path.append((c, want))
+        return headers, "    " * len(self.path)
 
 
 class Renderer:
@@ -152,6 +182,8 @@ class Renderer:
         if e.out.role == "partial":
             self.inline[e.out] = value
             return []
+        if e.op is MERGE and value == target:  # both sides of an `if` named the gradient alike
+            return []
         line = f"{target} = {value}"
         return [line if stable else UNSTABLE + line]
 
@@ -168,21 +200,26 @@ class Renderer:
 
     def forward_lines(self, eqns: list[Eqn]) -> list[str]:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
-        lines = []
-        for (line, source), group in groupby(eqns, key=lambda e: (e.loc.line if e.loc else 0, e.source)):
+        lines, nest = [], Nesting(self.names)
+        key = lambda e: (e.loc.line if e.loc else 0, e.source, e.branch)  # noqa: E731
+        for (line, source, branch), group in groupby(eqns, key=key):
             stmts = []
             for e in group:
                 stmts += self.statement(e)
-                self.shown[e] = stmts[-1].lstrip(UNSTABLE)
+                if stmts:
+                    self.shown[e] = stmts[-1].lstrip(UNSTABLE)
                 stmts += self.dels(e)
+            if not stmts:
+                continue
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
-                lines.append(f"# line {line}: {source}")
-            lines.extend(stmts)
+                stmts.insert(0, f"# line {line}: {source}")
+            headers, indent = nest.enter(branch)
+            lines += headers + [_indented(s, indent) for s in stmts]
         return lines
 
     def backward_lines(self) -> list[str]:
-        blocks = []
-        for _, group in groupby(self.grad.backward, key=lambda e: id(e.block) if e.block else id(e)):
+        blocks, nest = [], Nesting(self.names)
+        for _, group in groupby(self.grad.backward, key=lambda e: (id(e.block) if e.block else id(e), e.branch)):
             group = list(group)
             fwd = group[0].block
             if fwd is not None:
@@ -198,11 +235,14 @@ class Renderer:
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
                 lines = self.statement(e)
-                if lines and e.op.inplace and e.out.of not in explained:
+                if lines and e.op is ACC and e.out.of not in explained:
                     explained.add(e.out.of)
                     stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses))
                 stmts += lines + self.dels(e)
-            blocks.append(dict(context, stmts=stmts))
+            if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
+                continue
+            headers, indent = nest.enter(group[0].branch)
+            blocks.append(dict(context, stmts=[_indented(s, indent) for s in stmts], headers=headers, indent=indent))
         return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
 
     def shape_checks(self) -> list[str]:
@@ -269,6 +309,11 @@ class Renderer:
             wrt=", ".join(self.names[g.of] for g in grads),
         )
         return skeleton, [value_body, grad_body + self.backward_lines()]
+
+
+def _indented(line: str, indent: str) -> str:
+    """`line` inside `indent` (an UNSTABLE mark stays first)."""
+    return UNSTABLE + indent + line[1:] if line.startswith(UNSTABLE) else indent + line
 
 
 def _tuple(items: list[str]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Eqn, Graph, Var
-from .primitives import ACC, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
+from .primitives import ACC, INIT, MERGE, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
 from .shapes import unbroadcast_axes
 
 
@@ -44,11 +44,67 @@ class Reverse:
         # Others may be views or aliases of other gradients (`grad_s2 = grad_s3`, np.broadcast_to).
         self.owned: set[Var] = set()
         self.wrt = wrt
+        self.tag: tuple = ()  # the branch conditions the equations emitted now run under
 
     def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
         loc, source = (block.loc, block.source) if block is not None else (None, "")
-        self.backward.append(Eqn(out, op, ins, loc, extra.pop("params", {}), block=block, source=source, **extra))
+        self.backward.append(Eqn(out, op, ins, loc, extra.pop("params", {}), block=block, source=source,
+                                 branch=self.tag, **extra))
         return out
+
+    def sweep(self, eqns: list[Eqn], depth: int) -> None:
+        """The adjoints of `eqns`, last first; a run of equations inside an `if` on data (at this
+        depth) is one region, handled by `region`."""
+        i = len(eqns) - 1
+        while i >= 0:
+            e = eqns[i]
+            if len(e.branch) > depth:
+                c = e.branch[depth][0]
+                j = i
+                while j > 0 and len(eqns[j - 1].branch) > depth and eqns[j - 1].branch[depth][0] is c:
+                    j -= 1
+                self.region(eqns[j : i + 1], depth, c)
+                i = j - 1
+                continue
+            if e.out in self.grad:
+                self.adjoint(e)
+            i -= 1
+
+    def region(self, eqns: list[Eqn], depth: int, c: Var) -> None:
+        """The backward `if`: the same condition, each branch's adjoints from the same gradients.
+
+        A value from outside that gets gradient inside either branch is given a zero gradient first
+        (if it has none yet), so both branches accumulate into it (`grad_x += ...`) and it exists after
+        the `if` whichever branch ran; after the branches the two versions are one (same name).
+        """
+        inside = {e.out for e in eqns}
+        outside = tag = self.tag
+        for e in eqns:
+            for a, rule in zip(e.ins, e.op.rules):
+                if rule is not None and a in self.active and a not in inside and a not in self.grad:
+                    self.grad[a] = self.emit(Var(None, "grad", of=a, shape=a.shape), INIT, (a,), None)
+                    self.owned.add(self.grad[a])
+        before = dict(self.grad)
+        ends = []
+        for want in (True, False):
+            self.grad = dict(before)
+            self.tag = tag + ((c, want),)
+            self.sweep([e for e in eqns if e.branch[depth] == (c, want)], depth + 1)
+            ends.append((dict(self.grad), len(self.backward)))
+        self.tag = outside
+        (g_then, then_end), (g_else, _) = ends
+        self.grad = dict(before)
+        merges_then = []
+        for x, g0 in before.items():
+            gt, gf = g_then.get(x, g0), g_else.get(x, g0)
+            if gt is gf:
+                self.grad[x] = gt
+                continue
+            merged = Var(None, "grad", of=x, shape=x.shape)
+            merges_then.append(Eqn(merged, MERGE, (gt,), branch=tag + ((c, True),)))
+            self.backward.append(Eqn(merged, MERGE, (gf,), branch=tag + ((c, False),)))
+            self.grad[x] = merged
+        self.backward[then_end:then_end] = merges_then
 
     def run(self) -> Graph:
         outs = self.graph.outs
@@ -64,9 +120,7 @@ class Reverse:
             if out in self.grad:  # the same value returned twice: its upstream gradients add up
                 g = self.emit(Var(None, "grad", of=out, shape=out.shape), ACC, (self.grad[out], g), None, uses=2)
             self.grad[out] = g
-        for e in reversed(self.graph.eqns):
-            if e.out in self.grad:
-                self.adjoint(e)
+        self.sweep(self.graph.eqns, 0)
         grads = []
         for p in self.wrt:
             if p not in self.grad:

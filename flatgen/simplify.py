@@ -47,9 +47,16 @@ def _is_identity(text: str, slot: str) -> bool:
 
 
 def _accumulated(graph: Graph) -> set[Var]:
-    """Variables an in-place accumulation updates (`grad_x += d` keeps the name): never merged with
-    another variable, or the update would change that one too."""
-    return {e.ins[0] for e in graph.eqns if e.op.inplace}
+    """Variables the passes leave alone: those an in-place accumulation updates (`grad_x += d` keeps
+    the name: merged with another variable, the update would change that one too), and everything an
+    `if` on data touches (its conditions, what its branches compute or read)."""
+    kept = {e.ins[0] for e in graph.eqns if e.op.inplace}
+    for e in graph.eqns:
+        if e.branch:
+            kept.add(e.out)
+            kept.update(a for a in e.ins if isinstance(a, Var))
+            kept.update(c for c, _ in e.branch)
+    return kept
 
 
 def fold_constants(graph: Graph) -> Graph:
@@ -57,7 +64,7 @@ def fold_constants(graph: Graph) -> Graph:
     mapping, drop = {}, set()
     acc = _accumulated(graph)
     for e in graph.eqns:
-        if e.out in acc:
+        if e.out in acc or e.branch:
             continue
         ins = [mapping.get(a, a) for a in e.ins]
         if e.op is SEED or (ins and all(isinstance(a, Lit) and isinstance(a.value, (int, float)) for a in ins)
@@ -83,6 +90,8 @@ def identities(graph: Graph) -> Graph:
     mapping, drop = {}, set()
     acc = _accumulated(graph)
     for e in graph.eqns:
+        if e.branch:
+            continue
         for keep, (other, neutral) in IDENTITY.get(e.op.name, ()):
             a, b = e.ins[keep], e.ins[other]
             if (isinstance(b, Lit) and b.value == neutral and not isinstance(b.value, bool)
@@ -99,7 +108,7 @@ def copies(graph: Graph) -> Graph:
     mapping, drop = {}, set()
     acc = _accumulated(graph)
     for e in graph.eqns:
-        if (len(e.ins) == 1 and e.op.expr.slots == ("g",) and _is_identity(e.op.expr.text, "g")
+        if (len(e.ins) == 1 and e.op.expr.slots == ("g",) and _is_identity(e.op.expr.text, "g") and not e.branch
                 and e.out not in graph.outs[1:] and e.out.role != "partial"
                 and e.out not in acc and e.ins[0] not in acc):
             mapping[e.out] = e.ins[0]
@@ -114,7 +123,7 @@ def common(graph: Graph) -> Graph:
     acc = _accumulated(graph)
     for e in graph.eqns:
         if (e.op.inplace or e.op.expr.block or e.out in graph.outs[1:] or e.out.role == "partial"
-                or e.out in acc):
+                or e.out in acc or e.branch):
             continue
         ins = tuple(mapping.get(a, a) for a in e.ins)
         key = (e.op, tuple(id(a) if isinstance(a, Var) else ("lit", repr(a.value)) for a in ins),
@@ -134,6 +143,7 @@ def dead(graph: Graph) -> Graph:
     for e in reversed(graph.eqns):
         if e.out in needed:
             needed.update(a for a in e.ins if isinstance(a, Var))
+            needed.update(c for c, _ in e.branch)  # an `if`'s condition is read by its branches
             keep.append(e)
     kept = {id(e) for e in keep}
     return substitute(graph, {}, {id(e) for e in graph.eqns if id(e) not in kept})

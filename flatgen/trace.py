@@ -21,7 +21,15 @@ from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSy
 from .graph import Atom, Eqn, Graph, Lit, Var
 from .parse import Source
 from . import shapes
-from .primitives import BUILTINS, CALLS, CONSTANTS, METHODS, SETITEM, TABLE, Op
+from .primitives import BUILTINS, CALLS, CONSTANTS, COPY, METHODS, SETITEM, TABLE, Op
+
+@dataclass(frozen=True)
+class OneBranch:
+    """A name assigned in only one branch of an `if` on data: it has no value after the `if`."""
+
+    name: str
+    stmt: ast.If
+
 
 @dataclass(frozen=True)
 class Closure:
@@ -48,6 +56,7 @@ class Tracer:
         self._constants: dict[str, Lit | None] = {}
         self.stmt: ast.stmt | None = None
         self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
+        self.tags: list[tuple[Var, bool]] = []  # the branches of `if`s on data being traced
         self._texts: dict = {}
 
     # -- functions and statements ----------------------------------------------------------------
@@ -101,9 +110,13 @@ class Tracer:
             # A nested helper sees the enclosing function's names as they are when it is called.
             env[stmt.name] = Closure(stmt, env)
         elif isinstance(stmt, ast.If):
-            taken = stmt.body if self.condition(stmt.test, env) else stmt.orelse
-            for s in taken:
-                self._stmt(s, env, prefix)
+            known = self.truth(stmt.test, env)
+            if known is None:
+                self.branch(stmt, env, prefix)
+            else:  # decided now: only the taken branch
+                self.stmt = stmt
+                for s in stmt.body if known else stmt.orelse:
+                    self._stmt(s, env, prefix)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # z[0] += v
             current = self.expr(stmt.target, env, None)
             self.setitem(stmt.target, self.binop(stmt.op, current, self.expr(stmt.value, env, None), None), env, prefix)
@@ -169,17 +182,78 @@ class Tracer:
                              self.src.loc(target), "broadcast the value first, e.g. v * np.ones(shape)")
         env[name] = self.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
 
-    def condition(self, test: ast.expr, env: dict) -> bool:
-        """The value of an `if` test known when the module is generated (shapes, constants, loop indices)."""
-        value = self.truth(test, env)
-        if value is None:
-            raise UnsupportedSyntax(
-                "this `if` depends on the data: branches on values are not in flatgen's subset yet",
-                self.src.loc(test),
-                "for a value, write `a if c else b` or np.where(c, a, b) (both sides are computed); "
-                "conditions on shapes and constants are fine",
-            )
-        return value
+    def branch(self, stmt: ast.If, env, prefix: str) -> None:
+        """An `if` on data: both branches are traced, each equation tagged with its condition; a name
+        assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
+        branch computed it last)."""
+        if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
+            raise UnsupportedSyntax("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
+                                    self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
+        self.stmt = stmt
+        c = self.expr(stmt.test, env, None)
+        if not isinstance(c, Var) or c.shape != ():
+            raise ShapeError("an `if` on data needs one true/false value: this condition is an array",
+                             self.src.loc(stmt.test), "for arrays, select elementwise: np.where(c, a, b)")
+        sides = []
+        for want, body in ((True, stmt.body), (False, stmt.orelse)):
+            local = ChainMap({}, env)  # what the branch assigns stays in local.maps[0]
+            start = len(self.eqns)
+            self.tags.append((c, want))
+            for s in body:
+                self._stmt(s, local, prefix)
+            self.tags.pop()
+            sides.append((local.maps[0], start, len(self.eqns)))
+        (then_vals, t0, t1), (else_vals, f0, f1) = sides
+        names = list(dict.fromkeys([*then_vals, *else_vals]))
+        taken: set = set()
+        renamed: dict = {}  # else-branch values now computed under their merged name
+        copies = ([], [])  # copies to append at the end of each branch
+        for name in names:
+            v_t = then_vals.get(name, env.get(name))
+            v_f = else_vals.get(name, env.get(name))
+            v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
+            if v_t is None or v_f is None:  # assigned in one branch only, and not before: gone after the if
+                env[name] = OneBranch(name, stmt)
+                continue
+            if v_t is v_f:
+                continue
+            for v in (v_t, v_f):
+                if isinstance(v, (tuple, Closure, OneBranch)):
+                    raise UnsupportedSyntax(f"`{name}` is a {type(v).__name__.lower()} assigned in a branch of an `if` on data",
+                                            self.src.loc(stmt), "assign numbers and arrays in branches")
+            if v_t.shape != v_f.shape:
+                raise ShapeError(f"`{name}` has shape {v_t.shape} in one branch and {v_f.shape} in the other",
+                                 self.src.loc(stmt), "give it the same shape in both branches")
+            p = self._made_in(v_t, t0, t1, taken)
+            if p is None:
+                p = Var(prefix + name, "value", shape=v_t.shape)
+                copies[0].append((p, v_t))
+            taken.add(p)
+            if self._made_in(v_f, f0, f1, taken | {v_t}) is v_f:
+                for e in self.eqns[f0:f1]:  # the else branch computes p directly
+                    e.ins = tuple(p if a is v_f else a for a in e.ins)
+                    if e.out is v_f:
+                        e.out = p
+                renamed[v_f] = p
+            else:
+                copies[1].append((p, v_f))
+            env[name] = p
+        # the copies close each branch: the then-branch's go before the else-branch's equations
+        self.stmt = stmt
+        tail = [self._copy(p, v, (c, False)) for p, v in copies[1]]
+        head = [self._copy(p, v, (c, True)) for p, v in copies[0]]
+        self.eqns[f1:f1] = tail
+        self.eqns[t1:t1] = head
+
+    def _made_in(self, v, start: int, end: int, taken: set):
+        """`v` if it is a variable computed in eqns[start:end] and not already a merged name, else None."""
+        if isinstance(v, Var) and v not in taken and any(e.out is v for e in self.eqns[start:end]):
+            return v
+        return None
+
+    def _copy(self, out: Var, value, tag) -> Eqn:
+        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), source=_stmt_text(self.stmt),
+                   branch=tuple(self.tags) + (tag,))
 
     def truth(self, test: ast.expr, env: dict) -> bool | None:
         """True/False when known at trace time, None when it depends on the data."""
@@ -269,7 +343,7 @@ class Tracer:
         """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
         for a in ins:
             self.number(a, node or self.stmt)
-            if isinstance(a, Lit) and not _is_number(a.value):
+            if isinstance(a, Lit) and not (_is_number(a.value) or isinstance(a.value, bool)):  # True is 1
                 raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.stmt),
                                         "use numbers and arrays in arithmetic")
         if ins and all(isinstance(a, Lit) for a in ins):
@@ -288,7 +362,7 @@ class Tracer:
         source = self._texts.get(key)
         if source is None:  # once per statement (and iteration), not once per equation
             source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source))
+        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, branch=tuple(self.tags)))
         return out
 
     def call(self, node: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
@@ -514,6 +588,10 @@ class Tracer:
 
     def lookup(self, name: str, node: ast.AST, env: dict[str, Atom]) -> Atom:
         if name in env:
+            if isinstance(env[name], OneBranch):
+                raise NameResolutionError(
+                    f"`{name}` is assigned in only one branch of the `if` on line {env[name].stmt.lineno}",
+                    self.src.loc(node), f"give `{name}` a value before the `if`, or in both branches")
             if isinstance(env[name], Closure):
                 raise NameResolutionError(f"`{name}` is a function, used here as a value", self.src.loc(node),
                                           f"call it: {name}(...)")
@@ -606,6 +684,8 @@ def _stmt_text(stmt: ast.stmt | None) -> str:
         return ""
     if isinstance(stmt, ast.For):
         return f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"
+    if isinstance(stmt, ast.If):  # the header only: the branches have lines of their own
+        return f"if {ast.unparse(stmt.test)}:"
     return ast.unparse(stmt)
 
 

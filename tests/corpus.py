@@ -222,3 +222,27 @@ N_STEPS = 3
 def select(x, y):
     z = x * y if x > y else x - y
     return z * z + (np.exp(x) if y < 0.5 else y)
+
+
+def branchy(x, y):
+    a = x * y
+    if a > 0.5:
+        z = np.sin(a) * x
+        w = z + y
+    elif x > 0:
+        z = a - y
+        w = 2.0 * z
+    else:
+        z = x
+        w = y
+    return z * w + a
+
+
+def branch_arrays(v, k):
+    s = np.sum(v * v)
+    if s > k:
+        v = v / np.sqrt(s)
+        scale = k
+    else:
+        scale = 1.0
+    return np.sum(np.tanh(v) * scale) + k * s

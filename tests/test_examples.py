@@ -150,3 +150,10 @@ def test_readme_quick_start_is_what_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     test_command = 'pip install -e ".[test]" && python -m pytest -q'
     assert test_command in readme and test_command in ci.splitlines()
+
+
+def test_readme_shows_the_current_branch_example():
+    readme = (ROOT / "README.md").read_text()
+    module = (ROOT / "generated" / "language_piecewise.py").read_text()
+    backward = module.split("    # base case: dpiecewise/dpiecewise = 1\n")[1].split("    return piecewise")[0]
+    assert "if t1:" in backward and backward in readme

@@ -54,3 +54,15 @@ def test_free_deletes_and_lowers_peak_memory():
         tracemalloc.stop()
     assert peaks[1] < peaks[0]
     np.testing.assert_array_equal(plain.value_and_grad(*args)[1][0], freed.value_and_grad(*args)[1][0])
+
+
+@pytest.mark.parametrize("style", ["lecture", "compact"])
+@pytest.mark.parametrize("name", sorted(ARRAY))
+def test_inputs_are_never_written_into(name, style):
+    """Gradients that alias an input (compact style drops `1.0 *`) must never be updated in place."""
+    fn = getattr(corpus_arrays, f"a_{name}")
+    args = tuple(np.array(a, dtype=float) if np.ndim(a) else a for a in ARRAY[name][0])
+    before = [np.copy(a) for a in args]
+    flatgen.flat(fn, style=style, free=True).value_and_grad(*args)
+    for a, b in zip(args, before):
+        np.testing.assert_array_equal(a, b)

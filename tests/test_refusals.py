@@ -247,12 +247,21 @@ CATALOG = [
     Case("if", """
         @flatgen.flat
         def f(x):
-            if x > 0.0:  #!
+            if x > 0.0 and x < 1.0:  #!
                 y = x
             else:
                 y = -x
             return y
-        """, at="x > 0.0", says="`if` depends on the data"),
+        """, at="x > 0.0 and", says="`and`/`or`/`not` on data in an `if`"),
+    Case("if_on_an_array", """
+        @flatgen.flat
+        def f(x: "(3,)"):
+            if x > 0.0:  #!
+                y = x
+            else:
+                y = -x
+            return np.sum(y)
+        """, at="x > 0.0", says="this condition is an array"),
     Case("match", """
         @flatgen.flat
         def f(x):

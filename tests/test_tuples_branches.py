@@ -84,3 +84,62 @@ def test_nested_pure_helpers():
     value, _ = assert_agree(f, args)
     assert value == pytest.approx(corpus_arrays.a_nested(*args), rel=1e-14)
     assert "blend_s" in f.source
+
+
+BRANCH_POINTS = [(1.0, 0.9), (0.5, 0.3), (-1.0, 0.2), (0.9, 0.7)]
+
+
+@pytest.mark.parametrize("args", BRANCH_POINTS)
+@pytest.mark.parametrize("style", ["lecture", "compact"])
+@pytest.mark.parametrize("math_mode", [None, True])
+def test_branches_on_data(args, style, math_mode):
+    f = flatgen.flat(corpus.branchy, style=style, math=math_mode, free=True)
+    value, _ = assert_agree(f, args)
+    assert value == pytest.approx(corpus.branchy(*args), rel=1e-14)
+
+
+def test_branches_stay_branches_in_both_passes():
+    text = flatgen.flat(corpus.branchy).source
+    body = text.split("def branchy_value_and_grad")[1]
+    assert body.count("if t1:") == 2 and body.count("if t3:") == 2  # forward and backward
+    assert "    else:\n" in body
+    assert "grad_x = np.zeros_like(x)" in body  # accumulated in either branch: starts at zero
+
+
+@pytest.mark.parametrize("k", [0.5, 50.0])
+def test_branches_with_arrays(k):
+    rng = np.random.default_rng(7)
+    f = flatgen.flat(corpus.branch_arrays)
+    assert_agree(f, (rng.normal(size=4), k))
+
+
+def test_names_assigned_in_one_branch_only(tmp_path):
+    (tmp_path / "one.py").write_text(
+        "def f(x):\n    if x > 0:\n        y = x * 2.0\n        t = y + 1.0\n    else:\n        y = -x\n"
+        "    return y * t\n")
+    from flatgen.parse import load_target
+    from flatgen.pipeline import generate
+
+    with pytest.raises(flatgen.FlatgenError, match=r"`t` is assigned in only one branch of the `if` on line 2"):
+        generate(*load_target(f"{tmp_path / 'one.py'}:f"))
+    (tmp_path / "two.py").write_text(
+        "def f(x):\n    if x > 0:\n        t = x * 2.0\n        y = t + 1.0\n    else:\n        y = -x\n    return y\n")
+    g = generate(*load_target(f"{tmp_path / 'two.py'}:f"))  # t lives in its branch only: fine
+    ns = {}
+    exec(compile(g.source, "two", "exec"), ns)
+    assert ns["f_value_and_grad"](1.5) == (4.0, (2.0,)) and ns["f_value_and_grad"](-1.5) == (1.5, (-1.0,))
+
+
+def test_language_examples():
+    import language as L
+
+    for args in [(1.0, 0.9), (0.5, 0.3), (-1.0, 0.2)]:
+        value, _ = assert_agree(flatgen.flat(L.piecewise), args)
+        assert value == pytest.approx(L.piecewise(*args), rel=1e-14)
+    f = flatgen.flat(L.loss_and_aux)
+    (loss, aux), grads = f.value_and_grad(0.3, 0.8)
+    assert (loss, aux) == L.loss_and_aux(0.3, 0.8)
+    np.testing.assert_allclose(grads, finite_differences(lambda x, y: L.loss_and_aux(x, y)[0], (0.3, 0.8), [0, 1]),
+                               rtol=1e-5)
+    value, _ = assert_agree(flatgen.flat(L.features), (np.array([0.2, -0.4, 0.9]), 0.7))
+    assert value == pytest.approx(L.features(np.array([0.2, -0.4, 0.9]), 0.7), rel=1e-14)
