@@ -252,8 +252,8 @@ class Tracer:
         return None
 
     def _copy(self, out: Var, value, tag) -> Eqn:
-        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), source=_stmt_text(self.stmt),
-                   branch=tuple(self.tags) + (tag,))
+        # no source text: the copy closes its branch, it is not a line of the user's
+        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), branch=tuple(self.tags) + (tag,))
 
     def truth(self, test: ast.expr, env: dict) -> bool | None:
         """True/False when known at trace time, None when it depends on the data."""

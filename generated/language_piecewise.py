@@ -21,7 +21,6 @@ def piecewise(x, y):
             z = a - y
             w = 2.0 * z
         else:
-            # line 13: if x > 0:
             z = x
             w = y
     # line 19: return z * w + a
@@ -50,7 +49,6 @@ def piecewise_value_and_grad(x, y):
             z = a - y
             w = 2.0 * z
         else:
-            # line 13: if x > 0:
             z = x
             w = y
     # line 19: return z * w + a
