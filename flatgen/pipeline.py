@@ -127,7 +127,8 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     tracer = Tracer(src)
     shapes = param_shapes(fn, options)
     graph = tracer.trace(fn, shapes)  # trace
-    graph.math = math_mode(fn, options, shapes)
+    # plain floats all the way: a function that builds arrays (np.zeros) keeps numpy
+    graph.math = math_mode(fn, options, shapes) and all(e.out.shape == () for e in graph.eqns)
     if options.style not in PASSES:
         raise UsageError(f"unknown style {options.style!r}", hint=f"styles: {', '.join(PASSES)}")
     graph.style = options.style
@@ -182,7 +183,8 @@ def _shape_annotation(text: str, param: str, fn: str) -> tuple:
 
 
 def math_mode(fn: ast.FunctionDef, options: Options, shapes: dict) -> bool:
-    """Plain-float code when asked, or when every parameter is annotated float or int."""
+    """Plain-float code when asked, or when every parameter is annotated float or int (and, checked
+    after tracing, every value is a scalar)."""
     if options.math is not None:
         if options.math and any(s != () for s in shapes.values()):
             raise UsageError(f"math mode is for scalar parameters; {fn.name}() has arrays",

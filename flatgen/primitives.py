@@ -453,7 +453,10 @@ SEED = Op("seed", Template("1.0", ()), "base")  # d out / d out, for a scalar ou
 SEED_K = Op("seed", Template("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
 ACC = Op("acc", Template("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
-INIT = Op("init", Template("np.zeros_like(x)", ("x",)), "init")  # before a backward `if` that adds to it
+# Before a backward `if` that adds to a gradient: float zeros (an integer x would make += fail), 0.0
+# for a scalar.
+INIT = Op("init", Template("np.zeros(np.shape(x))", ("x",)), "init")
+INIT_SCALAR = Op("init", Template("0.0", ("x",), exact=True), "init")
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
 SUM_LEAD = Op("unbroadcast", Template("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
               defaults={"axis": None}, elementwise=False)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Eqn, Graph, Var
-from .primitives import ACC, INIT, MERGE, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
+from .primitives import ACC, INIT, INIT_SCALAR, MERGE, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
 from .shapes import unbroadcast_axes
 
 
@@ -82,7 +82,8 @@ class Reverse:
         for e in eqns:
             for a, rule in zip(e.ins, e.op.rules):
                 if rule is not None and a in self.active and a not in inside and a not in self.grad:
-                    self.grad[a] = self.emit(Var(None, "grad", of=a, shape=a.shape), INIT, (a,), None)
+                    init = INIT_SCALAR if a.shape == () else INIT
+                    self.grad[a] = self.emit(Var(None, "grad", of=a, shape=a.shape), init, (a,), None)
                     self.owned.add(self.grad[a])
         before = dict(self.grad)
         ends = []

@@ -212,13 +212,13 @@ class Tracer:
             v_t = then_vals.get(name, env.get(name))
             v_f = else_vals.get(name, env.get(name))
             v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
-            if v_t is None or v_f is None:  # assigned in one branch only, and not before: gone after the if
-                env[name] = OneBranch(name, stmt)
+            if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
+                env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if
                 continue
             if v_t is v_f:
                 continue
             for v in (v_t, v_f):
-                if isinstance(v, (tuple, Closure, OneBranch)):
+                if isinstance(v, (tuple, Closure)):
                     raise UnsupportedSyntax(f"`{name}` is a {type(v).__name__.lower()} assigned in a branch of an `if` on data",
                                             self.src.loc(stmt), "assign numbers and arrays in branches")
             if v_t.shape != v_f.shape:

@@ -63,9 +63,9 @@ def piecewise_value_and_grad(x, y):
     grad_z = grad_t4 * w
     grad_w = grad_t4 * z
     # the gradient of x starts at zero: the branches below add to it
-    grad_x = np.zeros_like(x)
+    grad_x = 0.0
     # the gradient of y starts at zero: the branches below add to it
-    grad_y = np.zeros_like(y)
+    grad_y = 0.0
     if t1:
         # line 12: w = z + y -- add gate: distributes the gradient to both inputs unchanged
         # copy gate: z is used 3 times, its gradients add up
