@@ -131,6 +131,8 @@ class Renderer:
         self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
         self.shown: dict[Eqn, str] = {}  # forward statements as printed, for the backward comments
         self._statements: dict[int, list[str]] = {}
+        # comparison results: `1.0 * mask` is a number, `mask` a bool, so compact style keeps the factor
+        self.masks = {e.out for e in grad.eqns if e.op.gate == "compare"}
 
     # -- expressions and statements ---------------------------------------------------------------
 
@@ -147,9 +149,9 @@ class Renderer:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
         consts = [a.value if isinstance(a, Lit) else None for a in e.ins]
         template = e.op.template(self.math)
+        algebra = self.grad.style == "compact" and not any(a in self.masks for a in e.ins)
         pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                   [a.shape for a in e.ins], algebra=self.grad.style == "compact",
-                                   const_module=self.module_name)
+                                   [a.shape for a in e.ins], algebra=algebra, const_module=self.module_name)
         stable = True
         texts = []
         for slot, a in zip(template.slots, e.ins):
@@ -172,10 +174,10 @@ class Renderer:
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
             return [line if stable else UNSTABLE + line for line in text.splitlines()]
         if e.op is ACC:
-            # `+=` on a scalar rebinds; on an array it writes into the array, which is safe only when the
-            # array is ours alone (made fresh by a rule), not a view or another gradient's alias.
-            # A contribution's text never needs parentheses here: rules are products, calls or -g.
-            line = (f"{target} += {self.text(e.ins[1])}" if e.out.shape == () or e.params.get("fresh")
+            # `+=` on a Python float rebinds; on a numpy value (an array, or a 0-d array from np.where)
+            # it writes into it, which is safe only when flatgen made it fresh, not a view or another
+            # gradient's alias. A contribution's text never needs parentheses: rules are products, calls or -g.
+            line = (f"{target} += {self.text(e.ins[1])}" if self.math or e.params.get("fresh")
                     else f"{target} = {self.text(e.ins[0])} + {self.text(e.ins[1])}")
             return [line]
         value, stable = self.expression(e)

@@ -89,6 +89,7 @@ def identities(graph: Graph) -> Graph:
     """x * 1, x + 0, x - 0, x / 1, x ** 1 are x (when that does not change x's shape)."""
     mapping, drop = {}, set()
     acc = _accumulated(graph)
+    masks = {e.out for e in graph.eqns if e.op.gate == "compare"}  # 1 * (a < b) is a number, a < b a bool
     for e in graph.eqns:
         if e.branch:
             continue
@@ -96,7 +97,7 @@ def identities(graph: Graph) -> Graph:
             a, b = e.ins[keep], e.ins[other]
             if (isinstance(b, Lit) and b.value == neutral and not isinstance(b.value, bool)
                     and isinstance(a, Var) and a.shape == e.out.shape and e.out not in graph.outs
-                    and e.out not in acc and a not in acc):
+                    and e.out not in acc and a not in acc and a not in masks):
                 mapping[e.out] = a
                 drop.add(id(e))
                 break

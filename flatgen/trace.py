@@ -57,6 +57,9 @@ class Tracer:
         self.stmt: ast.stmt | None = None
         self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
         self.tags: list[tuple[Var, bool]] = []  # the branches of `if`s on data being traced
+        # For `a += y` and `z[i] = v` on arrays, which numpy does in place: the array each view
+        # (x[0], x.T, a reshape, an alias) shows, so a write can tell whether another name sees it.
+        self.view_of: dict[Var, Var] = {}
         self._texts: dict = {}
 
     # -- functions and statements ----------------------------------------------------------------
@@ -123,8 +126,15 @@ class Tracer:
         elif isinstance(stmt, ast.AugAssign):
             name = stmt.target.id
             left = self.number(self.lookup(name, stmt.target, env), stmt.target)
+            if isinstance(left, Var) and left.shape != ():
+                self.writable(name, env, stmt.target)
             right = self.expr(stmt.value, env, None)
-            env[name] = self.binop(stmt.op, left, right, prefix + name)
+            result = self.binop(stmt.op, left, right, prefix + name)
+            if isinstance(left, Var) and left.shape not in ((), None) and result.shape != left.shape:
+                raise ShapeError(f"`{name} {_op_symbol(stmt.op)}= ...` would change {name}'s shape from {left.shape} "
+                                 f"to {result.shape}; numpy refuses that", self.src.loc(stmt),
+                                 f"write {name} = {name} {_op_symbol(stmt.op)} ... to make a new array")
+            env[name] = result
         elif isinstance(stmt, ast.For):
             bounds = [self.static(a, env, "range() bounds") for a in stmt.iter.args]
             if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
@@ -162,9 +172,25 @@ class Tracer:
                 v.hint, v.role = prefix + t.id, "value"  # a tuple item made here takes the name it is bound to
             self.bind(t, Lit(v) if isinstance(v, (int, float)) else v, env, prefix)
 
+    def writable(self, name: str, env, node) -> None:
+        """numpy writes `a += y` and `a[i] = v` into a's array: flatgen's new version of `a` means the
+        same only when no other name sees that array (the same array, a view of it, or what it views).
+        (A parameter updated in place changes the caller's array in Python; flatgen's modules never
+        write into their arguments.)"""
+        v = env.get(name)
+        if not isinstance(v, Var):
+            return
+        base = self.view_of.get(v, v)
+        for other, w in env.items():
+            if other != name and isinstance(w, Var) and self.view_of.get(w, w) is base:
+                raise UnsupportedSyntax(
+                    f"numpy would write into `{name}` in place here, and `{other}` sees the same array",
+                    self.src.loc(node), f"make a new array instead: {name} = {name} + ... (or copy it: np.zeros(...) + {name})")
+
     def setitem(self, target: ast.Subscript, value, env: dict, prefix: str) -> None:
         """z[idx] = v: z becomes a new version, a copy of the old one with v written in."""
         name = target.value.id
+        self.writable(name, env, target)
         z = self.lookup(name, target.value, env)
         v = self.number(value, target)
         if not isinstance(z, Var) or z.shape in ((), None):
@@ -363,6 +389,8 @@ class Tracer:
         if source is None:  # once per statement (and iteration), not once per equation
             source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
         self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, branch=tuple(self.tags)))
+        if not (op.expr.fresh or op is SETITEM) and ins and isinstance(ins[0], Var):  # a view of its input
+            self.view_of[out] = self.view_of.get(ins[0], ins[0])
         return out
 
     def call(self, node: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
@@ -676,6 +704,10 @@ def _axes(axis) -> tuple:
 def _tuple_axis(axis):
     """Axis params as numpy takes them: None, an int, or a tuple of ints."""
     return tuple(axis) if isinstance(axis, list) else axis
+
+
+def _op_symbol(op: ast.operator) -> str:
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]
 
 
 def _stmt_text(stmt: ast.stmt | None) -> str:

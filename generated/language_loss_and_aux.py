@@ -43,13 +43,13 @@ def loss_and_aux_value_and_grad(x, y, seed=(1.0, 0.0)):
     grad_s += grad_loss * t1
     # line 29: t1 = np.tanh(p) -- tanh gate: the local gradient is 1 - t1**2
     # copy gate: p is used 2 times, its gradients add up
-    grad_p += grad_t1 * (1 - t1**2)
+    grad_p = grad_p + grad_t1 * (1 - t1**2)
     # line 23: s = x + y -- add gate: distributes the gradient to both inputs unchanged
     grad_x = grad_s
     grad_y = grad_s
     # line 23: p = x * y -- mul gate: swaps, each input gets the gradient times the other input
     # copy gate: x is used 2 times, its gradients add up
-    grad_x += grad_p * y
+    grad_x = grad_x + grad_p * y
     # copy gate: y is used 2 times, its gradients add up
-    grad_y += grad_p * x
+    grad_y = grad_y + grad_p * x
     return (loss, aux), (grad_x, grad_y)

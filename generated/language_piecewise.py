@@ -78,7 +78,7 @@ def piecewise_value_and_grad(x, y):
         grad_x += grad_z * t2
         # line 11: t2 = np.sin(a) -- sin gate: the local gradient is cos(a)
         # copy gate: a is used 3 times, its gradients add up
-        grad_a += grad_t2 * np.cos(a)
+        grad_a = grad_a + grad_t2 * np.cos(a)
     else:
         if t3:
             # line 15: w = 2.0 * z -- mul gate: swaps, each input gets the gradient times the other input
@@ -86,7 +86,7 @@ def piecewise_value_and_grad(x, y):
             grad_z += grad_w * 2.0
             # line 14: z = a - y -- sub gate: the gradient to the left input, negated to the right
             # copy gate: a is used 3 times, its gradients add up
-            grad_a += grad_z
+            grad_a = grad_a + grad_z
             # copy gate: y is used 4 times, its gradients add up
             grad_y += -grad_z
         else:
@@ -98,7 +98,7 @@ def piecewise_value_and_grad(x, y):
             grad_x += grad_z
     # line 9: a = x * y -- mul gate: swaps, each input gets the gradient times the other input
     # copy gate: x is used 3 times, its gradients add up
-    grad_x += grad_a * y
+    grad_x = grad_x + grad_a * y
     # copy gate: y is used 4 times, its gradients add up
-    grad_y += grad_a * x
+    grad_y = grad_y + grad_a * x
     return piecewise, (grad_x, grad_y)

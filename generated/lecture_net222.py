@@ -119,7 +119,7 @@ def net222_value_and_grad(i1, i2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, t1, t2
     # line 30: t14 = t13 + b2 -- add gate: distributes the gradient to both inputs unchanged
     grad_t13 = grad_t14
     # copy gate: b2 is used 2 times, its gradients add up
-    grad_b2 += grad_t14
+    grad_b2 = grad_b2 + grad_t14
     # line 30: t13 = t11 + t12 -- add gate: distributes the gradient to both inputs unchanged
     grad_t11 = grad_t13
     grad_t12 = grad_t13
@@ -148,7 +148,7 @@ def net222_value_and_grad(i1, i2, w1, w2, w3, w4, w5, w6, w7, w8, b1, b2, t1, t2
     # line 28: t6 = t5 + b1 -- add gate: distributes the gradient to both inputs unchanged
     grad_t5 = grad_t6
     # copy gate: b1 is used 2 times, its gradients add up
-    grad_b1 += grad_t6
+    grad_b1 = grad_b1 + grad_t6
     # line 28: t5 = t3 + t4 -- add gate: distributes the gradient to both inputs unchanged
     grad_t3 = grad_t5
     grad_t4 = grad_t5
