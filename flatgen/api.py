@@ -13,6 +13,7 @@ import numpy as np
 
 from . import interpret
 from .errors import ShapeError, UsageError, guard
+from .fence import check_function
 from .files import write_atomic
 from .parse import load_function
 from .pipeline import Options, floats, generate, shapes_of
@@ -47,12 +48,14 @@ class Flat:
                                shapes=shapes, math=math, style=style, free=free)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
+        check_function(self._src, self._node)  # what the subset refuses is refused now, whatever the shapes
         try:
             self._generated = self._base = generate(self._src, self._node, self.options)
         except ShapeError:
             if shapes is not None or all(a.annotation is not None for a in self._node.args.args):
                 raise  # the shapes were all given: nothing to wait for
-            # Array code traced as scalars: wait for the first call's shapes (or example=).
+            # Traced with assumed (scalar) shapes, it failed on them: array code (`@`, `if v.ndim == 1:`)
+            # waits for the first call's shapes; a real error shows again then, with those shapes.
             self._generated = self._base = None
         if out is not None:
             self._keep_fresh(Path(out))

@@ -1,7 +1,8 @@
 """Naming: every name in printed IR and generated code comes from here.
 
 Rules, in the order names are handed out (so a user's name always wins):
-1. parameters keep their names exactly (they are the generated functions' API);
+1. parameters keep their names exactly (they are the generated functions' API), and so does the
+   `seed=` keyword of a function with several outputs (unless a parameter is called seed);
 2. the first value bound to a user's name keeps it (`s3`); later rebindings of that name get the
    next free suffix (`x`, `x_1`, ...), and every name the user wrote is reserved first, so a suffixed
    name never collides with one of theirs;
@@ -80,6 +81,10 @@ class Namer:
             if v.role == "param":
                 self.names[v] = v.hint
         claimed: set[str] = set(self.names.values())
+        for v in variables:  # the gradient function's `seed=` keyword keeps its documented name
+            if v.role == "seed" and "seed" not in claimed:
+                self.names[v] = "seed"
+                claimed.add("seed")
         for v in variables:  # rule 2
             if v.role == "value" and v not in self.names:
                 if v.hint not in claimed:

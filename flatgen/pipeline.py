@@ -126,7 +126,9 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     check_function(src, fn)  # fence
     tracer = Tracer(src)
     shapes = param_shapes(fn, options)
-    graph = tracer.trace(fn, shapes)  # trace
+    given = options.shape_dict()
+    assumed = {a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in given and a.annotation is None}
+    graph = tracer.trace(fn, shapes, assumed)  # trace
     # plain floats all the way: a function that builds arrays (np.zeros) keeps numpy
     graph.math = math_mode(fn, options, shapes) and all(e.out.shape == () for e in graph.eqns)
     if options.style not in PASSES:

@@ -158,22 +158,19 @@ class Template:
         return eval(compile(f"lambda {args}: {self.text}", f"<flatgen: {self.text}>", "eval"), dict(TEMPLATE_GLOBALS))
 
     def render(self, args: list[ast.expr], names: dict[str, str], params: dict | None = None,
-               defaults: dict | None = None, shapes: dict | None = None, algebra: bool = False):
+               defaults: dict | None = None, shapes: dict | None = None):
         """The template's syntax tree with slots replaced by the arguments' trees and params by constants.
 
         `names` maps template globals (np, sigmoid) to the names the generated module uses;
         keyword arguments equal to the op's defaults are dropped (`axis=None`); np.shape / np.size /
         np.ndim of an argument whose shape is known become constants; constant subexpressions are
-        folded (`p - 1` with p = 3 becomes 2) and `x ** 1` becomes x; with `algebra` (the compact style)
-        `1.0 * x` becomes x too.  All of it is exact, so the generated code computes the same bits as
-        the interpreter.
+        folded (`p - 1` with p = 3 becomes 2) and `x ** 1` becomes x.  All of it is exact, so the
+        generated code computes the same bits as the interpreter.  (`1.0 * x` stays: it is x only for a
+        float x, and flatgen does not know dtypes.)
         """
         binding = dict(zip(self.slots, args))
         params = params or {}
         defaults = defaults or {}
-        # `1.0 * x` -> x only on scalars: on arrays it would make a fresh result an alias of x, which an
-        # in-place `+=` later would write into
-        algebra = algebra and shapes is not None and all(s == () for s in shapes)
         slot_shapes = {s: shp for s, shp in zip(self.slots, shapes or ()) if shp is not None}
         np_name = names.get("np", "np")
 
@@ -206,16 +203,12 @@ class Template:
                     return constant(_FOLD[type(node.op)](lit_l, lit_r))
                 if isinstance(node.op, ast.Pow) and lit_r == 1 and type(lit_r) is int:
                     return node.left
-                if algebra and isinstance(node.op, ast.Mult) and (lit_l == 1 or lit_r == 1):
-                    other = node.right if lit_l == 1 else node.left
-                    if not isinstance(other, ast.Compare):  # 1.0 * (a >= b) is a number, a >= b a bool
-                        return other
                 return node
 
         return Fill().visit(copy.deepcopy(self.tree))
 
     def pattern(self, args: list, names: dict[str, str], params: dict, defaults: dict, shapes,
-                algebra: bool = False, const_module: str = "np") -> list[str]:
+                const_module: str = "np") -> list[str]:
         """The rendered text split around its arguments: [text, i, text, j, text, ...].
 
         `args` holds the value of each constant argument and None for each variable (so a constant
@@ -225,12 +218,12 @@ class Template:
         formats an expression, so the filled text is Black's too, as long as the line is short.
         """
         key = (tuple(None if a is None else (type(a), a) for a in args), _freeze(params), tuple(shapes),
-               tuple(sorted(names.items())), algebra)
+               tuple(sorted(names.items())))
         found = self._patterns.get(key)
         if found is None:
             nodes = [constant(a, names.get(const_module, const_module)) if a is not None
                      else ast.Name(f"_flatgen_{i}_", ast.Load()) for i, a in enumerate(args)]
-            tree = self.render(nodes, names, params, defaults, shapes, algebra)
+            tree = self.render(nodes, names, params, defaults, shapes)
             text = "\n".join(ast.unparse(s) for s in tree.body) if self.block else ast.unparse(tree)
             from .format import format_snippet  # Black, once per pattern
 

@@ -131,8 +131,6 @@ class Renderer:
         self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
         self.shown: dict[Eqn, str] = {}  # forward statements as printed, for the backward comments
         self._statements: dict[int, list[str]] = {}
-        # comparison results: `1.0 * mask` is a number, `mask` a bool, so compact style keeps the factor
-        self.masks = {e.out for e in grad.eqns if e.op.gate == "compare"}
 
     # -- expressions and statements ---------------------------------------------------------------
 
@@ -149,9 +147,8 @@ class Renderer:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
         consts = [a.value if isinstance(a, Lit) else None for a in e.ins]
         template = e.op.template(self.math)
-        algebra = self.grad.style == "compact" and not any(a in self.masks for a in e.ins)
         pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                   [a.shape for a in e.ins], algebra=algebra, const_module=self.module_name)
+                                   [a.shape for a in e.ins], const_module=self.module_name)
         stable = True
         texts = []
         for slot, a in zip(template.slots, e.ins):

@@ -3,7 +3,7 @@
 The `lecture` style runs none of them: the code stays exactly the slide.  `compact` runs, in order:
 
     fold_constants   an equation of constants becomes a constant; the seed grad_L = 1.0 too
-    identities       x * 1, 1 * x, x + 0, x - 0, x / 1, x ** 1 become copies
+    identities       x * 1, 1 * x, x + 0, x - 0, x / 1, x ** 1 become copies (integer 1 and 0 only)
     copies           a copy (grad_s2 = grad_s3, and identity rules) disappears: its uses read the source
     common           two equations with the same op, inputs and params: the second reuses the first
     dead             equations no output needs are dropped
@@ -95,7 +95,8 @@ def identities(graph: Graph) -> Graph:
             continue
         for keep, (other, neutral) in IDENTITY.get(e.op.name, ()):
             a, b = e.ins[keep], e.ins[other]
-            if (isinstance(b, Lit) and b.value == neutral and not isinstance(b.value, bool)
+            # an int neutral only: x * 1.0 would be x for a float x but not for an int (3 * 1.0 is 3.0)
+            if (isinstance(b, Lit) and type(b.value) is int and b.value == neutral
                     and isinstance(a, Var) and a.shape == e.out.shape and e.out not in graph.outs
                     and e.out not in acc and a not in acc and a not in masks):
                 mapping[e.out] = a

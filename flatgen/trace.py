@@ -64,16 +64,21 @@ class Tracer:
 
     # -- functions and statements ----------------------------------------------------------------
 
-    def trace(self, fn: ast.FunctionDef, shapes: dict | None = None) -> Graph:
-        """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar."""
+    def trace(self, fn: ast.FunctionDef, shapes: dict | None = None, assumed: set = frozenset()) -> Graph:
+        """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar.
+        `assumed`: parameters whose shape nobody gave (scalars by default)."""
         fence.check_function(self.src, fn)
         self.hashed.append(self._segment(fn))
         shapes = shapes or {}
+        self.assumed = set(assumed)
+        self.decided_on_assumed = False  # a trace-time decision read an assumed shape (`if v.ndim == 1:`)
         params = [Var(a.arg, "param", shape=shapes.get(a.arg, ())) for a in fn.args.posonlyargs + fn.args.args]
         env: dict[str, Atom] = {p.hint: p for p in params}
         self.stack.append(fn.name)  # a helper calling back into the target is recursion too
         out = self._body(fn, env, prefix="", result_hint=fn.name)
         self.stack.pop()
+        if isinstance(out, Lit) and isinstance(out.value, tuple):  # return 1.0, 2.0: constants, still several
+            out = tuple(Lit(v) for v in out.value)
         outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
         made_by = {e.out: e for e in self.eqns}
         where = self.src.loc(self._return(fn).value)
@@ -241,7 +246,8 @@ class Tracer:
             if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
                 env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if
                 continue
-            if v_t is v_f:
+            if v_t is v_f:  # the same value either way (an alias, a constant): no merge needed
+                env[name] = v_t
                 continue
             for v in (v_t, v_f):
                 if isinstance(v, (tuple, Closure)):
@@ -389,8 +395,8 @@ class Tracer:
         if source is None:  # once per statement (and iteration), not once per equation
             source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
         self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, branch=tuple(self.tags)))
-        if not (op.expr.fresh or op is SETITEM) and ins and isinstance(ins[0], Var):  # a view of its input
-            self.view_of[out] = self.view_of.get(ins[0], ins[0])
+        if not (op.expr.fresh or op is SETITEM) and ins and isinstance(ins[0], Var) and shape != ():
+            self.view_of[out] = self.view_of.get(ins[0], ins[0])  # a view of its input (an element is a copy)
         return out
 
     def call(self, node: ast.Call, env: dict[str, Atom], hint: str | None) -> Atom:
@@ -410,7 +416,10 @@ class Tracer:
                 args = []
         elif isinstance(func, ast.Name) and isinstance(env.get(func.id), Closure):
             closure = env[func.id]
-            return self.inline(closure.fn, node, env, hint, closure.env)
+            # Called in the function that defined it (a branch of it too): it sees the names as they
+            # are now, as a Python closure does.
+            scope = env if env is closure.env or closure.env in getattr(env, "maps", ()) else closure.env
+            return self.inline(closure.fn, node, env, hint, scope)
         else:
             if isinstance(func, ast.Name) and func.id in env:
                 raise NameResolutionError(
@@ -518,6 +527,8 @@ class Tracer:
             return self.apply(TABLE["T"], (x,), hint, node)
         if node.attr in ("shape", "ndim", "size"):
             shape = self._shape_of(x, node)
+            if isinstance(x, Var) and x.role == "param" and x.hint in self.assumed:
+                self.decided_on_assumed = True
             return Lit({"shape": shape, "ndim": len(shape), "size": int(np.prod(shape))}[node.attr])
         raise UnsupportedSyntax(
             f"the attribute `.{node.attr}` of a value is not in flatgen's subset", self.src.loc(node),
@@ -617,7 +628,7 @@ class Tracer:
     def lookup(self, name: str, node: ast.AST, env: dict[str, Atom]) -> Atom:
         if name in env:
             if isinstance(env[name], OneBranch):
-                raise NameResolutionError(
+                raise (ShapeError if self.decided_on_assumed else NameResolutionError)(
                     f"`{name}` is assigned in only one branch of the `if` on line {env[name].stmt.lineno}",
                     self.src.loc(node), f"give `{name}` a value before the `if`, or in both branches")
             if isinstance(env[name], Closure):
@@ -658,6 +669,9 @@ class Tracer:
                 raise NameResolutionError(f"module-level `{name}` is defined through itself", self.src.loc(node))
             return self._constants[name]
         values = self.src.assignments.get(name)
+        if not values and self.decided_on_assumed and name not in self.src.functions:
+            raise ShapeError(f"name `{name}` has no value here, after a decision on a shape flatgen assumed (a scalar)",
+                             self.src.loc(node), "give the shapes: flatgen.flat(f, example=(...)), or call it first")
         if not values:
             if name in self.src.functions:
                 msg, hint = f"`{name}` is a function, used here as a value", f"call it: {name}(...)"
