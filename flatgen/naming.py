@@ -64,6 +64,8 @@ class Namer:
 
         for p in graph.params:
             visit(p)
+        if graph.seed is not None:  # a keyword of the gradient function, used or not
+            visit(graph.seed)
         for e in graph.eqns:
             for a in e.ins:
                 visit(a)
