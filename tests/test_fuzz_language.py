@@ -1,0 +1,710 @@
+"""Fuzzing the language: random programs from tests/fuzzgen_language.py, each checked six ways.
+
+The programs combine, at random, what README.md lists under "The subset" beyond arithmetic:
+`if`/`elif`/`else` on data (nested, in unrolled loops, in helpers and nested helpers; names bound in
+both branches, before and in one, or local to one; constants, aliases and computed values), branches
+and `a if c else b` decided when the module is generated (module constants, shapes, loop indices,
+and/or/not), selects on data, tuples and lists (built, unpacked, swapped, nested, indexed, from
+helpers), several return values, helpers with keyword, keyword-only and default arguments, nested
+pure helpers reading the enclosing names, item assignment into local arrays, a small array parameter
+now and then, and the scalar primitives with fan-out.  See fuzzgen_language.py.
+
+For every program (seed s) and each style ("lecture", "compact") with the program's math mode (None,
+or True for Python-float points) and `free`, flatgen generates the module by the command-line path
+(`parse.load_target("file.py:f")` + `pipeline.generate(src, fn, Options(...))`, then exec of
+`g.source`) and/or by the decorator (`flatgen.flat(f, ...)` on the imported program, with the shapes
+from example=, shapes= or the first call).  Then, at the program's point and for every upstream
+gradient `seed=` the program lists (the default, and random tuples when it has several outputs):
+
+1. the generated values (`f`, and the value of `f_value_and_grad`) == the interpreter's
+   (`interpret.value_and_grad(g.graph, args, g.wrt, seed)`), bit for bit; every output a scalar;
+2. the generated gradients == the interpreter's, to 1e-12 relative (atol scaled by the largest
+   gradient element); each of its parameter's shape and of dtype float64;
+3. both == central finite differences of the user's own function weighted by the seed (step
+   1e-6 * max(1, |x|), rtol 1e-5, atol 1e-7 * the differences' scale plus a bound on their
+   rounding), computed in np.longdouble.  Skipped (and counted) where differences cannot be
+   trusted: where a condition on data, an abs, a max or a min decides differently when a parameter
+   moves 1 or 10 steps either way ("flip": the generator keeps conditions 1e-4 away from flipping,
+   so these are the steep ones), or where the step and a tenth of it disagree ("steep");
+4. the user's own function (math, builtins) == the generated values to 1e-12 relative (and 4 ulps
+   of the largest value inside, for cancellation);
+5. the module is Black-stable: `flatgen.format.format_source(g.source) == g.source`;
+6. branches stay branches: the trace has equations under a condition exactly when the program has an
+   `if` on data that the trace meets (the generator counts them), and each generated function has an
+   `if` statement exactly when its graph has such equations (in the lecture style, both functions
+   then have one); a program whose ifs are all decided when generating has no `if` at all.
+
+CI runs FUZZ_N programs (160: seeds 0..159, in batches of 20; ~30 s).  On demand, any number from any
+first seed (3000 take about ten minutes):
+
+    FLATGEN_FUZZ_LANGUAGE_N=3000 python -m pytest -q tests/test_fuzz_language.py
+    FLATGEN_FUZZ_LANGUAGE_N=3000 FLATGEN_FUZZ_LANGUAGE_SEED=100000 python -m pytest -q tests/test_fuzz_language.py
+
+A failure names the seed and prints the whole program, its point, how it was generated and the
+error.  To reproduce:
+
+    python tests/fuzzgen_language.py SEED                             # the program, its point, its configs
+    FLATGEN_FUZZ_LANGUAGE_SEED=SEED FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k fuzz
+
+A seed that once found a bug goes into KNOWN_SEEDS below, and a minimal program for the bug into
+REGRESSIONS: those are checked on every run.  The line "language fuzz: ..." at the end of the run
+counts programs, generated modules, finite-difference checks and skips.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import itertools
+import os
+import re
+import subprocess
+import sys
+import traceback
+from collections import Counter
+from dataclasses import dataclass, field
+from dataclasses import replace as dataclasses_replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+import flatgen
+import fuzzgen_language as fz
+from flatgen import interpret
+from flatgen.format import format_source
+from flatgen.graph import Graph, Lit
+from flatgen.parse import load_target
+from flatgen.pipeline import Options, generate
+from flatgen.simplify import simplify
+
+FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_N", "160"))
+FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_SEED", "0"))
+BATCH = 20
+
+# Seeds whose programs once found a bug: they must pass, on every run.
+# seed -> (the first 12 hex digits of sha256(program source), what it found).  The digest pins the
+# program: if fuzzgen_language changes, the seed may write another program, and the test says so.
+KNOWN_SEEDS: dict[int, tuple[str, str]] = {
+    # A name bound in one branch only, bound again in a branch later (a second `if`, the next
+    # iteration of a loop): refused as "a onebranch assigned in a branch" (fixed in 803d05a).
+    1: ("eaadad17f5ca", "one-branch name bound again in a later branch: refused"),
+    278: ("9902c2fad9c4", "a tuple local to one branch, in a loop: refused as a tuple assigned in a branch"),
+    # Math mode (Python floats, math=True or the decorator) with a local array: math.cos(array) (803d05a).
+    57: ("0c4124ace903", "math mode with a local array: TypeError in the generated module"),
+    # Several outputs that are all constants: one output holding a tuple (409c2b1).
+    40: ("5b58ebd7ff09", "return of constants: f_value_and_grad takes no seed="),
+    215: ("0432ccceef20", "return of constants: the decorator says f() has 1 output"),
+    # A local called `seed` and no output that depends on a parameter: the keyword became seed_1.
+    1741: ("46fe47af8e3d", "local `seed`, outputs independent of the parameters: no seed= keyword"),
+    3161: ("93572eb9384e", "local `seed`, outputs independent of the parameters: no seed= keyword"),
+}
+
+EPS = 1e-6  # the finite-difference step, times max(1, |x|)
+FD_RTOL = 1e-5
+FD_ATOL = 1e-7  # times the gradient's scale: max(1, the largest difference quotient)
+GRAD_RTOL = 1e-12
+STEPS = (1, 10)  # a decision must not change this many steps away for the differences to count
+F64 = np.finfo(np.float64).eps
+LD = np.finfo(np.longdouble).eps
+DECISIONS = {"gt", "lt", "ge", "le", "eq", "ne", "abs", "maximum", "minimum"}  # (the programs reduce with sum/mean only)
+IF_LINE = re.compile(r"^ +(?:if|elif) (?!np\.shape\().*:$", re.M)  # not the shape checks
+
+STATS: Counter = Counter()
+_TAGS = itertools.count()  # module names for the imported programs, never reused
+
+
+@dataclass
+class Built:
+    """One generated module and how to call it, by either path."""
+
+    label: str
+    source: str
+    graph: Graph  # the forward graph
+    grad_graph: Graph
+    style: str
+    wrt: list[str]  # the parameters the gradients are for, in order
+    forward: Callable
+    value_and_grad: Callable  # (args, seed) -> (value, grads)
+    interpret: Callable  # (args, seed) -> (value, grads), the reference
+
+
+@dataclass
+class Outcome:
+    fd: str = "checked"  # "checked", "flip", "steep"
+    builds: int = 0
+    paths: Counter = field(default_factory=Counter)
+
+
+# Minimal programs for the bugs this fuzzer found (each also under KNOWN_SEEDS when a seed found it):
+# name -> (body of `def f(...)` and what comes before it, the point, outputs, upstream gradients,
+# `if`s on data, configs).  They must pass, on every run.
+BOTH_PATHS = (fz.Config("lecture", None, False, ("cli", "decorator"), "example"),
+              fz.Config("compact", None, True, ("cli", "decorator"), "call"))
+REGRESSIONS = {
+    # Both branches bind a name to the same value (an alias of one name, a module constant): the
+    # name kept its value from before the `if`, or was unknown after it.
+    "same alias in both branches": (
+        "def f(x, y):\n    z = y\n    if x > 0:\n        w = x * 2.0\n        z = x\n    else:\n        z = x\n"
+        "    return z * 2.0 + y\n", (1.0, 3.0), 1, (None,), 1, BOTH_PATHS),
+    "same constant in both branches": (
+        "C0 = 1.5\n\n\ndef f(x, y):\n    if x > 0:\n        w = x * y\n        z = C0\n    else:\n        z = C0\n"
+        "    return z * x\n", (1.0, 3.0), 1, (None,), 1, BOTH_PATHS),
+    # A nested helper called inside a branch read the enclosing names as they were before the `if`.
+    "nested helper called in a branch": (
+        "def f(x, y):\n    def g(u):\n        return u * s\n\n    s = x\n    if x > 0:\n        s = x * 2.0\n"
+        "        w = g(y)\n    else:\n        w = g(y)\n    return w\n", (1.0, 3.0), 1, (None,), 1, BOTH_PATHS),
+    # A name local to one branch, bound again in a branch later (the next iteration): refused.
+    "one-branch name bound again": (
+        "def f(x, y):\n    acc = y\n    for t in range(2):\n        if acc > 0:\n            w = acc * x\n"
+        "            acc = w + 1.0\n        else:\n            acc = acc - x\n    return acc\n",
+        (0.5, 3.0), 1, (None,), 1, BOTH_PATHS),
+    # Math mode (Python floats) with a local array: math.sin got the array.
+    "math mode with a local array": (
+        "def f(x):\n    z = np.zeros(2)\n    z[0] = x\n    return np.sum(np.sin(z))\n", (0.7,), 1, (None,), 0,
+        (fz.Config("lecture", True, False, ("cli", "decorator"), "example"),
+         fz.Config("compact", None, False, ("decorator",), "call"))),
+    # Several outputs, all constants: one output holding a tuple, and no seed= in the module.
+    "several constant outputs": (
+        "def f(x):\n    w = np.cos(1.0)\n    return w, 2.0\n", (0.7,), 2, (None, (0.0, 1.0), (0.5, -2.0)), 0, BOTH_PATHS),
+    # A gradient zeroed before a backward `if` (a 0-d array), passed on unchanged by an add gate to two
+    # names, then `+=` into one of them: the other changed too (numpy mode; wrong gradient 6.0, not 4.0).
+    "zeroed gradient aliased then added to": (
+        "def f(x):\n    a = x * 2.0\n    b = a + x\n    y = x + b\n    if y < 0:\n        y = y - 1.0\n    return y\n",
+        (1.5,), 1, (None,), 1, BOTH_PATHS),
+    # The decorator without shapes traces array parameters as scalars first: a branch on v.ndim then
+    # left y unbound, and flatgen.flat raised instead of waiting for the first call's shapes.
+    "decorator, shapes from the first call": (
+        "def f(x, v):\n    if v.ndim == 1:\n        y = np.sum(v) * x\n    return y\n",
+        (2.0, np.array([1.0, 2.0])), 1, (None,), 0,
+        (fz.Config("lecture", None, False, ("cli", "decorator"), "call"),)),
+    # A local called `seed`, and outputs that do not depend on the parameters: the module's keyword
+    # became `seed_1` (f_value_and_grad(x, seed=...) raised TypeError).
+    "a local called seed": (
+        "def f(x):\n    seed = x * 2.0\n    return 1.0, 2.0\n", (0.7,), 2, (None, (0.0, 1.0)), 0, BOTH_PATHS),
+    # A name holding an int in one branch: its zeroed gradient was an int array (+= raised), and the
+    # compact style handed the int on as a gradient (3, not 3.0).
+    "int constant in a branch": (
+        "def f(x):\n    a = 2\n    if x > 1.0:\n        a = x\n    if x > 0.0:\n        y = a * x\n    else:\n"
+        "        y = x\n    return y\n", (0.5,), 1, (None,), 2, BOTH_PATHS),
+    "int constant in a branch, compact": (
+        "def f(x):\n    a = 3\n    if x > 2.0:\n        a = x * 2.0\n    return a * x\n", (0.5,), 1, (None,), 1,
+        BOTH_PATHS),
+}
+
+
+def hand_written(name: str, source: str, args, n_outputs=1, seeds=(None,), data_ifs=0, configs=BOTH_PATHS,
+                 wrt=None) -> fz.Program:
+    import ast
+
+    node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "f")
+    shapes = tuple((a.arg, tuple(np.shape(v))) for a, v in zip(node.args.args, args))
+    return fz.Program(-1, fz.HEADER + "\n\n" + source, tuple(args), shapes, wrt, n_outputs, seeds, data_ifs,
+                      (name,), False, configs, 1)
+
+
+# -- generating, both ways ----------------------------------------------------------------------------------
+
+
+def import_program(path: Path):
+    """Import the written program as a real module: `f` is a function whose source inspect can read."""
+    name = f"fuzz_language_{next(_TAGS)}"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def build_cli(program: fz.Program, config: fz.Config, path: Path) -> Built:
+    shapes = tuple((n, s) for n, s in program.shapes if s) or None
+    options = Options(wrt=program.wrt, shapes=shapes, math=config.math, style=config.style, free=config.free)
+    g = generate(*load_target(f"{path}:f"), options)
+    ns: dict = {"__name__": f"flatgen_language_fuzz_{program.seed}"}
+    exec(compile(g.source, f"<flatgen language fuzz {program.seed}>", "exec"), ns)
+    vg = ns["f_value_and_grad"]
+    return Built(
+        f"cli {config.style} math={config.math} free={config.free}", g.source, g.graph, g.grad_graph,
+        config.style, [v.hint for v in g.wrt], ns["f"],
+        lambda args, seed: vg(*args) if seed is None else vg(*args, seed=seed),
+        lambda args, seed: interpret.value_and_grad(g.graph, args, g.wrt, seed),
+    )
+
+
+def build_decorator(program: fz.Program, config: fz.Config, fn) -> Built:
+    kwargs: dict = dict(wrt=program.wrt, math=config.math, style=config.style, free=config.free)
+    if config.shapes_by == "example":
+        kwargs["example"] = program.args
+    elif config.shapes_by == "shapes":
+        kwargs["shapes"] = dict(program.shapes)
+    flat = flatgen.flat(fn, **kwargs)
+    flat.value_and_grad(*program.args)  # the first call picks (or specialises) the module
+    g = flat.generated
+    return Built(
+        f"decorator {config.style} math={config.math} free={config.free} shapes by {config.shapes_by}",
+        flat.source, g.graph, g.grad_graph, config.style, [v.hint for v in g.wrt],
+        getattr(flat.module, "f"),
+        lambda args, seed: flat.value_and_grad(*args, seed=seed),
+        lambda args, seed: flat.interpret(*args, seed=seed),
+    )
+
+
+# -- the checks ---------------------------------------------------------------------------------------------
+
+
+def check(program: fz.Program, workdir: Path) -> Outcome:
+    """All six checks for one program; raises (AssertionError or flatgen's own error) on a failure."""
+    path = workdir / f"fuzz_language_{program.seed}.py"
+    path.write_text(program.source)
+    user = import_program(path)
+    args = program.args
+    outcome = Outcome()
+    reference = {}  # seed -> the finite differences (None when skipped)
+    for config in program.configs:
+        for route in config.paths:
+            built = build_cli(program, config, path) if route == "cli" else build_decorator(program, config, user)
+            outcome.builds += 1
+            outcome.paths[route] += 1
+            check_black(built)
+            check_branches(program, built)
+            if outcome.builds == 1:
+                outcome.fd = fd_skip_reason(built.graph, args, program) or "checked"
+            for seed in program.seeds:
+                with np.errstate(all="ignore"):
+                    forward = built.forward(*args)
+                    value, grads = built.value_and_grad(args, seed)
+                    ref_value, ref_grads = built.interpret(args, seed)
+                    env = interpret.run(built.graph, args)
+                    mine = user(*args)
+                check_values(built.label, program, forward, value, ref_value, mine, env)
+                check_gradients(built.label, program, built.wrt, grads, ref_grads)
+                if outcome.fd == "checked":
+                    if seed not in reference:
+                        reference[seed] = finite_differences(program, seed, env)
+                    fds = reference[seed]
+                    if fds is None:
+                        outcome.fd = "steep"
+                        continue
+                    for k, name in enumerate(built.wrt):
+                        fd, atol = fds[name]
+                        for who, g in (("generated", grads[k]), ("interpreter", ref_grads[k])):
+                            np.testing.assert_allclose(
+                                np.asarray(g, dtype=np.float64), fd, rtol=FD_RTOL, atol=atol,
+                                err_msg=f"{built.label}, seed={seed}: grad {name}: {who} vs central differences")
+    return outcome
+
+
+def outputs(value, n: int) -> tuple:
+    if n == 1:
+        return (value,)
+    assert isinstance(value, tuple) and len(value) == n, f"expected {n} outputs, got {value!r}"
+    return value
+
+
+def check_values(label, program, forward, value, ref_value, mine, env) -> None:
+    """Checks 1 and 4."""
+    n = program.n_outputs
+    ref, fwd, val, user = (outputs(x, n) for x in (ref_value, forward, value, mine))
+    scale = max([float(np.max(np.abs(x))) for x in env.values()
+                 if isinstance(x, (float, int, np.ndarray, np.generic)) and np.size(x)] + [1e-300])
+    for i, (r, a, b, u) in enumerate(zip(ref, fwd, val, user)):
+        where = f"{label}: output {i}" if n > 1 else label
+        assert np.shape(r) == np.shape(a) == np.shape(b) == (), f"{where}: not a scalar: {a!r}, {b!r}, {r!r}"
+        assert np.array_equal(a, r), f"{where}: generated f() = {a!r}, interpreter = {r!r}"
+        assert np.array_equal(b, r), f"{where}: generated f_value_and_grad value = {b!r}, interpreter = {r!r}"
+        assert np.isclose(float(u), float(b), rtol=1e-12, atol=4 * F64 * scale), (
+            f"{where}: the user's function = {u!r}, generated = {b!r}")
+
+
+def check_gradients(label, program, wrt, grads, ref_grads) -> None:
+    """Check 2."""
+    shapes = dict(program.shapes)
+    expected = list(program.wrt) if program.wrt is not None else program.params
+    assert wrt == expected, f"{label}: gradients for {wrt}, asked for {expected}"
+    assert len(grads) == len(ref_grads) == len(wrt), f"{label}: {len(grads)} gradients, interpreter {len(ref_grads)}"
+    for name, g, r in zip(wrt, grads, ref_grads):
+        for who, x in (("generated", g), ("interpreter", r)):
+            assert np.shape(x) == shapes[name], f"{label}: {who} grad {name} has shape {np.shape(x)}"
+            assert np.result_type(x) == np.float64, f"{label}: {who} grad {name} = {x!r} is not a float64"
+        scale = float(np.max(np.abs(r))) if np.size(r) else 0.0
+        np.testing.assert_allclose(g, r, rtol=GRAD_RTOL, atol=GRAD_RTOL * scale + 1e-300,
+                                   err_msg=f"{label}: grad {name}: generated vs interpreter")
+
+
+def check_black(built: Built) -> None:
+    """Check 5."""
+    formatted = format_source(built.source)
+    if formatted != built.source:
+        import difflib
+
+        diff = "".join(difflib.unified_diff(built.source.splitlines(True), formatted.splitlines(True),
+                                            "generated", "black"))
+        raise AssertionError(f"{built.label}: the module is not Black-stable:\n{diff}")
+
+
+def if_statements(source: str) -> tuple[int, int]:
+    """The `if`/`elif` statements of the generated `f` and of `f_value_and_grad` (shape checks aside)."""
+    forward, _, backward = source.partition("\ndef f_value_and_grad(")
+    assert backward, "no f_value_and_grad in the module"
+    return len(IF_LINE.findall(forward)), len(IF_LINE.findall(backward))
+
+
+def check_branches(program: fz.Program, built: Built) -> None:
+    """Check 6: branches on data stay branches; branches decided when generating leave no `if`."""
+    traced = any(e.branch for e in built.graph.eqns)
+    assert traced == (program.data_ifs > 0), (
+        f"{built.label}: the program has {program.data_ifs} `if`(s) on data that the trace meets, "
+        f"but the forward graph has {'' if traced else 'no '}equations under a condition")
+    in_f, in_vg = if_statements(built.source)
+    forward = simplify(built.graph, built.style)
+    want_f = any(e.branch for e in forward.eqns)
+    want_vg = any(e.branch for e in built.grad_graph.eqns)
+    assert bool(in_f) == want_f, (
+        f"{built.label}: generated f has {in_f} `if` statement(s); its graph has "
+        f"{'' if want_f else 'no '}equations under a condition")
+    assert bool(in_vg) == want_vg, (
+        f"{built.label}: generated f_value_and_grad has {in_vg} `if` statement(s); its graph has "
+        f"{'' if want_vg else 'no '}equations under a condition")
+    if built.style == "lecture" and program.data_ifs:
+        assert in_f and in_vg, f"{built.label}: an `if` on data, but no `if` in the module (f: {in_f}, vg: {in_vg})"
+
+
+# -- finite differences -------------------------------------------------------------------------------------
+
+
+def decisions(graph: Graph, args) -> list:
+    """What every comparison, abs, max and min decides at `args` (None where it does not run)."""
+    with np.errstate(all="ignore"):
+        env = interpret.run(graph, args)
+    out = []
+    for e in graph.eqns:
+        if e.op.name not in DECISIONS:
+            continue
+        if not interpret.runs(e, env):
+            out.append(None)
+            continue
+        a, *b = [np.asarray(x.value if isinstance(x, Lit) else env[x], dtype=np.float64) for x in e.ins]
+        if e.op.gate == "compare":
+            d = np.asarray(env[e.out])
+        elif e.op.name == "abs":
+            d = np.sign(a)
+        else:  # the first input wins ties, as max(a, b) returns a
+            d = a >= b[0] if e.op.name == "maximum" else a <= b[0]
+        out.append(np.asarray(d).tobytes())
+    return out
+
+
+def moved(args, i: int, idx, step: float) -> tuple:
+    p = list(args)
+    if np.ndim(args[i]):
+        x = np.array(args[i], dtype=np.float64)
+        x[idx] += step
+        p[i] = x
+    else:
+        p[i] = type(args[i])(args[i] + step)
+    return tuple(p)
+
+
+def fd_skip_reason(graph: Graph, args, program: fz.Program) -> str | None:
+    """"flip" when a decision changes within STEPS steps of the point along any parameter, else None."""
+    if not any(e.op.name in DECISIONS for e in graph.eqns):
+        return None
+    here = decisions(graph, args)
+    for i, name in enumerate(program.params):
+        for idx in np.ndindex(np.shape(args[i])):
+            h = EPS * max(1.0, abs(float(np.asarray(args[i])[idx])))
+            for step in STEPS:
+                for sign in (1, -1):
+                    if decisions(graph, moved(args, i, idx, sign * step * h)) != here:
+                        return "flip"
+    return None
+
+
+def finite_differences(program: fz.Program, seed, env) -> dict | None:
+    """{parameter: (central differences of the seed-weighted user function, their atol)}, or None when
+    differences with the step and a tenth of it disagree (too steep for a reference)."""
+    fn = fz.numpy_function(program.source)
+    n = program.n_outputs
+    weights = (1.0,) + (0.0,) * (n - 1) if seed is None else seed
+
+    def weighted(*a):
+        out = fn(*a)
+        return out if n == 1 else sum(np.longdouble(w) * o for w, o in zip(weights, out))
+
+    ld_args = [np.asarray(a, dtype=np.longdouble) if np.ndim(a) else np.longdouble(float(a)) for a in program.args]
+    scale = max([float(np.max(np.abs(x))) for x in env.values()
+                 if isinstance(x, (float, int, np.ndarray, np.generic)) and np.size(x)] + [1.0])
+    # Local arrays are float64 whatever goes in: those programs round in float64.
+    unit = F64 if "np.zeros" in program.source or "np.ones" in program.source else LD
+    result = {}
+    for i, name in enumerate(program.params):
+        shape = program.shapes[i][1]
+        fd = np.zeros(shape)
+        atol = np.zeros(shape)
+        pairs = []
+        for idx in np.ndindex(shape):
+            x = float(np.asarray(program.args[i])[idx])
+            h = EPS * max(1.0, abs(x))
+            with np.errstate(all="ignore"):
+                coarse = _central(weighted, ld_args, i, idx, h)
+                fine = _central(weighted, ld_args, i, idx, h / 10)
+            pairs.append((idx, coarse, fine, h))
+        gscale = max([1.0] + [abs(d) for _, c, f, _ in pairs for d in (c, f) if np.isfinite(d)])
+        for idx, coarse, fine, h in pairs:
+            tol = FD_ATOL * gscale + 16 * unit * scale / h
+            if not abs(coarse - fine) <= 0.1 * (tol + FD_RTOL * abs(coarse)):
+                return None  # (nan too)
+            fd[idx], atol[idx] = coarse, tol
+        result[name] = (fd, float(np.max(atol)) if np.size(atol) else 0.0)
+    return result
+
+
+def _central(fn, args, i: int, idx, h: float) -> float:
+    up, down = list(args), list(args)
+    if np.ndim(args[i]):
+        up[i], down[i] = args[i].copy(), args[i].copy()
+        up[i][idx] += np.longdouble(h)
+        down[i][idx] -= np.longdouble(h)
+        width = up[i][idx] - down[i][idx]
+    else:
+        up[i] = args[i] + np.longdouble(h)
+        down[i] = args[i] - np.longdouble(h)
+        width = up[i] - down[i]
+    return float((fn(*up) - fn(*down)) / width)
+
+
+# -- running seeds ------------------------------------------------------------------------------------------
+
+
+def run_seeds(seeds, workdir: Path) -> None:
+    """Check each seed's program; one assertion at the end naming every failing seed, in full."""
+    failures = []
+    fd_checked = 0
+    for seed in seeds:
+        program = fz.generate(seed)
+        STATS["programs"] += 1
+        try:
+            outcome = check(program, workdir)
+        except Exception as exc:  # noqa: BLE001 - a flatgen error on a valid program is a failure too
+            STATS["failures"] += 1
+            failures.append(report(program, exc))
+            continue
+        STATS["modules"] += outcome.builds
+        STATS.update({f"path {k}": v for k, v in outcome.paths.items()})
+        STATS[f"fd {outcome.fd}"] += 1
+        STATS["data ifs"] += program.data_ifs > 0
+        fd_checked += outcome.fd == "checked"
+    assert not failures, f"{len(failures)} of {len(seeds)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
+    # The finite-difference check must not quietly skip everything.
+    assert fd_checked >= len(seeds) // 2, f"finite differences checked on only {fd_checked} of {len(seeds)} programs"
+
+
+def report(program: fz.Program, exc: BaseException) -> str:
+    error = "".join(traceback.format_exception(exc, limit=-6)).strip()
+    configs = "\n".join(f"  {c}" for c in program.configs)
+    return (
+        f"=== seed {program.seed} ===\n"
+        f"reproduce: python tests/fuzzgen_language.py {program.seed}   or   FLATGEN_FUZZ_LANGUAGE_SEED={program.seed} "
+        f"FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k fuzz\n"
+        f"args = {program.args!r}\nshapes = {program.shapes!r}, wrt = {program.wrt!r}, seeds = {program.seeds!r}\n"
+        f"configs:\n{configs}\n"
+        f"--- program ---\n{program.source}--- error ---\n{error}"
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def summary(request):
+    STATS.clear()
+    yield
+    plugins = request.config.pluginmanager
+    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
+    if reporter is not None and capture is not None and STATS["programs"]:
+        with capture.global_and_fixture_disabled():  # shown without -s
+            reporter.write_line(
+                f"\nlanguage fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {STATS['modules']} modules "
+                f"(command line {STATS['path cli']}, decorator {STATS['path decorator']}), with ifs on data "
+                f"{STATS['data ifs']}; finite differences checked on {STATS['fd checked']}, skipped near a flip "
+                f"{STATS['fd flip']}, as too steep {STATS['fd steep']}; failures {STATS['failures']}"
+            )
+
+
+BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) for b in range(0, FUZZ_N, BATCH)]
+
+
+@pytest.mark.parametrize("seeds", BATCHES, ids=[f"seeds{r.start}-{r.stop - 1}" for r in BATCHES])
+def test_fuzz(seeds, tmp_path):
+    run_seeds(seeds, tmp_path)
+
+
+if KNOWN_SEEDS:  # no empty parametrization (pytest would report a skip)
+
+    @pytest.mark.parametrize("seed", sorted(KNOWN_SEEDS))
+    def test_known_seed(seed, tmp_path):
+        """A program that once found a bug (KNOWN_SEEDS says which)."""
+        digest, found = KNOWN_SEEDS[seed]
+        source = fz.generate(seed).source
+        assert hashlib.sha256(source.encode()).hexdigest()[:12] == digest, (
+            f"fuzzgen_language now writes another program for seed {seed} (it once found: {found}); "
+            f"keep the old program as a REGRESSIONS case, then update or drop the seed")
+        run_seeds([seed], tmp_path)
+
+
+@pytest.mark.parametrize("name", sorted(REGRESSIONS))
+def test_regression(name, tmp_path):
+    """A minimal program for a bug the fuzzer found (REGRESSIONS says which)."""
+    source, args, n, seeds, data_ifs, configs = REGRESSIONS[name]
+    program = hand_written(name, source, args, n, seeds, data_ifs, configs)
+    outcome = check(program, tmp_path)
+    assert outcome.builds == sum(len(c.paths) for c in configs)
+
+
+# -- the fuzzer itself --------------------------------------------------------------------------------------
+
+
+def _digest(seeds) -> str:
+    h = hashlib.sha256()
+    for s in seeds:
+        p = fz.generate(s)
+        h.update(f"{p.source}{p.args!r}{p.shapes!r}{p.wrt!r}{p.seeds!r}{p.data_ifs}{p.configs!r}".encode())
+    return h.hexdigest()
+
+
+def test_generator_is_deterministic():
+    seeds = range(30)
+    assert _digest(seeds) == _digest(seeds)
+    assert len({fz.generate(s).source for s in seeds}) == len(seeds)
+    # ... and independent of hash randomization, in a fresh interpreter
+    code = "from test_fuzz_language import _digest; print(_digest(range(30)))"
+    for hashseed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(Path(__file__).parent)}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == _digest(seeds)
+
+
+# What the generator promises (fuzzgen_language.py's docstring): the CI seeds between them must write each.
+PROMISED = [
+    "if on data", "elif", "else", "nested if on data", "if on data in a loop", "if on data in a helper",
+    "if on data in a nested helper", "assigned in every branch", "assigned before and in one branch",
+    "local to one branch", "branch assigns constant", "branch assigns alias", "branch assigns computed",
+    "static if", "static if on shapes", "static if on a loop index", "static and/or", "static not",
+    "static and/or decided with data", "select on data", "select on constants", "select on a loop index",
+    "tuple build", "list literal", "swap", "nested unpack", "unpack a tuple name", "unpack a helper's tuple",
+    "helper returns a tuple", "index a helper's tuple", "tuple index", "tuple index negative",
+    "tuple indexed by a loop index", "literal indexed", "2 outputs", "3 outputs", "return a tuple name",
+    "return a helper's tuple", "return a name twice", "return a constant", "helper call", "helper calls helper",
+    "keyword argument", "keyword-only argument", "helper keyword-only parameter", "helper default",
+    "default used", "default from a module constant", "nested helper", "nested helper reads enclosing names",
+    "nested helper local shadows an enclosing name", "nested helper call", "nested helper calls helper",
+    "nested helper calls nested helper", "local array", "2-D local array", "setitem", "setitem slice",
+    "setitem +=", "setitem in a loop", "setitem in a branch", "array element", "reduce an array",
+    "condition on an array element", "condition calls a helper", "loop", "loop index as a value", "alias",
+    "constant", "rebinding", "augmented assignment", "annotated assignment", "array parameter",
+    "Python floats", "numpy scalars", "wrt",
+]
+# The scalar primitives (README, "Gradient rules") and the language's own operations.
+PRIMITIVES = {"add", "sub", "mul", "div", "pow", "neg", "exp", "log", "sqrt", "tanh", "sin", "cos", "abs",
+              "maximum", "minimum", "sigmoid", "where", "gt", "lt", "ge", "le", "setitem", "index", "copy",
+              "zeros", "ones", "sum", "mean", "dot"}
+
+
+def test_generator_reaches_every_feature(tmp_path):
+    """The CI seeds between them write every construct the generator promises, trace to every
+    primitive, and use every way of generating (styles, math mode, free, both paths, shapes)."""
+    features: Counter = Counter()
+    ops: set = set()
+    fan_out = 0
+    for seed in range(FUZZ_SEED, FUZZ_SEED + max(FUZZ_N, 160)):
+        program = fz.generate(seed)
+        features.update(program.features)
+        for c in program.configs:
+            features.update([f"style {c.style}", f"math {c.math}", f"free {c.free}", *(f"path {p}" for p in c.paths)])
+            if "decorator" in c.paths:
+                features[f"decorator shapes by {c.shapes_by}"] += program.has_arrays
+        features["several seeds"] += len(program.seeds) > 1
+        path = tmp_path / f"fuzz_language_{seed}.py"
+        path.write_text(program.source)
+        shapes = tuple((n, s) for n, s in program.shapes if s) or None
+        try:
+            graph = generate(*load_target(f"{path}:f"), Options(shapes=shapes)).graph
+        except flatgen.FlatgenError:
+            continue  # (test_fuzz reports it)
+        ops |= {e.op.name for e in graph.eqns}
+        uses = Counter(a for e in graph.eqns for a in e.ins if not isinstance(a, Lit))
+        fan_out += bool(uses) and max(uses.values()) >= 5
+    missing = [f for f in PROMISED if features[f] == 0]
+    assert not missing, f"features never generated: {missing}"
+    ways = ["style lecture", "style compact", "math None", "math True", "free True", "free False", "path cli",
+            "path decorator", "decorator shapes by example", "decorator shapes by shapes", "decorator shapes by call",
+            "several seeds"]
+    assert all(features[w] for w in ways), {w: features[w] for w in ways}
+    assert PRIMITIVES <= ops, f"operations never traced: {sorted(PRIMITIVES - ops)}"
+    assert fan_out >= 10, f"only {fan_out} programs use a value 5 times or more"
+
+
+def test_the_checks_can_fail(tmp_path, monkeypatch):
+    """Each check fails when what it checks is wrong."""
+    body = ("def f(x, y):\n    if x > y:\n        z = x * y\n    else:\n        z = np.sin(x)\n"
+            "    a, b = z, y\n    return a * b + x\n")
+    program = hand_written("checks", body, (0.7, -1.3), data_ifs=1)
+    assert check(program, tmp_path).fd == "checked"
+    # 2: the interpreter (the reference) disagrees with the generated gradients
+    real = interpret.value_and_grad
+    monkeypatch.setattr(interpret, "value_and_grad",
+                        lambda *a: (lambda v, g: (v, (g[0] * (1 + 1e-11), *g[1:])))(*real(*a)))
+    with pytest.raises(AssertionError, match="grad x: generated vs interpreter"):
+        check(dataclasses_replace(program, configs=program.configs[:1]), tmp_path)
+    monkeypatch.undo()
+    # 3: a wrong rule, in the generated code and the interpreter alike
+    from flatgen.primitives import TABLE, Template
+
+    mul = TABLE["mul"]
+    rules = mul.rules
+    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b"))),
+                                      rules[1]))
+    try:
+        with pytest.raises(AssertionError, match="grad x: generated vs central differences"):
+            check(program, tmp_path)
+    finally:
+        object.__setattr__(mul, "rules", rules)
+    # 1 and 4: values
+    with pytest.raises(AssertionError, match="generated f\\(\\) = "):
+        check_values("v", program, 1.5, 1.0, 1.0, 1.0, {})
+    with pytest.raises(AssertionError, match="the user's function"):
+        check_values("v", program, 1.0, 1.0, 1.0, 1.0 + 1e-9, {})
+    with pytest.raises(AssertionError, match="expected 2 outputs"):
+        check_values("v", dataclasses_replace(program, n_outputs=2), (1.0, 2.0), (1.0, 2.0), (1.0, 2.0), 1.0, {})
+    # 2: types and shapes of gradients
+    with pytest.raises(AssertionError, match="is not a float64"):
+        check_gradients("g", program, ["x", "y"], (3, 1.0), (3.0, 1.0))
+    with pytest.raises(AssertionError, match="has shape"):
+        check_gradients("g", program, ["x", "y"], (np.zeros(2), 1.0), (0.0, 1.0))
+    # 5: a module Black would change
+    built = build_cli(program, program.configs[0], tmp_path / "fuzz_language_-1.py")
+    with pytest.raises(AssertionError, match="not Black-stable"):
+        check_black(dataclasses_replace(built, source=built.source.replace("import numpy as np", "import numpy as np;")))
+    # 6: an `if` on data that left no branch, and branches the module does not show
+    with pytest.raises(AssertionError, match="but the forward graph has equations"):
+        check_branches(dataclasses_replace(program, data_ifs=0), built)
+    flattened = re.sub(r"^( +)(if|elif) (?!np\.shape).*:$", r"\1while False:", built.source, flags=re.M)
+    with pytest.raises(AssertionError, match="`if` statement"):
+        check_branches(program, dataclasses_replace(built, source=flattened))
+    assert if_statements(built.source) >= (1, 2)  # the forward `if`, and the same `if` in both passes
+
+
+def test_flips_and_steep_points_skip_only_the_finite_differences(tmp_path, monkeypatch):
+    near = hand_written("near", "def f(x, y):\n    if x > 1.0:\n        z = x * y\n    else:\n        z = y\n"
+                        "    return z\n", (1.0 + 3e-6, 2.0), data_ifs=1)
+    assert check(near, tmp_path).fd == "flip"  # a condition 3 steps from flipping
+    kink = hand_written("kink", "def f(x, y):\n    return max(x, y) * y\n", (2.0, 2.0 + 1e-6))
+    assert check(kink, tmp_path).fd == "flip"
+    far = hand_written("far", "def f(x, y):\n    if x > 1.0:\n        z = x * y\n    else:\n        z = y\n"
+                       "    return z\n", (1.001, 2.0), data_ifs=1)
+    assert check(far, tmp_path).fd == "checked"
+    steep = hand_written("steep", "def f(x, y):\n    return np.sin(100000000.0 * x) + y\n", (0.3, 2.0))
+    assert check(steep, tmp_path).fd == "steep"
+    # the other checks still run at a skipped point: an interpreter that disagrees is caught
+    real = interpret.value_and_grad
+    monkeypatch.setattr(interpret, "value_and_grad",
+                        lambda *a: (lambda v, g: (v, (g[0], g[1] * (1 + 1e-11))))(*real(*a)))
+    with pytest.raises(AssertionError, match="grad y: generated vs interpreter"):
+        check(near, tmp_path)
