@@ -218,8 +218,10 @@ class Tracer:
         assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
         branch computed it last)."""
         if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
-            raise UnsupportedSyntax("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
-                                    self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
+            # decided by a shape flatgen only assumed (v.ndim == 1 or ...): wait for the real shapes
+            error = ShapeError if self.decided_on_assumed else UnsupportedSyntax
+            raise error("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
+                        self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
         self.stmt = stmt
         c = self.expr(stmt.test, env, None)
         if not isinstance(c, Var) or c.shape != ():
@@ -337,8 +339,9 @@ class Tracer:
             if known is not None:  # decided when the module is generated: only the taken side
                 return self.expr(node.body if known else node.orelse, env, hint)
             if isinstance(node.test, (ast.BoolOp, ast.UnaryOp)):
-                raise UnsupportedSyntax("`and`/`or`/`not` on data are not in flatgen's subset yet", self.src.loc(node.test),
-                                        "write one comparison, or nest: a if c1 else (b if c2 else d)")
+                error = ShapeError if self.decided_on_assumed else UnsupportedSyntax  # as in `branch`
+                raise error("`and`/`or`/`not` on data are not in flatgen's subset yet", self.src.loc(node.test),
+                            "write one comparison, or nest: a if c1 else (b if c2 else d)")
             c = self.expr(node.test, env, None)
             a = self.number(self.expr(node.body, env, None), node.body)
             b = self.number(self.expr(node.orelse, env, None), node.orelse)
