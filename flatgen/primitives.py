@@ -64,11 +64,6 @@ SUPPORT_FUNCTIONS = {name: _support_globals[name] for name in SUPPORT}
 TEMPLATE_GLOBALS: dict[str, object] = {"np": np, "math": math, **SUPPORT_FUNCTIONS}
 
 
-def support_name(key: str) -> str:
-    """The name a support function has in generated modules (sigmoid_math is called sigmoid there)."""
-    return key.removesuffix("_math")
-
-
 class _ToMath(ast.NodeTransformer):
     """A numpy template -> the same expression on Python floats (math mode)."""
 
