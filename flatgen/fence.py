@@ -14,9 +14,11 @@ from .parse import Source
 
 # What to write instead, per construct.  A construct missing here gets a generic hint.
 HINTS: dict[type, str] = {
-    ast.For: "loop over a constant range: `for t in range(4):` (unrolled)",
+    ast.For: "loop over a range: `for t in range(4):`, `for i in range(n):`",
     ast.AsyncFor: "flat gradient code has no async: write a plain `def` function",
-    ast.While: "loops are not in the subset yet: write the iterations out by hand",
+    ast.While: "a `while` loop tests one comparison on data: `while err > tol:`",
+    ast.Break: "flat code has no `break`: put the exit test in the `while` condition",
+    ast.Continue: "flat code has no `continue`: put the rest of the body under an `if`",
     ast.If: "branches on data come next: write np.where(c, a, b), max(a, b) or min(a, b) where they fit",
     ast.With: "a gradient function has no context managers: compute values only",
     ast.AsyncWith: "flat gradient code has no async: write a plain `def` function",
@@ -155,17 +157,30 @@ def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
 
 
-def _check_loop(src: Source, stmt: ast.For) -> None:
+def _check_loop(src: Source, stmt: ast.For | ast.While) -> None:
+    if isinstance(stmt, ast.While):
+        if isinstance(stmt.test, ast.Constant):
+            refuse(src, stmt.test, "a `while` on a constant never ends (or never runs)",
+                   "loop while a value computed in the loop says so: while err > tol:")
+        _check_expr(src, stmt.test, condition=True)
+        if stmt.orelse:
+            refuse(src, stmt.orelse[0], "`while ... else` is not in flatgen's subset", "drop the else block")
+        _check_body(src, stmt.body)
+        return
     it = stmt.iter
     if not (isinstance(stmt.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
             and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
         refuse(src, stmt, "`for` over anything but range(...) is not in flatgen's subset",
-               "loop over a constant range: for t in range(4): (flatgen unrolls it)")
+               "loop over a range: for t in range(4): or for i in range(n): (n an int parameter)")
     if stmt.orelse:
         refuse(src, stmt.orelse[0], "`for ... else` is not in flatgen's subset", "drop the else block")
     for a in it.args:
         _check_expr(src, a)
-    for s in stmt.body:
+    _check_body(src, stmt.body)
+
+
+def _check_body(src: Source, body: list[ast.stmt]) -> None:
+    for s in body:
         if isinstance(s, ast.Return):
             refuse(src, s, "`return` inside a loop is not in flatgen's subset", "return once, after the loop")
         _check_stmt(src, s)
@@ -179,7 +194,7 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 def _check_stmt(src: Source, stmt: ast.stmt) -> None:
     if isinstance(stmt, ast.Pass):
         return
-    if isinstance(stmt, ast.For):
+    if isinstance(stmt, (ast.For, ast.While)):
         _check_loop(src, stmt)
         return
     if isinstance(stmt, ast.Return):

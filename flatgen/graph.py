@@ -7,7 +7,10 @@ keeps the passes free to create and drop variables without ever producing a clas
 The same IR holds the forward graph and the gradient graph (forward equations, then backward
 equations tagged with the forward equation they differentiate), so every pass, the interpreter and
 the renderer work on both.  Equations carry `params` for what later primitives need (axis,
-shapes); branches and loops will come as equations whose params hold sub-graphs.
+shapes).  Branches and loops stay flat too: each equation carries the frames it runs under
+(`Eqn.branch`, outermost first), a condition `(c, want)` for a branch of an `if` on data, or a `Loop`.
+Consecutive equations under the same frame are its body; a variable a loop updates is one variable,
+defined before the loop and again in its body (as a variable assigned in both branches of an `if`).
 """
 
 from __future__ import annotations
@@ -54,6 +57,51 @@ class Lit:
 Atom = Var | Lit
 
 
+class Loop:
+    """A loop frame: the equations of its body carry it in `Eqn.branch`.
+
+    kind "for":   `for index in range(*bounds)` (reversed: the backward loop over the same range);
+    kind "while": `while cond`, where the equations in `head` compute `cond` before every iteration.
+    `count`: a while loop's number of iterations, counted when the backward pass needs it
+    (its backward loop is `for _ in range(count)`).
+    """
+
+    __slots__ = ("kind", "index", "bounds", "head", "cond", "count", "reverse")
+
+    def __init__(self, kind: str, index: "Var | None" = None, bounds: tuple = (), head: list | None = None,
+                 cond: "Atom | None" = None, count: "Var | None" = None, reverse: bool = False):
+        self.kind, self.index, self.bounds, self.head = kind, index, tuple(bounds), head or []
+        self.cond, self.count, self.reverse = cond, count, reverse
+
+    def reads(self) -> list["Var"]:
+        """The variables the loop's header reads (bounds, the head's inputs and the condition)."""
+        atoms = [*self.bounds, *(a for e in self.head for a in e.ins), self.cond]
+        return [a for a in atoms if isinstance(a, Var)]
+
+    def __repr__(self):
+        return f"Loop({self.kind}, {self.index!r}, {self.bounds!r})"
+
+
+def is_loop(frame) -> bool:
+    return isinstance(frame, Loop)
+
+
+def frame_text(frame, show) -> str:
+    """A frame as printed IR shows it: `c`, `not c`, `for i in range(n)`, `while c`."""
+    if not isinstance(frame, Loop):
+        return ("" if frame[1] else "not ") + show(frame[0])
+    if frame.kind == "while":
+        return f"while {show(frame.cond)}"
+    index = show(frame.index) if frame.index is not None else "_"
+    bounds = f"range({', '.join(show(b) for b in frame.bounds)})"
+    return f"for {index} in {'reversed(' + bounds + ')' if frame.reverse else bounds}"
+
+
+def frame_reads(frame) -> list["Var"]:
+    """What a frame's header reads: a branch's condition, or a loop's bounds and condition."""
+    return frame.reads() if isinstance(frame, Loop) else [frame[0]]
+
+
 @dataclass(eq=False)
 class Eqn:
     out: Var
@@ -64,8 +112,9 @@ class Eqn:
     block: "Eqn | None" = None  # backward equations: the forward equation they differentiate
     uses: int = 0  # acc equations: how many times the primal value is used (for the copy gate)
     source: str = ""  # the user's statement, as ast.unparse prints it (never raw text: no injection)
-    # The conditions it runs under, outermost first: ((c, True), (d, False)) is `if c:` ... `if not d:`.
-    # A value assigned in either branch of an `if` is one variable, defined once in each branch.
+    # The frames it runs under, outermost first: ((c, True), (d, False)) is `if c:` ... `if not d:`,
+    # and a Loop is the body of that loop.  A value assigned in either branch of an `if` is one
+    # variable, defined once in each branch; a value a loop updates is defined before it and in it.
     branch: tuple = ()
 
 
@@ -80,6 +129,7 @@ class Graph:
     style: str = "lecture"  # "compact": simplified (flatgen/simplify.py), `1.0 * x` written x
     seed: "Var | None" = None  # a gradient graph of several outputs: the tuple of upstream gradients
     n_values: int = 1  # a gradient graph: how many of `outs` are the function's values (then gradients)
+    ints: frozenset = frozenset()  # integer parameters (loop bounds, indices): never differentiated
 
     @property
     def forward(self) -> list[Eqn]:
@@ -105,7 +155,7 @@ class Graph:
             args = " ".join(show(a) for a in e.ins)
             params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()) if v != e.op.defaults.get(k, ...))
             where = f"  # line {e.loc.line}" if e.loc and i < (self.n_forward or len(self.eqns)) else ""
-            cond = "".join(f"[{'' if want else 'not '}{names[c]}] " for c, want in e.branch)
+            cond = "".join(f"[{frame_text(f, show)}] " for f in e.branch)
             lines.append(f"  {cond}{typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
         lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
         return "\n".join(lines) + "\n"

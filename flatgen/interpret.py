@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UsageError
-from .graph import Graph, Lit, Var
+from .graph import Eqn, Graph, Lit, Var, is_loop
 from .primitives import SEED, SUPPORT_FUNCTIONS, ZEROS
 
 unbroadcast = SUPPORT_FUNCTIONS["unbroadcast"]
@@ -22,23 +22,55 @@ def default_seed(n: int) -> tuple:
     return (1.0,) + (0.0,) * (n - 1)
 
 
-def run(graph: Graph, args, seed=None) -> dict[Var, object]:
+def run(graph: Graph, args, seed=None, on_eqn=None) -> dict[Var, object]:
+    """Evaluate every equation of `graph`; `on_eqn(e, env)` is called after each one that ran."""
     if len(args) != len(graph.params):
         raise UsageError(f"{graph.name}() takes {len(graph.params)} argument(s), got {len(args)}")
     env: dict[Var, object] = dict(zip(graph.params, args))
     if graph.seed is not None:
         env[graph.seed] = default_seed(graph.n_values) if seed is None else seed
-    val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
-    for e in graph.eqns:
-        if runs(e, env):
-            env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=graph.math, **e.params)
+    execute(graph.eqns, env, 0, graph.math, on_eqn)
     return env
 
 
-def runs(e, env) -> bool:
-    """Do the conditions of `e`'s branches hold?  (Outermost first: an inner condition exists only
-    when the outer one held.)"""
-    return all(bool(env[c]) == want for c, want in e.branch)
+def execute(eqns: list[Eqn], env: dict, depth: int, math_mode: bool, on_eqn=None) -> None:
+    """Run `eqns`, all under the same frames up to `depth`: a run of equations with a deeper frame is
+    a branch (run when its condition holds) or a loop body (run once per iteration)."""
+    val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
+    i = 0
+    while i < len(eqns):
+        e = eqns[i]
+        if len(e.branch) <= depth:
+            env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=math_mode, **e.params)
+            if on_eqn is not None:
+                on_eqn(e, env)
+            i += 1
+            continue
+        frame = e.branch[depth]
+        j = i + 1
+        while j < len(eqns) and len(eqns[j].branch) > depth and _same(eqns[j].branch[depth], frame):
+            j += 1
+        body = eqns[i:j]
+        if not is_loop(frame):
+            if bool(env[frame[0]]) == frame[1]:
+                execute(body, env, depth + 1, math_mode, on_eqn)
+        elif frame.kind == "while":
+            while True:
+                execute(frame.head, env, 0, math_mode, on_eqn)  # the condition: never differentiated
+                if not env[frame.cond]:
+                    break
+                execute(body, env, depth + 1, math_mode, on_eqn)
+        else:
+            steps = range(*(int(val(b)) for b in frame.bounds))
+            for k in reversed(steps) if frame.reverse else steps:
+                if frame.index is not None:
+                    env[frame.index] = k
+                execute(body, env, depth + 1, math_mode, on_eqn)
+        i = j
+
+
+def _same(f, g) -> bool:
+    return f is g if is_loop(f) else (not is_loop(g) and f[0] is g[0] and f[1] == g[1])
 
 
 def evaluate(graph: Graph, args, seed=None) -> list:
@@ -49,27 +81,44 @@ def evaluate(graph: Graph, args, seed=None) -> list:
 
 def value_and_grad(graph: Graph, args, wrt: list[Var], seed=None):
     """(value, tuple of gradients) by reverse accumulation; with several outputs, (values, gradients)
-    of their sum weighted by `seed` (default: the first output's gradient)."""
-    env = run(graph, args)
-    val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
+    of their sum weighted by `seed` (default: the first output's gradient).
+
+    The forward run records every equation that ran, with the values it read and made (a loop's body
+    once per iteration); the reverse sweep walks that record backwards.  Each run of an equation is
+    its own value, so a variable a loop updates needs no special care here.
+    """
+    record = []  # (equation, its slot values, the instances it read, its own instance)
+    version: dict[Var, int] = {p: k for k, p in enumerate(graph.params)}
+
+    def on_eqn(e, env):
+        template = e.op.template(graph.math)
+        ins = tuple(version.get(a) if isinstance(a, Var) else None for a in e.ins)
+        version[e.out] = len(graph.params) + len(record)
+        values = tuple(a.value if isinstance(a, Lit) else env[a] for a in e.ins)
+        record.append((e, {**dict(zip(template.slots, values)), "out": env[e.out]}, values, ins, version[e.out]))
+
+    env = run(graph, args, on_eqn=on_eqn)
     outs = graph.outs
     seeds = (SEED(),) if len(outs) == 1 else (default_seed(len(outs)) if seed is None else seed)
     if len(seeds) != len(outs):
         raise UsageError(f"{graph.name}() has {len(outs)} outputs; seed= gives {len(seeds)} upstream gradients")
-    grads: dict[Var, object] = {}
+    grads: dict[int, object] = {}
     for out, s in zip(outs, seeds):
         if isinstance(out, Var):
-            grads[out] = grads[out] + s if out in grads else s
-    for e in reversed(graph.eqns):
-        if e.out not in grads or not runs(e, env):
+            k = version[out]
+            grads[k] = grads[k] + s if k in grads else s
+    for e, slots, values, ins, k in reversed(record):
+        if k not in grads:
             continue
-        slots = {"g": grads[e.out], "out": env[e.out], **{s: val(a) for s, a in zip(e.op.template(graph.math).slots, e.ins)}}
-        for rule, x in zip(e.op.rules, e.ins):
-            if rule is None or not isinstance(x, Var):
+        slots = {**slots, "g": grads[k]}
+        for rule, x, xk, value in zip(e.op.rules, e.ins, ins, values):
+            if rule is None or not isinstance(x, Var) or xk is None:
                 continue
             d = rule(*(slots[s] for s in rule.template(graph.math).slots), math_mode=graph.math, **e.params)
-            if e.op.elementwise and np.shape(d) != np.shape(env[x]):
-                d = unbroadcast(d, np.shape(env[x]))
-            grads[x] = grads[x] + d if x in grads else d
+            shape = np.shape(value)
+            if e.op.elementwise and np.shape(d) != shape:
+                d = unbroadcast(d, shape)
+            grads[xk] = grads[xk] + d if xk in grads else d
+    val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
     value = val(outs[0]) if len(outs) == 1 else tuple(val(o) for o in outs)
-    return value, tuple(grads[p] if p in grads else ZEROS(env[p], math_mode=graph.math) for p in wrt)
+    return value, tuple(grads[k] if (k := version[p]) in grads else ZEROS(env[p], math_mode=graph.math) for p in wrt)

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import keyword
 
-from .graph import Graph, Var
+from .graph import Graph, Var, is_loop
+from .primitives import MERGE
 
 
 class Namer:
@@ -66,16 +67,26 @@ class Namer:
             visit(p)
         if graph.seed is not None:  # a keyword of the gradient function, used or not
             visit(graph.seed)
-        for e in graph.eqns:
+        loops: set[int] = set()
+
+        def visit_eqn(e):
+            for f in e.branch:  # a loop's header, before its body: its index, bounds, condition, count
+                if is_loop(f) and id(f) not in loops:
+                    loops.add(id(f))
+                    for v in (f.index, *f.bounds, f.count):
+                        visit(v)
+                    for h in f.head:
+                        visit_eqn(h)
             for a in e.ins:
                 visit(a)
             visit(e.out)
+
+        for e in graph.eqns:
+            visit_eqn(e)
         for o in graph.outs:
             visit(o)
         for e in extra.eqns if extra is not None else ():  # the value function's graph, if it differs
-            for a in e.ins:
-                visit(a)
-            visit(e.out)
+            visit_eqn(e)
 
         user = {v.hint for v in variables if v.role in ("param", "value") and v.hint}
         self = cls(user)
@@ -97,10 +108,28 @@ class Namer:
         self.taken.update(reserved)
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
-        acc_of: dict = {}
-        for e in graph.eqns:  # a merge after an `if` is defined in both branches: named by the first
-            if e.op.inplace:
-                acc_of.setdefault(e.out, e.ins[0])
+        # Variables that share one name: an accumulation and what it updates (`grad_x += d`), a merge
+        # after an `if` and its then-branch value, a loop's gradient and its value at the end of the body.
+        parent: dict = {}
+
+        def root(v):
+            while v in parent:
+                v = parent[v]
+            return v
+
+        made_by = {e.out: e for e in graph.eqns}
+        for e in graph.eqns:
+            g = made_by.get(e.ins[0]) if e.ins and e.op is MERGE and e.out in parent else None
+            if g is not None and g.op.gate == "init" and g.branch[: len(e.branch)] == e.branch:
+                parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
+                continue
+            if e.op.inplace and isinstance(e.ins[0], Var) if e.ins else False:
+                if e.params.get("carry"):
+                    a, b = root(e.ins[0]), root(e.out)  # the body's last value takes the loop's name
+                    if a is not b:
+                        parent[a] = b
+                elif e.out not in parent and root(e.ins[0]) is not e.out:
+                    parent[e.out] = root(e.ins[0])
         for v in variables:  # rule 4
             if v in self.names:
                 continue
@@ -110,12 +139,18 @@ class Namer:
                 self.names[v] = self.numbered("t")
             elif v.role == "partial":
                 self.names[v] = self.numbered("d")
-            elif v.role == "grad" and v in acc_of:
+            elif v.role == "grad" and root(v) in self.names:
                 # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
-                self.names[v] = self.names[acc_of[v]]
+                self.names[v] = self.names[root(v)]
             elif v.role == "grad":
                 base = self.names[v.of] if v.of is not None and v.of in self.names else "out"
                 self.names[v] = self.fresh(f"grad_{base}")
+                self.names.setdefault(root(v), self.names[v])
+            elif v.role == "tape":  # after its value: h_tape (named below, once every value has its name)
+                continue
             else:
                 self.names[v] = self.fresh(v.hint or "v")
+        for v in variables:
+            if v.role == "tape":
+                self.names[v] = self.fresh(f"{self.names[v.of]}_tape")
         return self

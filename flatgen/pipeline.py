@@ -28,7 +28,7 @@ from .parse import Source, source_hash
 from .render import Header, render_module
 from .reverse import reverse
 from .simplify import PASSES, simplify
-from .trace import Tracer
+from .trace import UNROLL, Tracer
 
 DEFAULT_OUT = "generated"
 
@@ -59,6 +59,7 @@ class Options:
     math: bool | None = None
     style: str = "lecture"  # or "compact": the simplification passes of flatgen/simplify.py
     free: bool = False  # `del` each array once nothing after needs it (lower peak memory)
+    unroll: int = UNROLL  # constant loops of at most this many iterations are unrolled (0: keep every loop)
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -124,7 +125,7 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     if not target.isprintable():
         raise UsageError(f"the target {target!r} has non-printable characters", hint="rename the file")
     check_function(src, fn)  # fence
-    tracer = Tracer(src)
+    tracer = Tracer(src, options.unroll)
     shapes = param_shapes(fn, options)
     given = options.shape_dict()
     assumed = {a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in given and a.annotation is None}
@@ -210,8 +211,8 @@ def shapes_of(names: list[str], values) -> tuple:
 
 def select_wrt(graph: Graph, wrt: tuple[str, ...] | None) -> list[Var]:
     by_name = {p.hint: p for p in graph.params}
-    if wrt is None:
-        return list(graph.params)
+    if wrt is None:  # every parameter but the integers (loop bounds)
+        return [p for p in graph.params if p not in graph.ints]
     unknown = [w for w in wrt if w not in by_name]
     if unknown:
         raise UsageError(
@@ -220,4 +221,8 @@ def select_wrt(graph: Graph, wrt: tuple[str, ...] | None) -> list[Var]:
         )
     if len(set(wrt)) != len(wrt):
         raise UsageError(f"wrt lists a parameter twice: {', '.join(wrt)}", hint="name each parameter once")
+    ints = [w for w in wrt if by_name[w] in graph.ints]
+    if ints:
+        raise UsageError(f"{', '.join(ints)} {'is an integer' if len(ints) == 1 else 'are integers'} (a loop bound "
+                         f"or an index) in {graph.name}(): no gradient", hint="leave it out of wrt")
     return [by_name[w] for w in wrt]

@@ -419,6 +419,7 @@ object.__setattr__(TABLE["index"], "rules", (SCATTER,))
 # A later use of the same array at another index adds into that array, in place (it is ours: made by SCATTER).
 SCATTER_ADD = Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
                  defaults=_IDX, elementwise=False, inplace=True)
+SCATTER_INTO: dict[Op, Op] = {SCATTER: SCATTER_ADD}  # a scatter rule -> its in-place accumulation
 
 # Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
 # The gradient of the written elements goes to v, the rest to the old z.
@@ -430,6 +431,40 @@ SETITEM = Op(
               elementwise=False)),
     shape=S.same, defaults=_IDX, elementwise=False,
 )
+
+# Indexing by run-time integers (a rolled loop's index, `x[i]`, `X[:, i]`): one row per index
+# pattern, the same rules as `index` and `setitem` with the integers as inputs.  `sig` spells the
+# index: "#" for each run-time integer (slots i0, i1, ...), constants as Python writes them.
+def _index_text(sig: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    ints = tuple(f"i{k}" for k in range(sig.count("#")))
+    it = iter(ints)
+    return ", ".join(next(it) if part == "#" else part for part in sig), ints
+
+
+@functools.cache
+def index_at(sig: tuple[str, ...]) -> Op:
+    idx, ints = _index_text(sig)
+    scatter = Op("index_at.dx", Template(f"OUT = np.zeros(np.shape(x))\nOUT[{idx}] = g", ("g", "x", *ints), block=True),
+                 "index", elementwise=False)
+    op = Op("index_at", Template(f"x[{idx}]", ("x", *ints)), "index", (scatter,) + (None,) * len(ints),
+            shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False)
+    SCATTER_INTO[scatter] = Op("index_at.acc", Template(f"OUT[{idx}] += g", ("OUT", "g", *ints), block=True), "copy",
+                               elementwise=False, inplace=True)
+    return op
+
+
+@functools.cache
+def setitem_at(sig: tuple[str, ...]) -> Op:
+    idx, ints = _index_text(sig)
+    return Op(
+        "setitem_at", Template(f"OUT = x.copy()\nOUT[{idx}] = v", ("x", "v", *ints), block=True), "setitem",
+        rules=(Op("setitem_at.dx", Template(f"OUT = g.copy()\nOUT[{idx}] = 0.0", ("g", *ints), block=True), "setitem",
+                  elementwise=False),
+               Op("setitem_at.dv", Template(f"g[{idx}]", ("g", "out", "x", "v", *ints)), "setitem", elementwise=False))
+        + (None,) * len(ints),
+        shape=S.same, elementwise=False,
+    )
+
 
 # A value assigned in a branch of an `if` on data: `y = y_1` at the end of the branch.
 COPY = prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False)
@@ -445,6 +480,19 @@ ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input th
 # for a scalar.
 INIT = Op("init", Template("np.zeros(np.shape(x))", ("x",)), "init")
 INIT_SCALAR = Op("init", Template("0.0", ("x",), exact=True), "init")
+# Rolled loops.  The forward loop saves on a tape (a list per value) what the backward loop reads;
+# the backward loop takes the values back, last first.  A while loop counts its iterations.
+TAPE = Op("tape", Template("[]", ()), "tape", elementwise=False)
+PUSH = Op("push", Template("OUT.append(x)", ("OUT", "x"), block=True), "tape", elementwise=False, inplace=True)
+# An array the loop then writes into in place is saved as a copy.
+PUSH_COPY = Op("push", Template("OUT.append(x.copy())", ("OUT", "x"), block=True), "tape", elementwise=False,
+               inplace=True)
+POP = Op("pop", Template("x.pop()", ("x",)), "restore", elementwise=False)
+COUNT = Op("count", Template("0", ()), "count", elementwise=False)
+STEP = Op("step", Template("x + 1", ("x",)), "count", elementwise=False, inplace=True)  # written n_iter += 1
+# A loop's variable that starts as a value another name still holds, and that the loop writes into.
+COPY_ARRAY = prim("copy", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False)
+
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
 SUM_LEAD = Op("unbroadcast", Template("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
               defaults={"axis": None}, elementwise=False)

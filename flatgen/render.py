@@ -18,9 +18,9 @@ from itertools import groupby
 import jinja2
 
 from .format import UNSTABLE
-from .graph import Atom, Eqn, Graph, Lit, Var
+from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
-from .primitives import ACC, MERGE, SUPPORT, constant, fill
+from .primitives import ACC, COPY, MERGE, POP, STEP, SUPPORT, constant, fill
 from .templates_dir import templates_dir
 
 
@@ -57,9 +57,9 @@ def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
     """
     keep = {o for o in outs if isinstance(o, Var)}
     keep |= {e.ins[0] for e in eqns if e.op.inplace}
-    for e in eqns:  # deleting inside one branch of an `if` would leave the name set on the other path
+    for e in eqns:  # deleting inside one branch of an `if` (or a loop) would leave the name set on another path
         if e.branch:
-            keep |= {e.out, *(a for a in e.ins if isinstance(a, Var)), *(c for c, _ in e.branch)}
+            keep |= {e.out, *(a for a in e.ins if isinstance(a, Var)), *(v for f in e.branch for v in frame_reads(f))}
     # A contribution written inline is read where it is written: in the statement that consumes it.
     at = {id(e): i for i, e in enumerate(eqns)}
     producer = {e.out: e for e in eqns}
@@ -81,30 +81,37 @@ def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
 
 
 class Nesting:
-    """Turns the branch conditions of consecutive equations into `if c:` / `else:` lines and indents."""
+    """Turns the frames of consecutive equations into `if c:` / `else:` / `for ...:` / `while ...:`
+    lines and indents."""
 
-    def __init__(self, names: Namer):
-        self.names = names
-        self.path: list[tuple] = []
+    def __init__(self, header):
+        self.header = header  # frame -> its header line (without indent)
+        self.path: list = []
 
     def enter(self, branch: tuple) -> tuple[list[str], str]:
         """(the header lines to write first, the indent) for statements run under `branch`."""
         k = 0
-        while k < min(len(self.path), len(branch)) and self.path[k][0] is branch[k][0] and self.path[k][1] == branch[k][1]:
+        while k < min(len(self.path), len(branch)) and _same(self.path[k], branch[k]):
             k += 1
         closed = None
         while len(self.path) > k:
             closed = self.path.pop()
         headers = []
-        for c, want in branch[k:]:
+        for f in branch[k:]:
             indent = "    " * len(self.path)
-            if closed is not None and closed[0] is c and closed[1] and not want:
+            if not is_loop(f) and closed is not None and not is_loop(closed) and closed[0] is f[0] and closed[1] and not f[1]:
                 headers.append(indent + "else:")
             else:
-                headers.append(f"{indent}if {'' if want else 'not '}{self.names[c]}:")
+                headers.append(indent + self.header(f))
             closed = None
-            self.path.append((c, want))
+            self.path.append(f)
         return headers, "    " * len(self.path)
+
+
+def _same(f, g) -> bool:
+    if is_loop(f) or is_loop(g):
+        return f is g
+    return f[0] is g[0] and f[1] == g[1]
 
 
 class Renderer:
@@ -181,12 +188,28 @@ class Renderer:
         if e.out.role == "partial":
             self.inline[e.out] = value
             return []
-        if e.op is MERGE and value == target:  # both sides of an `if` named the gradient alike
+        if e.op in (MERGE, COPY) and value == target:  # both sides of an `if` (or a loop) named it alike
+            return []
+        if e.op is STEP:
+            return [f"{target} += 1"]
+        if value == target:  # a gradient that passes through under its own name (`grad_s = grad_s`)
             return []
         line = f"{target} = {value}"
         return [line if stable else UNSTABLE + line]
 
     # -- sections ----------------------------------------------------------------------------------
+
+    def header(self, frame) -> str:
+        """The line that opens a frame: `if c:`, `if not c:`, `for i in range(n):`, `while x > 1.0:`."""
+        if not is_loop(frame):
+            return f"if {'' if frame[1] else 'not '}{self.names[frame[0]]}:"
+        if frame.kind == "while":
+            for e in frame.head:  # the condition, written out in the header
+                self.inline[e.out] = self.expression(e)[0]
+            return f"while {self.text(frame.cond)}:"
+        index = self.names[frame.index] if frame.index is not None else "_"
+        bounds = f"range({', '.join(self.text(b) for b in frame.bounds)})"
+        return f"for {index} in {f'reversed({bounds})' if frame.reverse else bounds}:"
 
     def dels(self, e: Eqn) -> list[str]:
         """`del ...` of the arrays no statement after `e` needs (with free=True)."""
@@ -199,7 +222,7 @@ class Renderer:
 
     def forward_lines(self, eqns: list[Eqn]) -> list[str]:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
-        lines, nest = [], Nesting(self.names)
+        lines, nest = [], Nesting(self.header)
         key = lambda e: (e.loc.line if e.loc else 0, e.source, e.branch)  # noqa: E731
         for (line, source, branch), group in groupby(eqns, key=key):
             stmts = []
@@ -217,11 +240,15 @@ class Renderer:
         return lines
 
     def backward_lines(self) -> list[str]:
-        blocks, nest = [], Nesting(self.names)
-        for _, group in groupby(self.grad.backward, key=lambda e: (id(e.block) if e.block else id(e), e.branch)):
+        blocks, nest = [], Nesting(self.header)
+        key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.branch)  # noqa: E731
+        for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
             fwd = group[0].block
-            if fwd is not None:
+            if fwd is None and group[0].op is POP:  # a loop's values, taken back for this iteration
+                names = [self.label(e.out) for e in group]
+                context = dict(gate="restore", out=", ".join(names), name="", ins=names, source="", line=0, uses=0)
+            elif fwd is not None:
                 shown = self.shown.get(fwd)  # simplified away (compact style): the user's statement
                 context = dict(gate=fwd.op.gate, out=self.label(fwd.out), uses=0,
                                ins=[self.label(a) if isinstance(a, Var) else self.text(a) for a in fwd.ins],
@@ -236,7 +263,8 @@ class Renderer:
                 lines = self.statement(e)
                 if lines and e.op is ACC and e.out.of not in explained:
                     explained.add(e.out.of)
-                    stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses))
+                    stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses,
+                                                  looped=e.uses <= 1 and any(is_loop(f) for f in e.branch)))
                 stmts += lines + self.dels(e)
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
@@ -281,6 +309,8 @@ class Renderer:
         n = self.grad.n_values
         values, grads = self.grad.outs[:n], self.grad.outs[n:]
         value = self.text(values[0]) if n == 1 else _tuple([self.text(v) for v in values])
+        fvalues = self.forward.outs
+        fvalue = self.text(fvalues[0]) if n == 1 else _tuple([self.text(v) for v in fvalues])
         vg_params = params
         if self.grad.seed is not None:  # several outputs: their upstream gradients, the first's by default
             seed = self.names.names.get(self.grad.seed) or self.names.fresh("seed")
@@ -303,7 +333,8 @@ class Renderer:
             vg_params=vg_params,
             seeded=self.grad.seed is not None,
             checks=self.shape_checks(),
-            value=value,
+            value=fvalue,
+            vg_value=value,
             grads=_tuple([self.text(g) for g in grads]),
             wrt=", ".join(self.names[g.of] for g in grads),
         )

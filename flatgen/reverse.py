@@ -12,21 +12,36 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .graph import Atom, Eqn, Graph, Var
-from .primitives import ACC, INIT, INIT_SCALAR, MERGE, SCATTER, SCATTER_ADD, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST, ZEROS
+from .graph import Atom, Eqn, Graph, Loop, Var, frame_reads, is_loop
+from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY, SCATTER, SCATTER_INTO,
+                         SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op, Template)
 from .shapes import unbroadcast_axes
+
+# A place in the backward pass that a loop fills in once it knows what its backward reads: the start
+# of a backward region (values taken back from tapes go there), or the end of an adjoint block of an
+# equation that overwrote a loop's variable (its old value is taken back there).  Dropped at the end.
+MARK = Op("mark", Template("None", ()), "assign", elementwise=False)
 
 
 def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
-    """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on."""
+    """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on.
+    (Repeated until nothing changes: in a loop, a value also depends on the iterations before.)"""
     depends = set(wrt)
-    for e in graph.eqns:
-        if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
-            depends.add(e.out)
+    while True:
+        size = len(depends)
+        for e in graph.eqns:
+            if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
+                depends.add(e.out)
+        if len(depends) == size:
+            break
     reaches = {o for o in graph.outs if isinstance(o, Var)}
-    for e in reversed(graph.eqns):
-        if e.out in reaches:
-            reaches.update(a for a in e.ins if isinstance(a, Var))
+    while True:
+        size = len(reaches)
+        for e in reversed(graph.eqns):
+            if e.out in reaches:
+                reaches.update(a for a in e.ins if isinstance(a, Var))
+        if len(reaches) == size:
+            break
     return depends & reaches
 
 
@@ -44,7 +59,17 @@ class Reverse:
         # Others may be views or aliases of other gradients (`grad_s2 = grad_s3`, np.broadcast_to).
         self.owned: set[Var] = set()
         self.wrt = wrt
-        self.tag: tuple = ()  # the branch conditions the equations emitted now run under
+        self.tag: tuple = ()  # the frames (branch conditions, backward loops) the equations emitted now run under
+        # Rolled loops: what they add to the forward pass (tapes, saves, counts), by the equation they
+        # go before or after; and the definitions of each variable (a loop's variables have several).
+        self.before: dict[int, list[Eqn]] = {}
+        self.after: dict[int, list[Eqn]] = {}
+        self.defs: dict[Var, list[Eqn]] = {}
+        for e in graph.eqns:
+            self.defs.setdefault(e.out, []).append(e)
+        self.overwrites: set[int] = set()  # equations that overwrite a loop's variable (by id)
+        self.counts: list[Var] = []  # the iteration counts of while loops
+        self.position = {id(e): k for k, e in enumerate(graph.eqns)}
 
     def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
         loc, source = (block.loc, block.source) if block is not None else (None, "")
@@ -59,15 +84,32 @@ class Reverse:
         while i >= 0:
             e = eqns[i]
             if len(e.branch) > depth:
-                c = e.branch[depth][0]
+                frame = e.branch[depth]
+                key = frame if is_loop(frame) else frame[0]
                 j = i
-                while j > 0 and len(eqns[j - 1].branch) > depth and eqns[j - 1].branch[depth][0] is c:
+                while j > 0 and len(eqns[j - 1].branch) > depth and _key(eqns[j - 1].branch[depth]) is key:
                     j -= 1
-                self.region(eqns[j : i + 1], depth, c)
+                if is_loop(frame):
+                    self.loop(eqns[j : i + 1], depth, frame)
+                else:
+                    self.region(eqns[j : i + 1], depth, key)
                 i = j - 1
                 continue
-            if e.out in self.grad:
-                self.adjoint(e)
+            g = self.grad.get(e.out)
+            if id(e) in self.overwrites:
+                # The equation overwrites a loop's variable: it gets its old value back (if the
+                # backward reads it) before the adjoint when the equation reads that old value, else
+                # after; the gradient of the old value starts at zero.
+                reads_old = e.out in e.ins
+                if reads_old:
+                    self.emit(e.out, MARK, (), e, params={"restore": e})
+                self.grad[e.out] = None
+                if g is not None:
+                    self.adjoint(e, g)
+                if not reads_old:
+                    self.emit(e.out, MARK, (), e, params={"restore": e})
+            elif g is not None:
+                self.adjoint(e, g)
             i -= 1
 
     def region(self, eqns: list[Eqn], depth: int, c: Var) -> None:
@@ -81,16 +123,20 @@ class Reverse:
         outside = tag = self.tag
         for e in eqns:
             for a, rule in zip(e.ins, e.op.rules):
-                if rule is not None and a in self.active and a not in inside and a not in self.grad:
-                    init = INIT_SCALAR if a.shape == () else INIT
-                    self.grad[a] = self.emit(Var(None, "grad", of=a, shape=a.shape), init, (a,), None)
-                    self.owned.add(self.grad[a])
+                if rule is not None and a in self.active and a not in inside and self.grad.get(a) is None:
+                    self.zero(a)
         before = dict(self.grad)
         ends = []
         for want in (True, False):
             self.grad = dict(before)
             self.tag = tag + ((c, want),)
-            self.sweep([e for e in eqns if e.branch[depth] == (c, want)], depth + 1)
+            arm = [e for e in eqns if e.branch[depth] == (c, want)]
+            if arm:
+                self.emit(Var(None, "temp"), MARK, (), None, params={"region": arm[0].branch[: depth + 1]})
+            self.sweep(arm, depth + 1)
+            for x, g in before.items():  # a gradient this arm reset to zero (a loop's variable) is written out
+                if self.grad.get(x) is None and g is not None:
+                    self.zero(x)
             ends.append((dict(self.grad), len(self.backward)))
         self.tag = outside
         (g_then, then_end), (g_else, _) = ends
@@ -106,6 +152,128 @@ class Reverse:
             self.backward.append(Eqn(merged, MERGE, (gf,), branch=tag + ((c, False),)))
             self.grad[x] = merged
         self.backward[then_end:then_end] = merges_then
+
+    def zero(self, x: Var) -> Var:
+        """`grad_x = 0.0` (or zeros of x's shape): a gradient that contributions will be added to."""
+        init = INIT_SCALAR if x.shape == () else INIT
+        self.grad[x] = self.emit(Var(None, "grad", of=x, shape=x.shape), init, (x,), None)
+        self.owned.add(self.grad[x])
+        return self.grad[x]
+
+    def loop(self, body: list[Eqn], depth: int, fwd: Loop) -> None:
+        """The backward loop: the body's adjoints, last first, once per iteration in reverse order.
+
+        Gradients of values from outside the loop (its variables, and what it only reads) are
+        zero-initialised first if they have none, accumulated inside, and renamed back at the end of
+        each iteration.  When an equation in the body overwrites one of the loop's variables, the
+        gradient of its old value starts at zero.  Afterwards the forward pass gets its tapes: a value
+        the backward body reads is saved on a list per iteration and taken back, last first.
+        """
+        outer = body[0].branch[:depth]
+        count = Var("n_iter", "value") if fwd.kind == "while" else None
+        back = Loop("for", fwd.index, fwd.bounds, reverse=True) if count is None else Loop("for", bounds=(count,))
+        inside = {e.out for e in body}
+        under = lambda d: any(f is fwd for f in d.branch)  # noqa: E731
+        carried = {v for v in inside if not all(under(d) for d in self.defs[v])}
+        # the loop's own equations: those not in a loop nested in this one
+        direct = [e for e in body if not any(is_loop(f) for f in e.branch[depth + 1:])]
+        updates = [e for e in direct if e.out in carried]
+        self.overwrites.update(id(e) for e in updates)
+        for e in body:
+            for a, rule in zip(e.ins, e.op.rules):
+                if rule is not None and a in self.active and (a not in inside or a in carried) and self.grad.get(a) is None:
+                    self.zero(a)
+        for v in carried:
+            if v in self.active and self.grad.get(v) is None:
+                self.zero(v)
+        entry = dict(self.grad)
+        self.owned -= {entry[v] for v in carried if v in entry}
+        outside, self.tag = self.tag, self.tag + (back,)
+        start = len(self.backward)
+        self.emit(Var(None, "temp"), MARK, (), None, params={"region": outer + (fwd,)})
+        self.sweep(body, depth + 1)
+        for x, g in entry.items():  # the next iteration (or what comes before the loop) reads the same name
+            current = self.grad.get(x)
+            if current is g:
+                continue
+            if current is None:
+                current = self.zero(x)
+            self.emit(g, MERGE, (current,), None, params={"carry": True})
+        self.tag = outside
+        self.grad = entry
+        self.owned -= {entry[v] for v in carried if v in entry}
+        self.save(body, depth, fwd, self.backward[start:], direct, carried, count)
+
+    def save(self, body, depth, fwd, back_body, direct, carried, count) -> None:
+        """Tapes for what the backward body reads of the values this loop computes.
+
+        A loop's variable is saved just before an equation overwrites it, and taken back right after
+        that equation's adjoint.  A value made in the body is saved at the end of the region that
+        makes it (the body, or a branch of an `if` in it) and taken back at the start of that
+        region's backward.  Tapes are made before the outermost loop, so one list serves every
+        iteration of the loops around.
+        """
+        reads = {a for e in back_body for a in e.ins if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")}
+        reads |= {v for e in back_body for f in e.branch[depth:] for v in frame_reads(f)}
+        outer = body[0].branch[:depth]
+        top_loop = _outermost(body[0].branch)
+        first = next(e for e in self.graph.eqns if any(f is top_loop for f in e.branch))
+        top = first.branch[: first.branch.index(top_loop)]
+        tapes: dict[Var, Var] = {}
+
+        def tape(v: Var) -> Var:
+            if v not in tapes:
+                tapes[v] = Var(None, "tape", of=v)
+                self.before.setdefault(id(first), []).append(Eqn(tapes[v], TAPE, (), branch=top))
+            return tapes[v]
+
+        marks = {id(m.params["restore"]): m for m in back_body if m.op is MARK and "restore" in m.params}
+        for e in direct:
+            m = marks.get(id(e))
+            if e.out in carried and m is not None and e.out in reads:  # saved before it is overwritten
+                t = tape(e.out)
+                in_place = e.op is COPY_ARRAY or (e.ins and e.ins[0] is e.out)
+                self.before.setdefault(id(self._statement_start(e)), []).append(
+                    Eqn(t, PUSH_COPY if in_place and e.out.shape != () else PUSH, (t, e.out), branch=e.branch))
+                m.out, m.op, m.ins, m.params = e.out, POP, (t,), {}
+        # made in the body: the loop's own equations' values, and the counts of while loops inside
+        made = list(dict.fromkeys([e.out for e in direct if e.out not in carried] +
+                                  [c for c in self.counts if self.defs[c][0].branch == outer + (fwd,)]))
+        for v in made:
+            if v not in reads:
+                continue
+            region = _common([d.branch for d in self.defs[v]])
+            last = [e for e in body if e.branch[: len(region)] == region][-1]
+            t = tape(v)
+            self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), branch=region))
+            mark = next(m for m in back_body if m.op is MARK and m.params.get("region") == region)
+            self.backward.insert(self.backward.index(mark) + 1, Eqn(v, POP, (t,), branch=mark.branch))
+        if count is not None:
+            init, step = Eqn(count, COUNT, (), branch=outer), Eqn(count, STEP, (count,), branch=outer + (fwd,))
+            self.before.setdefault(id(body[0]), []).append(init)
+            self.after.setdefault(id(body[-1]), []).append(step)
+            self.defs[count] = [init, step]
+            self.counts.append(count)
+            fwd.count = count
+
+    def _statement_start(self, e: Eqn) -> Eqn:
+        """The first equation of the user's statement that `e` ends (`t1 = h * w` for `h = np.tanh(t1)`):
+        a value saved there is saved before the statement, which overwrites it only at its end."""
+        eqns = self.graph.eqns
+        k = self.position[id(e)]
+        while k > 0 and (eqns[k - 1].loc, eqns[k - 1].source, eqns[k - 1].branch) == (e.loc, e.source, e.branch) \
+                and eqns[k - 1].out is not e.out and e.source:
+            k -= 1
+        return eqns[k]
+
+    def forward(self) -> list[Eqn]:
+        """The forward equations with what the loops added: tapes before, saves and counts inside."""
+        eqns = []
+        for e in self.graph.eqns:
+            eqns += sorted(self.before.get(id(e), ()), key=lambda x: len(x.branch))
+            eqns.append(e)
+            eqns += sorted(self.after.get(id(e), ()), key=lambda x: -len(x.branch))
+        return eqns
 
     def run(self) -> Graph:
         outs = self.graph.outs
@@ -124,26 +292,35 @@ class Reverse:
         self.sweep(self.graph.eqns, 0)
         grads = []
         for p in self.wrt:
-            if p not in self.grad:
+            if self.grad.get(p) is None:
                 self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
             grads.append(self.grad[p])
         g = self.graph
-        return Graph(g.name, g.params, [*g.eqns, *self.backward], [*outs, *grads], n_forward=len(g.eqns),
-                     math=g.math, style=g.style, seed=seed, n_values=len(outs))
+        forward = self.forward()
+        backward = [e for e in self.backward if e.op is not MARK]
+        restored = {e.out for e in backward if e.op is POP}
+        outs = list(outs)
+        for k, o in enumerate(outs):  # a returned value the backward loop takes back: kept under its own name
+            if o in restored:
+                kept = Var(f"{o.hint or g.name}_out", "value", shape=o.shape)
+                forward.append(Eqn(kept, COPY, (o,)))
+                outs = [kept if x is o else x for x in outs]
+        return Graph(g.name, g.params, [*forward, *backward], [*outs, *grads], n_forward=len(forward),
+                     math=g.math, style=g.style, seed=seed, n_values=len(outs), ints=g.ints)
 
-    def adjoint(self, e: Eqn) -> None:
-        slots = {"g": self.grad[e.out], "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
+    def adjoint(self, e: Eqn, g: Var) -> None:
+        slots = {"g": g, "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
         for rule, x in zip(e.op.rules, e.ins):
             if rule is None or x not in self.active:
                 continue
             ins = tuple(slots[s] for s in rule.expr.slots)
-            if rule is SCATTER and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
+            if rule in SCATTER_INTO and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
                 acc = Var(None, "grad", of=x, shape=x.shape)
-                self.grad[x] = self.emit(acc, SCATTER_ADD, (self.grad[x], slots["g"]), e, params=e.params,
-                                         uses=self.uses[x])
+                self.grad[x] = self.emit(acc, SCATTER_INTO[rule], (self.grad[x], slots["g"], *e.ins[1:]), e,
+                                         params=e.params, uses=self.uses[x])
                 self.owned.add(acc)
                 continue
-            first = x not in self.grad
+            first = self.grad.get(x) is None
             # A block (scatter) is a statement of its own; other contributions are written inline.
             role = "grad" if first or rule.expr.block else "partial"
             d = self.emit(Var(None, role, of=x, shape=e.out.shape if e.op.elementwise else x.shape), rule, ins, e,
@@ -152,7 +329,7 @@ class Reverse:
                 d = self.unbroadcast(d, x, e, role)
             if first:
                 self.grad[x] = d
-                if rule is SCATTER or self.backward[-1].op.expr.fresh:  # d is the last equation's output
+                if rule in SCATTER_INTO or self.backward[-1].op.expr.fresh:  # d is the last equation's output
                     self.owned.add(d)
             else:
                 acc = Var(None, "grad", of=x, shape=x.shape)
@@ -177,6 +354,23 @@ class Reverse:
             d = self.emit(Var(None, role, of=x, shape=x.shape), SUM_ONES, (d,), e,
                           params={"axis": ones if len(ones) > 1 else ones[0]})
         return d
+
+
+def _key(frame):
+    return frame if is_loop(frame) else frame[0]
+
+
+def _outermost(frames: tuple):
+    return next(f for f in frames if is_loop(f))
+
+
+def _common(branches: list[tuple]) -> tuple:
+    """The frames every one of `branches` starts with."""
+    first = branches[0]
+    k = 0
+    while all(len(b) > k and (b[k] is first[k] if is_loop(first[k]) else b[k] == first[k]) for b in branches):
+        k += 1
+    return first[:k]
 
 
 def reverse(graph: Graph, wrt: list[Var]) -> Graph:

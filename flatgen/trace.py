@@ -18,10 +18,11 @@ import numpy as np
 
 from . import fence
 from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
-from .graph import Atom, Eqn, Graph, Lit, Var
+from .graph import Atom, Eqn, Graph, Lit, Loop, Var, is_loop
 from .parse import Source
 from . import shapes
-from .primitives import BUILTINS, CALLS, CONSTANTS, COPY, METHODS, SETITEM, TABLE, Op
+from .primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
+                         index_at, setitem_at)
 
 @dataclass(frozen=True)
 class OneBranch:
@@ -29,6 +30,15 @@ class OneBranch:
 
     name: str
     stmt: ast.If
+
+
+@dataclass(frozen=True)
+class LoopLocal:
+    """A name first assigned inside a rolled loop: it has no value after the loop (the loop may run
+    zero times)."""
+
+    name: str
+    stmt: ast.stmt
 
 
 @dataclass(frozen=True)
@@ -45,18 +55,24 @@ COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq
 MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}
 REDUCTIONS = {"sum", "mean", "max", "min"}
 MAX_UNROLL = 100_000
+UNROLL = 16  # constant loops of at most this many iterations are unrolled; longer ones stay loops
+INT_OPS = {"add", "sub", "mul", "neg"}  # integer arithmetic on loop indices and counts stays integer
 
 
 class Tracer:
-    def __init__(self, src: Source):
+    def __init__(self, src: Source, unroll: int = UNROLL):
         self.src = src
+        self.unroll = unroll  # unroll constant loops up to this many iterations (0: keep every loop)
+        self.ints: set[Var] = set()  # integer values: loop indices, loop-bound parameters, arithmetic on them
+        self.carriers: set[Var] = set()  # the variables rolled loops update
+        self.floats: set[str] = set()  # parameters annotated float
         self.eqns: list[Eqn] = []
         self.stack: list[str] = []  # helpers being inlined, for recursion
         self.hashed: list[str] = []  # sources the result depends on (for the module's header)
         self._constants: dict[str, Lit | None] = {}
         self.stmt: ast.stmt | None = None
         self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
-        self.tags: list[tuple[Var, bool]] = []  # the branches of `if`s on data being traced
+        self.tags: list = []  # the frames being traced: branches of `if`s on data (c, want), rolled loops
         # For `a += y` and `z[i] = v` on arrays, which numpy does in place: the array each view
         # (x[0], x.T, a reshape, an alias) shows, so a write can tell whether another name sees it.
         self.view_of: dict[Var, Var] = {}
@@ -73,6 +89,8 @@ class Tracer:
         self.assumed = set(assumed)
         self.decided_on_assumed = False  # a trace-time decision read an assumed shape (`if v.ndim == 1:`)
         params = [Var(a.arg, "param", shape=shapes.get(a.arg, ())) for a in fn.args.posonlyargs + fn.args.args]
+        self.floats = {a.arg for a in fn.args.posonlyargs + fn.args.args
+                       if a.annotation is not None and ast.unparse(a.annotation) == "float"}
         env: dict[str, Atom] = {p.hint: p for p in params}
         self.stack.append(fn.name)  # a helper calling back into the target is recursion too
         out = self._body(fn, env, prefix="", result_hint=fn.name)
@@ -95,7 +113,8 @@ class Tracer:
                 )
             if isinstance(o, Var) and o.role == "temp" and len(outs) > 1:
                 o.hint, o.role = f"{fn.name}_{i}", "value"
-        return Graph(fn.name, params, self.eqns, outs)
+        ints = frozenset(p for p in params if p in self.ints)
+        return Graph(fn.name, params, self.eqns, outs, ints=ints)
 
     def _return(self, fn):
         return next(s for s in fn.body if isinstance(s, ast.Return))
@@ -141,21 +160,151 @@ class Tracer:
                                  f"write {name} = {name} {_op_symbol(stmt.op)} ... to make a new array")
             env[name] = result
         elif isinstance(stmt, ast.For):
-            bounds = [self.static(a, env, "range() bounds") for a in stmt.iter.args]
-            if not all(isinstance(b, int) and not isinstance(b, bool) for b in bounds):
-                raise UnsupportedSyntax("range() bounds must be integer constants here", self.src.loc(stmt.iter),
-                                        "loop a constant number of times, e.g. for t in range(4)")
-            steps = range(*bounds)
-            if len(steps) > MAX_UNROLL:
-                raise UnsupportedSyntax(f"a loop of {len(steps)} iterations is too long to unroll",
-                                        self.src.loc(stmt.iter), f"flatgen unrolls loops of at most {MAX_UNROLL} iterations")
-            for i in steps:
-                env[stmt.target.id] = Lit(i)
-                self.loops.append(f"{stmt.target.id} = {i}")
-                for s in stmt.body:
-                    self._stmt(s, env, prefix)
-                self.loops.pop()
+            bounds = [self.expr(a, env, None) for a in stmt.iter.args]
+            if all(isinstance(b, Lit) for b in bounds):
+                if not all(_is_int(b.value) for b in bounds):
+                    raise UnsupportedSyntax("range() bounds must be integers", self.src.loc(stmt.iter),
+                                            "loop a whole number of times, e.g. for t in range(4)")
+                steps = range(*(b.value for b in bounds))
+                if len(steps) <= min(self.unroll, MAX_UNROLL):
+                    for i in steps:
+                        env[stmt.target.id] = Lit(i)
+                        self.loops.append(f"{stmt.target.id} = {i}")
+                        for s in stmt.body:
+                            self._stmt(s, env, prefix)
+                        self.loops.pop()
+                    return
+            self.rolled(stmt, env, prefix, bounds)
+        elif isinstance(stmt, ast.While):
+            known = self.truth(stmt.test, env)
+            if known is False:
+                return
+            if known is True:
+                raise UnsupportedSyntax("this `while` never ends: its condition is always true", self.src.loc(stmt.test),
+                                        "loop while a value computed in the loop says so: while err > tol:")
+            self.rolled(stmt, env, prefix)
         # docstrings and `pass` trace to nothing
+
+    def rolled(self, stmt: ast.For | ast.While, env, prefix: str, bounds: list | None = None) -> None:
+        """A loop kept as a loop: its body is traced once, each equation tagged with the Loop frame.
+
+        A name the body assigns that has a value before the loop is the loop's state: one variable,
+        defined before the loop and (last) in the body, read by the next iteration and after the loop.
+        A name first assigned in the body has no value after it (the loop may run zero times).
+        """
+        self.stmt = stmt
+        loop = Loop("for" if isinstance(stmt, ast.For) else "while")
+        assigned = _assigned(stmt.body)
+        written = _written_in_place(stmt.body)
+        target = stmt.target.id if isinstance(stmt, ast.For) else None
+        frames = tuple(self.tags)
+        state: dict[str, Var] = {}
+        for name in assigned:
+            if name == target or name not in env or isinstance(env[name], (OneBranch, LoopLocal, Closure)):
+                continue
+            pre = env[name]
+            if isinstance(pre, tuple) or (isinstance(pre, Lit) and not _is_number(pre.value)):
+                raise UnsupportedSyntax(f"`{name}` is a {'tuple' if isinstance(pre, tuple) else 'constant'} "
+                                        "that this loop assigns again", self.src.loc(stmt),
+                                        "loops update numbers and arrays: unpack tuples before the loop")
+            state[name] = self._carrier(name, pre, env, prefix, frames, name in written)
+            env[name] = state[name]
+        if target is not None:
+            for b, node in zip(bounds, stmt.iter.args):
+                if isinstance(b, Lit) and _is_int(b.value):
+                    continue
+                if isinstance(b, Var) and b.shape == () and (b in self.ints or (b.role == "param" and b.hint not in self.floats)):
+                    self.ints.add(b)  # a parameter used as a bound is an integer: never differentiated
+                    continue
+                raise UnsupportedSyntax(f"range() needs integers: `{ast.unparse(node)}` is not an integer parameter "
+                                        "or arithmetic on one", self.src.loc(node),
+                                        "pass the count as an int parameter: def f(x, n): ... for i in range(n):")
+            loop.index = Var(prefix + target, "value", shape=())
+            loop.bounds = tuple(bounds)
+            self.ints.add(loop.index)
+            env[target] = loop.index
+        else:
+            if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
+                raise UnsupportedSyntax("`and`/`or`/`not` on data in a `while` are not in flatgen's subset yet",
+                                        self.src.loc(stmt.test), "compare once: while err > tol:")
+            saved = self.eqns
+            self.eqns = loop.head  # the condition's equations run before every iteration
+            try:
+                cond = self.expr(stmt.test, env, None)
+            finally:
+                self.eqns = saved
+            if not isinstance(cond, Var) or cond.shape != ():
+                raise ShapeError("a `while` on data needs one true/false value: this condition is an array",
+                                 self.src.loc(stmt.test), "reduce it first, e.g. while np.max(err) > tol:")
+            loop.cond = cond
+        start = len(self.eqns)
+        self.tags.append(loop)
+        for s in stmt.body:
+            self._stmt(s, env, prefix)
+        self.tags.pop()
+        self.stmt = stmt
+        claimed: set = set()
+        for name, carried in state.items():
+            final = env[name]
+            if isinstance(final, (tuple, OneBranch, LoopLocal, Closure)) or (
+                    isinstance(final, Lit) and not _is_number(final.value)):
+                raise UnsupportedSyntax(f"`{name}` is a number or an array before this loop and not after its body",
+                                        self.src.loc(stmt), f"give `{name}` a value of the same kind in every iteration")
+            if final.shape != carried.shape and None not in (final.shape, carried.shape):
+                raise ShapeError(f"`{name}` has shape {carried.shape} before the loop and {final.shape} after its body",
+                                 self.src.loc(stmt), f"give `{name}` its final shape before the loop, e.g. np.zeros(...)")
+            if final is not carried:
+                if self._can_retarget(final, carried, start, claimed, loop):
+                    _replace(self.eqns[start:], final, carried)
+                    if final in self.view_of:
+                        self.view_of[carried] = self.view_of.pop(final)
+                    claimed.add(final)
+                else:
+                    self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
+            env[name] = carried
+        self.eqns[start:] = [e for e in self.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
+        for name in assigned | ({target} if target else set()):
+            if name not in state:
+                env[name] = LoopLocal(name, stmt)
+
+    def _carrier(self, name: str, pre, env, prefix: str, frames: tuple, in_place: bool) -> Var:
+        """The variable a loop updates: the value before the loop itself when only this name holds it
+        and it was made here (or by an enclosing loop), else a copy (`s = 0.0`, `h = x`)."""
+        if isinstance(pre, Var) and pre.role == "value" and pre.hint == prefix + name and pre not in self.ints:
+            made_here = pre in self.carriers or any(e.out is pre and e.branch == frames for e in self.eqns)
+            others = [n for n, v in env.items() if n != name and (v is pre or (isinstance(v, tuple) and pre in v))]
+            if made_here and not others:
+                self.carriers.add(pre)
+                return pre
+        shape = pre.shape
+        carried = Var(prefix + name, "value", shape=shape)
+        op = COPY_ARRAY if in_place and shape != () else COPY
+        self.eqns.append(Eqn(carried, op, (pre,), self.src.loc(self.stmt), branch=frames))
+        self.carriers.add(carried)
+        return carried
+
+    def _can_retarget(self, final, carried: Var, start: int, claimed: set, loop: Loop) -> bool:
+        """Can the body compute `carried` directly where it computes `final`?  Only when `final` is made
+        in the body and the old value of `carried` is not read after that point."""
+        if not isinstance(final, Var) or final in claimed or final.role == "param" or final in self.ints:
+            return False
+        body = self.eqns[start:]
+        first = next((k for k, e in enumerate(body) if e.out is final), None)
+        if first is None:
+            return False
+        for e in body:
+            # `s = s * w`: the backward reads the old s (for w's gradient); `h = np.tanh(h)`: the new h
+            # (its output).  One name cannot hold both at once: then the new value gets its own name.
+            if e.out is final and carried in e.ins:
+                slots = {s for r in e.op.rules if r is not None for s in r.expr.slots}
+                own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is carried}
+                if "out" in slots and own & slots:
+                    return False
+        for e in body[first + 1:]:
+            reads = [*e.ins, *(v for f in e.branch if f is not loop for v in _frame_vars(f))]
+            if any(a is carried for a in reads):
+                return False
+        return True
 
     def bind(self, target: ast.expr, value, env: dict, prefix: str) -> None:
         """`x = v`, or `a, (b, c) = v` for a tuple value of the same structure."""
@@ -201,17 +350,21 @@ class Tracer:
         if not isinstance(z, Var) or z.shape in ((), None):
             raise UnsupportedSyntax(f"`{name}` is not a local array of known shape, so flatgen cannot write into it",
                                     self.src.loc(target), "write into a local array: z = np.zeros(3); z[0] = a * b")
-        idx = self.static(target.slice, env, "an index")
-        idx = idx if isinstance(idx, tuple) else (idx,)
-        idx = idx[0] if len(idx) == 1 else idx
-        try:
-            slot = shapes.index(z.shape, idx=idx)
-        except ValueError as e:
-            raise ShapeError(str(e), self.src.loc(target)) from None
+        dynamic = self.dynamic_index(target.slice, env)
+        if dynamic is not None:  # z[i] = v with a run-time integer i
+            sig, ints, idx = dynamic
+        else:
+            idx = self.static(target.slice, env, "an index")
+            idx = idx if isinstance(idx, tuple) else (idx,)
+            idx = idx[0] if len(idx) == 1 else idx
+        slot = self._index_shape(z, idx, target)
         if v.shape != slot:
             raise ShapeError(f"{name}[...] has shape {slot}, the value {v.shape}: flatgen writes values of the slot's shape",
                              self.src.loc(target), "broadcast the value first, e.g. v * np.ones(shape)")
-        env[name] = self.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
+        if dynamic is not None:
+            env[name] = self.apply(setitem_at(sig), (z, v, *ints), prefix + name, target)
+        else:
+            env[name] = self.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
 
     def branch(self, stmt: ast.If, env, prefix: str) -> None:
         """An `if` on data: both branches are traced, each equation tagged with its condition; a name
@@ -398,7 +551,10 @@ class Tracer:
         if source is None:  # once per statement (and iteration), not once per equation
             source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
         self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, branch=tuple(self.tags)))
-        if not (op.expr.fresh or op is SETITEM) and ins and isinstance(ins[0], Var) and shape != ():
+        if op.name in INT_OPS and any(a in self.ints for a in ins) and all(
+                a in self.ints or (isinstance(a, Lit) and _is_int(a.value)) for a in ins):
+            self.ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
+        if not (op.expr.fresh or op.name in ("setitem", "setitem_at")) and ins and isinstance(ins[0], Var) and shape != ():
             self.view_of[out] = self.view_of.get(ins[0], ins[0])  # a view of its input (an element is a copy)
         return out
 
@@ -548,6 +704,11 @@ class Tracer:
 
     def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
         x = self.expr(node.value, env, None)
+        dynamic = self.dynamic_index(node.slice, env) if isinstance(x, Var) else None
+        if dynamic is not None:  # x[i] with a run-time integer i (a rolled loop's index)
+            sig, ints, shape_idx = dynamic
+            self._index_shape(x, shape_idx, node)
+            return self.apply(index_at(sig), (x, *ints), hint, node, shape_idx=shape_idx)
         idx = self.static(node.slice, env, "an index")
         if isinstance(x, tuple):  # an item of a tuple of values
             try:
@@ -567,6 +728,41 @@ class Tracer:
                 raise UnsupportedSyntax(f"index {i!r} is not in flatgen's subset", self.src.loc(node.slice),
                                         "index with constant ints, slices, None and ...")
         return self.apply(TABLE["index"], (x,), hint, node, idx=idx[0] if len(idx) == 1 else idx)
+
+    def dynamic_index(self, node: ast.expr, env):
+        """(signature, integer variables, index for the shape rule) when the index holds a run-time
+        integer (a loop index, or arithmetic on one), else None (a constant index)."""
+        parts = node.elts if isinstance(node, ast.Tuple) else [node]
+        if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp)) for p in parts):
+            return None
+        saved = len(self.eqns)
+        values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
+        if not any(isinstance(v, Var) for v in values):
+            del self.eqns[saved:]
+            return None
+        sig, ints, shape_idx = [], [], []
+        for p, v in zip(parts, values):
+            if isinstance(v, Var):
+                if v not in self.ints or v.shape != ():
+                    raise UnsupportedSyntax("an index must be a constant or an integer loop index (arithmetic on one)",
+                                            self.src.loc(p), "index with a loop's variable: for i in range(n): x[i]")
+                sig.append("#")
+                ints.append(v)
+                shape_idx.append(0)
+            else:
+                value = self.static(p, env, "an index") if v is None else v.value
+                if not (value is None or value is Ellipsis or isinstance(value, slice) or _is_int(value)):
+                    raise UnsupportedSyntax(f"index {value!r} is not in flatgen's subset", self.src.loc(p),
+                                            "index with constant ints, slices, None and ...")
+                sig.append(ast.unparse(constant(value)))
+                shape_idx.append(value)
+        return tuple(sig), tuple(ints), shape_idx[0] if len(shape_idx) == 1 else tuple(shape_idx)
+
+    def _index_shape(self, x: Var, idx, node) -> tuple | None:
+        try:
+            return shapes.index(x.shape, idx=idx)
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(node)) from None
 
     def static(self, node: ast.expr, env: dict[str, Atom], what: str):
         """A trace-time constant: a number, a tuple of them, None, a bool, a slice."""
@@ -637,6 +833,10 @@ class Tracer:
             if isinstance(env[name], Closure):
                 raise NameResolutionError(f"`{name}` is a function, used here as a value", self.src.loc(node),
                                           f"call it: {name}(...)")
+            if isinstance(env[name], LoopLocal):
+                raise NameResolutionError(
+                    f"`{name}` is first assigned inside the loop on line {env[name].stmt.lineno}, which may run zero times",
+                    self.src.loc(node), f"give `{name}` a value before the loop")
             return env[name]
         return self.constant(self.dotted(node, env), node)
 
@@ -710,6 +910,65 @@ class Tracer:
         return ast.get_source_segment(self.src.text, fn) or ast.dump(fn)
 
 
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _assigned(body: list[ast.stmt]) -> set[str]:
+    """The names statements bind (nested blocks included; nested functions' own names excluded)."""
+    names: set[str] = set()
+
+    def targets(t):
+        if isinstance(t, ast.Name):
+            names.add(t.id)
+        elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
+            names.add(t.value.id)
+        elif isinstance(t, (ast.Tuple, ast.List)):
+            for x in t.elts:
+                targets(x)
+
+    for stmt in body:
+        if isinstance(stmt, ast.Assign):
+            targets(stmt.targets[0])
+        elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
+            targets(stmt.target)
+        elif isinstance(stmt, ast.FunctionDef):
+            names.add(stmt.name)
+        elif isinstance(stmt, (ast.For, ast.While, ast.If)):
+            if isinstance(stmt, ast.For):
+                targets(stmt.target)
+            names |= _assigned(stmt.body) | _assigned(stmt.orelse)
+    return names
+
+
+def _written_in_place(body: list[ast.stmt]) -> set[str]:
+    """The names of arrays statements write items into (`z[i] = v`, `z[i] += v`)."""
+    return {n.value.id for stmt in body for n in ast.walk(stmt)
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+
+
+def _frame_vars(frame) -> list:
+    if is_loop(frame):
+        return [*frame.reads(), *([frame.index] if frame.index is not None else [])]
+    return [frame[0]]
+
+
+def _replace(eqns: list[Eqn], old: Var, new: Var) -> None:
+    """Every use and definition of `old` in `eqns` (inputs, outputs, conditions, loop headers) becomes `new`."""
+    swap = lambda a: new if a is old else a  # noqa: E731
+    loops = set()
+    for e in eqns:
+        e.ins = tuple(swap(a) for a in e.ins)
+        e.out = swap(e.out)
+        e.branch = tuple(f if is_loop(f) else (swap(f[0]), f[1]) for f in e.branch)
+        loops.update(f for f in e.branch if is_loop(f))
+    for loop in loops:
+        loop.bounds = tuple(swap(b) for b in loop.bounds)
+        loop.cond = swap(loop.cond)
+        for e in loop.head:
+            e.ins = tuple(swap(a) for a in e.ins)
+
+
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -735,6 +994,8 @@ def _stmt_text(stmt: ast.stmt | None) -> str:
         return f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"
     if isinstance(stmt, ast.If):  # the header only: the branches have lines of their own
         return f"if {ast.unparse(stmt.test)}:"
+    if isinstance(stmt, ast.While):
+        return f"while {ast.unparse(stmt.test)}:"
     return ast.unparse(stmt)
 
 

@@ -62,9 +62,9 @@ def piecewise_value_and_grad(x, y):
     # line 19: t4 = z * w -- mul gate: swaps, each input gets the gradient times the other input
     grad_z = grad_t4 * w
     grad_w = grad_t4 * z
-    # the gradient of x starts at zero: the branches below add to it
+    # the gradient of x starts at zero: what follows adds to it
     grad_x = 0.0
-    # the gradient of y starts at zero: the branches below add to it
+    # the gradient of y starts at zero: what follows adds to it
     grad_y = 0.0
     if t1:
         # line 12: w = z + y -- add gate: distributes the gradient to both inputs unchanged

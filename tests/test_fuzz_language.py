@@ -380,16 +380,13 @@ def check_branches(program: fz.Program, built: Built) -> None:
 
 
 def decisions(graph: Graph, args) -> list:
-    """What every comparison, abs, max and min decides at `args` (None where it does not run)."""
-    with np.errstate(all="ignore"):
-        env = interpret.run(graph, args)
+    """What every comparison, abs, max and min decides at `args`, in the order they ran (a loop's once
+    per iteration); a different sequence means a different path or a kink crossed."""
     out = []
-    for e in graph.eqns:
+
+    def record(e, env):
         if e.op.name not in DECISIONS:
-            continue
-        if not interpret.runs(e, env):
-            out.append(None)
-            continue
+            return
         a, *b = [np.asarray(x.value if isinstance(x, Lit) else env[x], dtype=np.float64) for x in e.ins]
         if e.op.gate == "compare":
             d = np.asarray(env[e.out])
@@ -397,7 +394,10 @@ def decisions(graph: Graph, args) -> list:
             d = np.sign(a)
         else:  # the first input wins ties, as max(a, b) returns a
             d = a >= b[0] if e.op.name == "maximum" else a <= b[0]
-        out.append(np.asarray(d).tobytes())
+        out.append((id(e), np.asarray(d).tobytes()))
+
+    with np.errstate(all="ignore"):
+        interpret.run(graph, args, on_eqn=record)
     return out
 
 

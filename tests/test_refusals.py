@@ -232,18 +232,70 @@ CATALOG = [
         """, at="for", says="`for`"),
     Case("for_range_of_a_value", """
         @flatgen.flat
-        def f(x):
+        def f(x: float):
             for k in range(x):  #!
                 x = x * 2.0
             return x
-        """, at="x):", says="range() bounds"),
-    Case("while", """
+        """, at="x):", says="range() needs integers"),
+    Case("for_range_of_a_computed_value", """
+        @flatgen.flat
+        def f(x, n):
+            for k in range(n * x):  #!
+                x = x * 2.0
+            return x
+        """, at="n * x", says="range() needs integers"),
+    Case("while_with_break", """
         @flatgen.flat
         def f(x):
-            while x > 1.0:  #!
+            while x > 1.0:
+                x = x / 2.0
+                break  #!
+            return x
+        """, at="break", says="`break`"),
+    Case("while_and_on_data", """
+        @flatgen.flat
+        def f(x):
+            while x > 1.0 and x < 5.0:  #!
                 x = x / 2.0
             return x
-        """, at="while", says="`while`"),
+        """, at="x > 1.0 and", says="`and`/`or`/`not` on data in a `while`"),
+    Case("while_true", """
+        @flatgen.flat
+        def f(x):
+            while True:  #!
+                x = x / 2.0
+            return x
+        """, at="True", says="never ends"),
+    Case("loop_local_read_after_the_loop", """
+        @flatgen.flat
+        def f(x, n):
+            for i in range(n):
+                y = x * i
+            return y  #!
+        """, at="y", says="first assigned inside the loop"),
+    Case("loop_index_read_after_the_loop", """
+        @flatgen.flat
+        def f(x, n):
+            for i in range(n):
+                x = x * 2.0
+            return x * i  #!
+        """, at="i", says="first assigned inside the loop"),
+    Case("loop_changes_a_shape", """
+        @flatgen.flat
+        def f(v: "(3,)", n: int):
+            s = 0.0
+            for i in range(n):  #!
+                s = s + v
+            return np.sum(s)
+        """, at="for", says="has shape () before the loop and (3,)"),
+    Case("float_index_in_a_loop", """
+        @flatgen.flat
+        def f(v: "(3,)", x: float, n: int):
+            s = 0.0
+            for i in range(n):
+                s = s + v[x]  #!
+            return s
+        """, at="x", says="an index must be a constant or an integer loop index"),
     Case("if", """
         @flatgen.flat
         def f(x):
@@ -712,15 +764,16 @@ CATALOG = [
         """, at="g(x)", says="missing the argument `b`"),
     Case("helper_outside_the_subset", """
         def g(t):
-            while t > 2.0:  #!
+            while t > 2.0:
                 t = t / 2.0
+                continue  #!
             return t
 
 
         @flatgen.flat
         def f(x):
             return g(x)
-        """, at="while", says="`while`"),
+        """, at="continue", says="`continue`"),
     Case("parameter_shadowing_a_helper", """
         def g(t):
             return t * t
