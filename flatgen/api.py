@@ -17,6 +17,7 @@ from .fence import check_function
 from .files import write_atomic
 from .parse import load_function
 from .pipeline import Options, floats, generate, shapes_of
+from .trace import UNROLL
 
 
 class Flat:
@@ -24,7 +25,7 @@ class Flat:
 
     @guard
     def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None, math=None, style="lecture",
-                 free=False):
+                 free=False, unroll=UNROLL):
         """`example`: arguments (or their shapes' owners) to specialise to; `shapes`: {param: shape}.
 
         Without either, parameters are scalars (or what their annotations say) until the first call of
@@ -45,7 +46,7 @@ class Flat:
         elif shapes is not None:
             shapes = tuple((k, None if v is None else tuple(v)) for k, v in dict(shapes).items())
         self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
-                               shapes=shapes, math=math, style=style, free=free)
+                               shapes=shapes, math=math, style=style, free=free, unroll=unroll)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
         check_function(self._src, self._node)  # what the subset refuses is refused now, whatever the shapes

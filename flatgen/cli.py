@@ -17,6 +17,7 @@ from .errors import FlatgenError, InternalError, UsageError, guard
 from .files import compare, write_atomic
 from .parse import display_path, load_target
 from .pipeline import DEFAULT_OUT, Options, generate
+from .trace import UNROLL
 
 EXAMPLES = {
     "generate": """examples:
@@ -64,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--name", help="module name (default: <file stem>_<function>)")
         p.add_argument("--math", action="store_true", help="plain Python floats: math.exp and float arithmetic")
         p.add_argument("--free", action="store_true", help="`del` each array once nothing after needs it")
+        p.add_argument("--unroll", type=int, metavar="N",
+                       help=f"unroll constant loops of at most N iterations (default {UNROLL}; 0 keeps every loop)")
         p.add_argument("--style", choices=("lecture", "compact"),
                        help="lecture (default): the slide, statement by statement; compact: simplified")
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
@@ -114,6 +117,8 @@ def jobs_of(args) -> tuple[list[Job], Path]:
         overrides["style"] = args.style
     if args.free:
         overrides["free"] = True
+    if args.unroll is not None:
+        overrides["unroll"] = args.unroll
     if args.shape:
         shapes = []
         for item in args.shape:

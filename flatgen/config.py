@@ -18,6 +18,7 @@ from pathlib import Path
 from .errors import UsageError
 from .parse import project_root
 from .pipeline import DEFAULT_OUT, Options
+from .trace import UNROLL
 
 
 @dataclass(frozen=True)
@@ -67,10 +68,13 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free", "unroll"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes, math, style, free")
+                             hint="target options: wrt, name, shapes, math, style, free, unroll")
+        unroll = entry.get("unroll", UNROLL)
+        if not (isinstance(unroll, int) and not isinstance(unroll, bool) and unroll >= 0):
+            raise UsageError(f"{path}: unroll of {entry['target']} must be a whole number (0 keeps every loop)")
         if not isinstance(entry.get("free", False), bool):
             raise UsageError(f"{path}: free of {entry['target']} must be true or false")
         if entry.get("style", "lecture") not in ("lecture", "compact"):
@@ -94,7 +98,8 @@ def load_config() -> Config:
         target = f"{_relative(root / file)}{sep}{func}"
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
                                         shapes=shapes, math=entry.get("math"),
-                                        style=entry.get("style", "lecture"), free=entry.get("free", False))))
+                                        style=entry.get("style", "lecture"), free=entry.get("free", False),
+                                        unroll=unroll)))
     return Config(root, out, tuple(jobs))
 
 

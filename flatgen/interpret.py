@@ -23,7 +23,8 @@ def default_seed(n: int) -> tuple:
 
 
 def run(graph: Graph, args, seed=None, on_eqn=None) -> dict[Var, object]:
-    """Evaluate every equation of `graph`; `on_eqn(e, env)` is called after each one that ran."""
+    """Evaluate every equation of `graph`; `on_eqn(e, inputs, output)` is called after each one that ran
+    (with the values it read: a loop's equation may overwrite one of its own inputs)."""
     if len(args) != len(graph.params):
         raise UsageError(f"{graph.name}() takes {len(graph.params)} argument(s), got {len(args)}")
     env: dict[Var, object] = dict(zip(graph.params, args))
@@ -41,9 +42,10 @@ def execute(eqns: list[Eqn], env: dict, depth: int, math_mode: bool, on_eqn=None
     while i < len(eqns):
         e = eqns[i]
         if len(e.branch) <= depth:
-            env[e.out] = e.op(*(val(a) for a in e.ins), math_mode=math_mode, **e.params)
+            values = [val(a) for a in e.ins]
+            env[e.out] = e.op(*values, math_mode=math_mode, **e.params)
             if on_eqn is not None:
-                on_eqn(e, env)
+                on_eqn(e, values, env[e.out])
             i += 1
             continue
         frame = e.branch[depth]
@@ -90,12 +92,11 @@ def value_and_grad(graph: Graph, args, wrt: list[Var], seed=None):
     record = []  # (equation, its slot values, the instances it read, its own instance)
     version: dict[Var, int] = {p: k for k, p in enumerate(graph.params)}
 
-    def on_eqn(e, env):
+    def on_eqn(e, values, out):
         template = e.op.template(graph.math)
         ins = tuple(version.get(a) if isinstance(a, Var) else None for a in e.ins)
         version[e.out] = len(graph.params) + len(record)
-        values = tuple(a.value if isinstance(a, Lit) else env[a] for a in e.ins)
-        record.append((e, {**dict(zip(template.slots, values)), "out": env[e.out]}, values, ins, version[e.out]))
+        record.append((e, {**dict(zip(template.slots, values)), "out": out}, values, ins, version[e.out]))
 
     env = run(graph, args, on_eqn=on_eqn)
     outs = graph.outs

@@ -99,6 +99,8 @@ class Generated:
             cmd += ["--style", self.options.style]
         if self.options.free:
             cmd += ["--free"]
+        if self.options.unroll != UNROLL:
+            cmd += ["--unroll", str(self.options.unroll)]
         return shlex.join(cmd)
 
     @cached_property
@@ -124,6 +126,9 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     target = f"{src.file}:{fn.name}"
     if not target.isprintable():
         raise UsageError(f"the target {target!r} has non-printable characters", hint="rename the file")
+    if not (isinstance(options.unroll, int) and not isinstance(options.unroll, bool) and options.unroll >= 0):
+        raise UsageError(f"unroll must be a whole number of iterations, got {options.unroll!r}",
+                         hint=f"unroll=0 keeps every loop a loop; the default {UNROLL} unrolls short constant loops")
     check_function(src, fn)  # fence
     tracer = Tracer(src, options.unroll)
     shapes = param_shapes(fn, options)

@@ -131,6 +131,11 @@ class Template:
         self.fresh = root is not None and not (
             isinstance(root, (ast.Name, ast.Attribute, ast.Constant, ast.Subscript))
             or (isinstance(root, ast.Call) and ast.unparse(root.func) in views))
+        # Slots read only for their shape (np.shape(x), np.size(x)): with a known shape, a constant.
+        sized = {id(c.args[0]) for c in ast.walk(tree) if isinstance(c, ast.Call) and len(c.args) == 1
+                 and ast.unparse(c.func) in ("np.shape", "np.size", "np.ndim")}
+        self.shape_only = {s for s in self.slots if all(id(n) in sized for n in ast.walk(tree)
+                                                        if isinstance(n, ast.Name) and n.id == s)}
         # Slots that appear only as whole arguments of calls: any expression can stand there unparenthesized.
         parents = {id(c): n for n in ast.walk(tree) for c in ast.iter_child_nodes(n)}
         self.call_args = {

@@ -176,7 +176,10 @@ class Renderer:
         target = self.names[e.out]
         if e.op.expr.block:  # statements of their own: OUT is the target
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
-            return [line if stable else UNSTABLE + line for line in text.splitlines()]
+            lines = text.splitlines()
+            if e.op.name in ("setitem", "setitem_at") and e.ins[0] is e.out:
+                lines = lines[1:]  # a loop writing into its own array: z[i] = v, in place (no copy)
+            return [line if stable else UNSTABLE + line for line in lines]
         if e.op is ACC:
             # `+=` on a Python float rebinds; on a numpy value (an array, or a 0-d array from np.where)
             # it writes into it, which is safe only when flatgen made it fresh, not a view or another
@@ -206,7 +209,8 @@ class Renderer:
         if frame.kind == "while":
             for e in frame.head:  # the condition, written out in the header
                 self.inline[e.out] = self.expression(e)[0]
-            return f"while {self.text(frame.cond)}:"
+            # parsed and printed again: only the parentheses the precedence needs
+            return f"while {ast.unparse(ast.parse(self.text(frame.cond), mode='eval'))}:"
         index = self.names[frame.index] if frame.index is not None else "_"
         bounds = f"range({', '.join(self.text(b) for b in frame.bounds)})"
         return f"for {index} in {f'reversed({bounds})' if frame.reverse else bounds}:"

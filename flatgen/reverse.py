@@ -174,7 +174,8 @@ class Reverse:
         back = Loop("for", fwd.index, fwd.bounds, reverse=True) if count is None else Loop("for", bounds=(count,))
         inside = {e.out for e in body}
         under = lambda d: any(f is fwd for f in d.branch)  # noqa: E731
-        carried = {v for v in inside if not all(under(d) for d in self.defs[v])}
+        # in the body's order (never a set's: the order decides the generated code)
+        carried = list(dict.fromkeys(e.out for e in body if not all(under(d) for d in self.defs[e.out])))
         # the loop's own equations: those not in a loop nested in this one
         direct = [e for e in body if not any(is_loop(f) for f in e.branch[depth + 1:])]
         updates = [e for e in direct if e.out in carried]
@@ -213,7 +214,9 @@ class Reverse:
         region's backward.  Tapes are made before the outermost loop, so one list serves every
         iteration of the loops around.
         """
-        reads = {a for e in back_body for a in e.ins if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")}
+        reads = {a for e in back_body for slot, a in zip(e.op.expr.slots, e.ins)
+                 if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")
+                 and not (slot in e.op.expr.shape_only and a.shape is not None)}  # np.shape(x): a constant
         reads |= {v for e in back_body for f in e.branch[depth:] for v in frame_reads(f)}
         outer = body[0].branch[:depth]
         top_loop = _outermost(body[0].branch)
@@ -310,7 +313,10 @@ class Reverse:
 
     def adjoint(self, e: Eqn, g: Var) -> None:
         slots = {"g": g, "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
-        for rule, x in zip(e.op.rules, e.ins):
+        # `z[i] = v` in a loop updates z: the contribution to z's old value (which takes the loop's
+        # gradient name) comes last, once every rule has read g
+        pairs = sorted(zip(e.op.rules, e.ins), key=lambda p: p[1] is e.out)
+        for rule, x in pairs:
             if rule is None or x not in self.active:
                 continue
             ins = tuple(slots[s] for s in rule.expr.slots)

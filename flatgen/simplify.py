@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .graph import Atom, Graph, Lit, Var
+from .graph import Atom, Graph, Lit, Var, frame_reads, is_loop
 from .primitives import SEED
 
 
@@ -49,13 +49,13 @@ def _is_identity(text: str, slot: str) -> bool:
 def _accumulated(graph: Graph) -> set[Var]:
     """Variables the passes leave alone: those an in-place accumulation updates (`grad_x += d` keeps
     the name: merged with another variable, the update would change that one too), and everything an
-    `if` on data touches (its conditions, what its branches compute or read)."""
+    `if` on data or a loop touches (its conditions and bounds, what its body computes or reads)."""
     kept = {e.ins[0] for e in graph.eqns if e.op.inplace}
     for e in graph.eqns:
         if e.branch:
             kept.add(e.out)
             kept.update(a for a in e.ins if isinstance(a, Var))
-            kept.update(c for c, _ in e.branch)
+            kept.update(v for f in e.branch for v in frame_reads(f))
     return kept
 
 
@@ -143,9 +143,10 @@ def dead(graph: Graph) -> Graph:
     needed = {o for o in graph.outs if isinstance(o, Var)}
     keep = []
     for e in reversed(graph.eqns):
-        if e.out in needed:
+        # A loop's equations stay: the next iteration may read what an equation below computes.
+        if e.out in needed or any(is_loop(f) for f in e.branch):
             needed.update(a for a in e.ins if isinstance(a, Var))
-            needed.update(c for c, _ in e.branch)  # an `if`'s condition is read by its branches
+            needed.update(v for f in e.branch for v in frame_reads(f))  # conditions, loop bounds
             keep.append(e)
     kept = {id(e) for e in keep}
     return substitute(graph, {}, {id(e) for e in graph.eqns if id(e) not in kept})

@@ -263,7 +263,7 @@ class Tracer:
                     self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
             env[name] = carried
         self.eqns[start:] = [e for e in self.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
-        for name in assigned | ({target} if target else set()):
+        for name in [*assigned, *([target] if target else [])]:
             if name not in state:
                 env[name] = LoopLocal(name, stmt)
 
@@ -914,15 +914,16 @@ def _is_int(v) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _assigned(body: list[ast.stmt]) -> set[str]:
-    """The names statements bind (nested blocks included; nested functions' own names excluded)."""
-    names: set[str] = set()
+def _assigned(body: list[ast.stmt]) -> dict[str, None]:
+    """The names statements bind, in source order (nested blocks included; nested functions' own
+    names excluded).  A dict, not a set: the order decides the generated code's order and names."""
+    names: dict[str, None] = {}
 
     def targets(t):
         if isinstance(t, ast.Name):
-            names.add(t.id)
+            names[t.id] = None
         elif isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name):
-            names.add(t.value.id)
+            names[t.value.id] = None
         elif isinstance(t, (ast.Tuple, ast.List)):
             for x in t.elts:
                 targets(x)
@@ -933,11 +934,12 @@ def _assigned(body: list[ast.stmt]) -> set[str]:
         elif isinstance(stmt, (ast.AnnAssign, ast.AugAssign)):
             targets(stmt.target)
         elif isinstance(stmt, ast.FunctionDef):
-            names.add(stmt.name)
+            names[stmt.name] = None
         elif isinstance(stmt, (ast.For, ast.While, ast.If)):
             if isinstance(stmt, ast.For):
                 targets(stmt.target)
-            names |= _assigned(stmt.body) | _assigned(stmt.orelse)
+            names.update(_assigned(stmt.body))
+            names.update(_assigned(stmt.orelse))
     return names
 
 

@@ -7,9 +7,11 @@ import numpy as np
 EPS = 1e-6
 
 
-def as_args(args):
-    """Python floats stay floats; everything else becomes a float64 array."""
-    return tuple(float(a) if np.ndim(a) == 0 else np.array(a, dtype=np.float64) for a in args)
+def as_args(args, ints=()):
+    """Python floats stay floats; everything else becomes a float64 array; positions in `ints` (loop
+    counts) stay Python ints."""
+    return tuple(int(a) if k in ints else float(a) if np.ndim(a) == 0 else np.array(a, dtype=np.float64)
+                 for k, a in enumerate(args))
 
 
 def finite_differences(fn, args, wrt_index):
@@ -31,10 +33,11 @@ def finite_differences(fn, args, wrt_index):
     return grads
 
 
-def assert_agree(flat_fn, args, wrt_index=None, fd=True, rtol=1e-5, atol=1e-7):
-    """Generated forward == interpreter bit for bit; gradients to 1e-12 relative; both == FD."""
-    args = as_args(args)
-    wrt_index = list(range(len(args))) if wrt_index is None else wrt_index
+def assert_agree(flat_fn, args, wrt_index=None, fd=True, rtol=1e-5, atol=1e-7, ints=()):
+    """Generated forward == interpreter bit for bit; gradients to 1e-12 relative; both == FD.
+    `ints`: positions of integer parameters (loop counts), passed as ints and never differentiated."""
+    args = as_args(args, ints)
+    wrt_index = [k for k in range(len(args)) if k not in ints] if wrt_index is None else wrt_index
     value, grads = flat_fn.value_and_grad(*args)
     ref_value, ref_grads = flat_fn.interpret(*args)
     forward_only = getattr(flat_fn.module, flat_fn.__name__)(*args)

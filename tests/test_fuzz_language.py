@@ -384,12 +384,12 @@ def decisions(graph: Graph, args) -> list:
     per iteration); a different sequence means a different path or a kink crossed."""
     out = []
 
-    def record(e, env):
+    def record(e, values, result):
         if e.op.name not in DECISIONS:
             return
-        a, *b = [np.asarray(x.value if isinstance(x, Lit) else env[x], dtype=np.float64) for x in e.ins]
+        a, *b = [np.asarray(x, dtype=np.float64) for x in values]
         if e.op.gate == "compare":
-            d = np.asarray(env[e.out])
+            d = np.asarray(result)
         elif e.op.name == "abs":
             d = np.sign(a)
         else:  # the first input wins ties, as max(a, b) returns a

@@ -1,0 +1,186 @@
+"""Rolled loops: `for i in range(n)` with a run-time n, `while` on data, long constant loops.
+
+Every function here is checked as generated == interpreter == central finite differences, at
+several trip counts including zero; the structure tests check that loops stay loops in both passes
+and that the backward loop reads the way a lecturer writes it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import flatgen
+from flatgen.errors import FlatgenError, UsageError
+from numerics import assert_agree
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("loops_examples", ROOT / "examples" / "loops.py")
+loops = importlib.util.module_from_spec(spec)
+sys.modules["loops_examples"] = loops
+spec.loader.exec_module(loops)
+
+rng = np.random.default_rng(7)
+
+# name -> (argument tuples, positions of the integer parameters)
+CASES = {
+    "rnn": ([(0.5, 1.3, n) for n in (0, 1, 5)], (2,)),
+    "weighted_sum": ([(rng.normal(size=8), 0.9, n) for n in (0, 3, 8)], (2,)),
+    "newton_sqrt": ([(2.0, 1.0), (9.0, 4.0), (0.5, 3.0)], ()),
+    "damped": ([(0.3, 0.7, 3, 4), (0.9, 1.1, 2, 0), (0.2, 0.4, 0, 3)], (2, 3)),
+    "gated": ([(0.4, 1.5, 3), (-0.4, 1.5, 3), (0.4, 1.5, 0)], (2,)),
+    "rnn_net": ([(rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(4, 3)), rng.normal(size=(10, 3)),
+                  rng.normal(size=4), n) for n in (0, 1, 10)], (4,)),
+    "running_max": ([(rng.normal(size=64),)], ()),
+}
+
+
+@pytest.mark.parametrize("style", ["lecture", "compact"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_each_kind_of_loop_agrees_with_the_interpreter_and_finite_differences(name, style):
+    examples, ints = CASES[name]
+    fn = flatgen.flat(getattr(loops, name), style=style)
+    for args in examples:
+        assert_agree(fn, args, ints=ints)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_free_keeps_loops_correct(name):
+    examples, ints = CASES[name]
+    fn = flatgen.flat(getattr(loops, name), free=True)
+    assert_agree(fn, examples[-1], ints=ints, fd=False)
+
+
+def body(source: str, function: str) -> str:
+    return source.split(f"def {function}(")[1]
+
+
+def test_the_rnn_backward_reads_like_the_slide():
+    source = flatgen.flat(loops.rnn).source
+    vg = body(source, "rnn_value_and_grad")
+    forward, backward = vg.split("# base case")
+    assert "for i in range(n):" in forward and "h_tape.append(h)" in forward
+    assert "for i in reversed(range(n)):" in backward
+    lines = [line.strip() for line in backward.splitlines() if line.strip() and not line.strip().startswith("#")]
+    start = lines.index("for i in reversed(range(n)):")
+    assert lines[start + 1:start + 5] == [
+        "grad_t1 = grad_h * (1 - h**2)",
+        "h = h_tape.pop()",
+        "grad_h = grad_t1 * w",
+        "grad_w += grad_t1 * h",
+    ]
+    assert "t1_tape" not in source  # only what the backward reads is saved
+
+
+def test_a_while_loop_counts_its_iterations_and_runs_back_as_many():
+    vg = body(flatgen.flat(loops.newton_sqrt).source, "newton_sqrt_value_and_grad")
+    assert "while abs(x_1 * x_1 - a) > 1e-12:" in vg and "n_iter += 1" in vg and "for _ in range(n_iter):" in vg
+    fn = flatgen.flat(loops.newton_sqrt)
+    value, (ga, gx) = fn.value_and_grad(2.0, 1.0)
+    assert value == pytest.approx(np.sqrt(2.0), rel=1e-15)
+    # converged: the answer does not depend on the starting point, and d sqrt(a)/da = 1 / (2 sqrt(a))
+    assert ga == pytest.approx(0.5 / np.sqrt(2.0), rel=1e-9) and abs(gx) < 1e-9
+
+
+def test_zero_iterations_give_the_gradient_of_the_code_around_the_loop():
+    fn = flatgen.flat(loops.rnn)
+    value, (gx, gw) = fn.value_and_grad(0.7, 2.0, 0)
+    assert value == 0.7 and gx == 1.0 and gw == 0.0
+
+
+def test_integer_parameters_are_never_differentiated():
+    fn = flatgen.flat(loops.damped)
+    assert [p.hint for p in fn.generated.wrt] == ["x", "w"]
+    assert "Returns (h_out, (grad_x, grad_w))" in fn.source
+    with pytest.raises(UsageError, match="n is an integer"):
+        flatgen.flat(loops.damped, wrt=("x", "n")).source
+
+
+def loop_source(tmp_path, n: int) -> Path:
+    path = tmp_path / "steps.py"
+    path.write_text(
+        "import numpy as np\n\n\n"
+        "def steps(x, w):\n"
+        "    h = x\n"
+        f"    for t in range({n}):\n"
+        "        h = np.sin(h * w) + x\n"
+        "    return h\n"
+    )
+    return path
+
+
+def load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.steps
+
+
+@pytest.mark.parametrize(("n", "unroll", "rolled"), [(4, None, False), (20, None, True), (4, 0, True), (20, 100, False)])
+def test_constant_loops_unroll_up_to_the_threshold(tmp_path, n, unroll, rolled):
+    steps = load(loop_source(tmp_path, n))
+    fn = flatgen.flat(steps) if unroll is None else flatgen.flat(steps, unroll=unroll)
+    vg = body(fn.source, "steps_value_and_grad")
+    assert ("for t in reversed(range(" in vg) == rolled
+    assert ("for t in range(" in vg) == rolled
+    assert_agree(fn, (0.3, 0.9))
+
+
+def test_unroll_on_the_command_line_and_in_the_header(tmp_path, monkeypatch):
+    from flatgen.cli import main
+
+    loop_source(tmp_path, 4)
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "steps.py:steps", "--out", "out", "--unroll", "0"]) == 0
+    text = (tmp_path / "out" / "steps_steps.py").read_text()
+    assert "for t in range(4):" in text and "--unroll 0" in text
+    assert main(["check", "steps.py:steps", "--out", "out", "--unroll", "0"]) == 0
+    assert main(["check", "steps.py:steps", "--out", "out"]) == 1  # unrolled by default: stale
+    with pytest.raises(FlatgenError, match="unroll"):
+        flatgen.flat(load(tmp_path / "steps.py"), unroll=-1)
+
+
+def test_generated_loops_never_write_into_their_arguments():
+    xs = rng.normal(size=64)
+    before = xs.copy()
+    flatgen.flat(loops.running_max).value_and_grad(xs)
+    assert np.array_equal(xs, before)
+    vg = body(flatgen.flat(loops.running_max).source, "running_max_value_and_grad")
+    assert "z[i] = " in vg and " z = z.copy()" not in vg  # the loop writes into its own array, in place
+
+
+def test_math_mode_loops_are_plain_floats():
+    fn = flatgen.flat(loops.rnn)
+    assert fn.generated.grad_graph.math and "import math" in fn.source and "numpy" not in fn.source
+    value, grads = fn.value_and_grad(0.5, 1.3, 4)
+    assert type(value) is float and all(type(g) is float for g in grads)
+
+
+def test_generation_is_deterministic():
+    a = flatgen.flat(loops.damped).source
+    b = flatgen.flat(loops.damped).source
+    assert a == b
+
+
+def test_a_value_updated_in_place_is_saved_as_a_copy(tmp_path):
+    path = tmp_path / "acc.py"
+    path.write_text(
+        "import numpy as np\n\n\n"
+        "def acc(v: \"(3,)\", n: int):\n"
+        "    z = np.zeros(3)\n"
+        "    for i in range(n):\n"
+        "        s = np.sum(z * v)\n"
+        "        z[0] = s + v[1]\n"
+        "        z[1] = z[0] * v[2]\n"
+        "    return np.sum(z * z)\n"
+    )
+    spec = importlib.util.spec_from_file_location("acc", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = flatgen.flat(module.acc)
+    for n in (0, 1, 4):
+        assert_agree(fn, (np.array([0.3, -0.2, 0.7]), n), ints=(1,))
