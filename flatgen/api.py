@@ -131,7 +131,11 @@ class Flat:
         if len(args) != len(self._params):
             raise UsageError(f"{name}() takes {len(self._params)} argument(s) ({', '.join(self._params)}), "
                              f"got {len(args)}")
+        ints = {p.hint for p in self._generated.graph.ints} if self._generated is not None else set()
         for p, a in zip(self._params, args):
+            if p in ints and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
+                raise UsageError(f"argument {p} of {name}() is a loop count (a range() bound): pass an int, "
+                                 f"got {a!r}")
             try:
                 kind = np.asarray(a).dtype.kind
             except (TypeError, ValueError):  # ragged lists and the like

@@ -149,7 +149,14 @@ class Graph:
             return names[v] if v.shape == () else f"{names[v]}:{'?' if v.shape is None else v.shape}"
 
         lines = [f"{self.name}({', '.join(typed(p) for p in self.params)}):"]
+        shown = set()
         for i, e in enumerate(self.eqns):
+            for k, f in enumerate(e.branch):  # a while loop's condition, before its body
+                if isinstance(f, Loop) and f.kind == "while" and id(f) not in shown:
+                    shown.add(id(f))
+                    outer = "".join(f"[{frame_text(g, show)}] " for g in e.branch[:k])
+                    lines += [f"  {outer}(test) {names[h.out]} = {h.op.name} {' '.join(show(a) for a in h.ins)}"
+                              for h in f.head]
             if i == self.n_forward:
                 lines.append("  # backward")
             args = " ".join(show(a) for a in e.ins)

@@ -20,7 +20,7 @@ import jinja2
 from .format import UNSTABLE
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
-from .primitives import ACC, COPY, MERGE, POP, STEP, SUPPORT, constant, fill
+from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP, SUPPORT, constant, fill
 from .templates_dir import templates_dir
 
 
@@ -239,6 +239,8 @@ class Renderer:
                 continue
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
                 stmts.insert(0, f"# line {line}: {source}")
+            elif not source and e.op in (PUSH, PUSH_COPY):
+                stmts.insert(0, "# saved for the backward loop")
             headers, indent = nest.enter(branch)
             lines += headers + [_indented(s, indent) for s in stmts]
         return lines

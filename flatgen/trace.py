@@ -176,7 +176,9 @@ class Tracer:
                     return
             self.rolled(stmt, env, prefix, bounds)
         elif isinstance(stmt, ast.While):
-            known = self.truth(stmt.test, env)
+            updated = _assigned(stmt.body)  # a condition on what the loop updates is decided as it runs
+            reads = {n.id for n in ast.walk(stmt.test) if isinstance(n, ast.Name)}
+            known = None if reads & set(updated) else self.truth(stmt.test, env)
             if known is False:
                 return
             if known is True:

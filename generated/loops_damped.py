@@ -45,6 +45,7 @@ def damped_value_and_grad(x, w, n, m):
             t2 = t1 + j
             t3 = math.sin(t2)
             s = s + t3
+            # saved for the backward loop
             t2_tape.append(t2)
         # line 40: h = h + 0.1 * s
         t4 = 0.1 * s
@@ -52,12 +53,15 @@ def damped_value_and_grad(x, w, n, m):
         # line 41: if h > 1.0:
         t5 = h_1 > 1.0
         if t5:
+            # saved for the backward loop
             h_tape.append(h)
             # line 42: h = 0.5 * h
             h = 0.5 * h_1
         else:
+            # saved for the backward loop
             h_tape.append(h)
             h = h_1
+        # saved for the backward loop
         t5_tape.append(t5)
     h_out = h
     # base case: dh/dh = 1

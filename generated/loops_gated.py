@@ -58,9 +58,11 @@ def gated_value_and_grad(x, c, n):
             sigmoid_like_out = 1.0 / t5
             # line 48: return v * sigmoid_like(c * v)
             gate_out = y * sigmoid_like_out
+            # saved for the backward loop
             y_tape.append(y)
             # line 60: y = gate(y, c) + x
             y = gate_out + x
+            # saved for the backward loop
             t4_tape.append(t4)
             t5_tape.append(t5)
             sigmoid_like_out_tape.append(sigmoid_like_out)

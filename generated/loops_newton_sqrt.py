@@ -27,6 +27,7 @@ def newton_sqrt_value_and_grad(a, x):
     t8_tape = []
     n_iter = 0
     while abs(x_1 * x_1 - a) > 1e-12:
+        # saved for the backward loop
         x_1_tape.append(x_1)
         # line 29: x = x - (x * x - a) / (2.0 * x)
         t5 = x_1 * x_1

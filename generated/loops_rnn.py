@@ -22,6 +22,7 @@ def rnn_value_and_grad(x, w, n):
     h = x
     h_tape = []
     for i in range(n):
+        # saved for the backward loop
         h_tape.append(h)
         # line 14: h = np.tanh(h * w)
         t1 = h * w

@@ -61,6 +61,7 @@ def rnn_net_value_and_grad(W, U, xs, h0, n):
     h_tape = []
     t2_tape = []
     for t in range(n):
+        # saved for the backward loop
         h_tape.append(h)
         # line 70: h = np.tanh(W @ h + U @ xs[t])
         t1 = W @ h
@@ -68,6 +69,7 @@ def rnn_net_value_and_grad(W, U, xs, h0, n):
         t3 = U @ t2
         t4 = t1 + t3
         h = np.tanh(t4)
+        # saved for the backward loop
         t2_tape.append(t2)
     # line 71: return np.sum(h * h)
     t5 = h * h

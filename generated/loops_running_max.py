@@ -42,6 +42,7 @@ def running_max_value_and_grad(xs):
     t1_tape = []
     t2_tape = []
     for i in range(64):
+        # saved for the backward loop
         m_tape.append(m)
         # line 80: m = np.maximum(m, xs[i])
         t1 = xs[i]
@@ -50,6 +51,7 @@ def running_max_value_and_grad(xs):
         t2 = xs[i]
         t3 = m * t2
         z[i] = t3
+        # saved for the backward loop
         t1_tape.append(t1)
         t2_tape.append(t2)
     # line 82: return np.sum(z)

@@ -38,6 +38,7 @@ def weighted_sum_value_and_grad(xs, w, n):
         t2 = w**i
         t3 = t1 * t2
         s = s + t3
+        # saved for the backward loop
         t1_tape.append(t1)
         t2_tape.append(t2)
     # base case: ds/ds = 1

@@ -86,6 +86,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     t1_tape = []
     t6_tape = []
     for t in range(4):
+        # saved for the backward loop
         h_1_tape.append(h_1)
         # line 56: h = np.tanh(Wxh @ xs[t] + Whh @ h)
         t1 = xs[t]
@@ -102,6 +103,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
         t8 = np.sum(t7)
         t9 = 0.5 * t8
         loss = loss + t9
+        # saved for the backward loop
         t1_tape.append(t1)
         t6_tape.append(t6)
     # base case: dloss/dloss = 1

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import corpus_loops
 import flatgen
 from flatgen.errors import FlatgenError, UsageError
 from numerics import assert_agree
@@ -184,3 +185,40 @@ def test_a_value_updated_in_place_is_saved_as_a_copy(tmp_path):
     fn = flatgen.flat(module.acc)
     for n in (0, 1, 4):
         assert_agree(fn, (np.array([0.3, -0.2, 0.7]), n), ints=(1,))
+
+
+@pytest.mark.parametrize("style", ["lecture", "compact"])
+@pytest.mark.parametrize("name", sorted(corpus_loops.CASES))
+def test_loop_corners(name, style):
+    fn = flatgen.flat(getattr(corpus_loops, name), style=style)
+    for args, ints in corpus_loops.CASES[name]:
+        assert_agree(fn, args, ints=ints)
+
+
+def test_a_while_on_a_value_the_loop_updates_is_not_decided_when_generating():
+    # k starts as the constant 0.0: the condition still waits for the loop
+    vg = body(flatgen.flat(corpus_loops.while_counter).source, "while_counter_value_and_grad")
+    assert "while k < 3.5:" in vg
+
+
+def test_readme_shows_the_current_rolled_rnn():
+    readme = (ROOT / "README.md").read_text()
+    module = (ROOT / "generated" / "loops_rnn.py").read_text()
+    vg = module[module.index("    h = x\n    h_tape = []"):module.index("    return h_out, (grad_x, grad_w)")]
+    assert "for i in reversed(range(n)):" in vg and vg in readme
+
+
+def test_a_loop_count_must_be_an_int_at_run_time():
+    fn = flatgen.flat(loops.rnn)
+    with pytest.raises(UsageError, match="n of rnn.. is a loop count"):
+        fn.value_and_grad(0.5, 1.0, 3.0)
+    value, grads = fn.value_and_grad(0.5, 1.0, np.int64(3))  # a numpy integer is an integer too
+    ref_value, ref_grads = fn.value_and_grad(0.5, 1.0, 3)
+    assert value == pytest.approx(ref_value, rel=1e-14) and grads == pytest.approx(ref_grads, rel=1e-14)
+
+
+def test_printed_ir_shows_loop_frames_and_while_tests():
+    text = str(flatgen.flat(loops.newton_sqrt).graph)
+    assert "(test) t4 = gt t3 1e-12" in text and "[while t4] x_1 = sub x_1 t8" in text
+    grad = str(flatgen.flat(loops.rnn).grad_graph)
+    assert "[for i in reversed(range(n))] h = pop h_tape" in grad
