@@ -98,9 +98,11 @@ class Reverse:
             g = self.grad.get(e.out)
             if id(e) in self.overwrites:
                 # The equation overwrites a loop's variable: it gets its old value back (if the
-                # backward reads it) before the adjoint when the equation reads that old value, else
-                # after; the gradient of the old value starts at zero.
-                reads_old = e.out in e.ins
+                # backward reads it) before the adjoint when a rule reads that old value (`s * w`
+                # for w), else after (a rule may read the new one, `1 - h**2`); the tracer never
+                # lets one equation need both.  The gradient of the old value starts at zero.
+                own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is e.out}
+                reads_old = any(own & set(r.expr.slots) for r in e.op.rules if r is not None)
                 if reads_old:
                     self.emit(e.out, MARK, (), e, params={"restore": e})
                 self.grad[e.out] = None
@@ -230,6 +232,10 @@ class Reverse:
                 self.before.setdefault(id(first), []).append(Eqn(tapes[v], TAPE, (), branch=top))
             return tapes[v]
 
+        # A loop's variable is also taken back when an equation before the loop reads it (or made
+        # it): that equation's adjoint comes after the backward loop and needs the value from then.
+        begin = self.position[id(body[0])]
+        reads |= {v for e in self.graph.eqns[:begin] for v in _rule_reads(e) if v in carried}
         marks = {id(m.params["restore"]): m for m in back_body if m.op is MARK and "restore" in m.params}
         for e in direct:
             m = marks.get(id(e))
@@ -360,6 +366,13 @@ class Reverse:
             d = self.emit(Var(None, role, of=x, shape=x.shape), SUM_ONES, (d,), e,
                           params={"axis": ones if len(ones) > 1 else ones[0]})
         return d
+
+
+def _rule_reads(e: Eqn) -> set:
+    """The variables the rules of `e` read (its inputs by slot, and `out`)."""
+    slots = {s for r in e.op.rules if r is not None for s in r.expr.slots}
+    found = {a for s, a in zip(e.op.expr.slots, e.ins) if s in slots and isinstance(a, Var)}
+    return found | ({e.out} if "out" in slots else set())
 
 
 def _key(frame):

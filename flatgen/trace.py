@@ -160,6 +160,10 @@ class Tracer:
                                  f"write {name} = {name} {_op_symbol(stmt.op)} ... to make a new array")
             env[name] = result
         elif isinstance(stmt, ast.For):
+            for node in ast.walk(stmt.iter):  # a parameter in a bound is an integer: range(n - 1)
+                v = env.get(node.id) if isinstance(node, ast.Name) else None
+                if isinstance(v, Var) and v.role == "param" and v.shape == () and v.hint not in self.floats:
+                    self.ints.add(v)
             bounds = [self.expr(a, env, None) for a in stmt.iter.args]
             if all(isinstance(b, Lit) for b in bounds):
                 if not all(_is_int(b.value) for b in bounds):
@@ -235,6 +239,8 @@ class Tracer:
                 cond = self.expr(stmt.test, env, None)
             finally:
                 self.eqns = saved
+            for e in loop.head:  # evaluated by the loop's header, outside any frame
+                e.branch = ()
             if not isinstance(cond, Var) or cond.shape != ():
                 raise ShapeError("a `while` on data needs one true/false value: this condition is an array",
                                  self.src.loc(stmt.test), "reduce it first, e.g. while np.max(err) > tol:")
@@ -245,9 +251,18 @@ class Tracer:
             self._stmt(s, env, prefix)
         self.tags.pop()
         self.stmt = stmt
-        claimed: set = set()
+        # `x, y = y, x`: a loop variable ending as another one's old value is copied first, before
+        # the copies that close the body overwrite it
         for name, carried in state.items():
             final = env[name]
+            if final is not carried and any(final is c for c in state.values()):
+                held = Var(None, "temp", shape=final.shape)
+                self.eqns.append(Eqn(held, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
+                env[name] = held
+        claimed: dict = {}  # a body value now computed under a loop variable's name -> that variable
+        for name, carried in state.items():
+            final = env[name]
+            final = claimed.get(final, final) if isinstance(final, Var) else final
             if isinstance(final, (tuple, OneBranch, LoopLocal, Closure)) or (
                     isinstance(final, Lit) and not _is_number(final.value)):
                 raise UnsupportedSyntax(f"`{name}` is a number or an array before this loop and not after its body",
@@ -260,7 +275,7 @@ class Tracer:
                     _replace(self.eqns[start:], final, carried)
                     if final in self.view_of:
                         self.view_of[carried] = self.view_of.pop(final)
-                    claimed.add(final)
+                    claimed[final] = carried
                 else:
                     self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
             env[name] = carried
@@ -285,10 +300,11 @@ class Tracer:
         self.carriers.add(carried)
         return carried
 
-    def _can_retarget(self, final, carried: Var, start: int, claimed: set, loop: Loop) -> bool:
+    def _can_retarget(self, final, carried: Var, start: int, claimed: dict, loop: Loop) -> bool:
         """Can the body compute `carried` directly where it computes `final`?  Only when `final` is made
         in the body and the old value of `carried` is not read after that point."""
-        if not isinstance(final, Var) or final in claimed or final.role == "param" or final in self.ints:
+        if not isinstance(final, Var) or final in claimed or final in claimed.values() or final.role == "param" \
+                or final in self.ints:
             return False
         body = self.eqns[start:]
         first = next((k for k, e in enumerate(body) if e.out is final), None)
@@ -300,7 +316,8 @@ class Tracer:
             if e.out is final and carried in e.ins:
                 slots = {s for r in e.op.rules if r is not None for s in r.expr.slots}
                 own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is carried}
-                if "out" in slots and own & slots:
+                # `x = x * x`: two contributions to the old x, each reading the gradient of the new
+                if "out" in slots and own & slots or len(own) > 1:
                     return False
         for e in body[first + 1:]:
             reads = [*e.ins, *(v for f in e.branch if f is not loop for v in _frame_vars(f))]
@@ -400,6 +417,9 @@ class Tracer:
             v_t = then_vals.get(name, env.get(name))
             v_f = else_vals.get(name, env.get(name))
             v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
+            if isinstance(v_t, LoopLocal) or isinstance(v_f, LoopLocal):
+                env[name] = v_t if isinstance(v_t, LoopLocal) else v_f  # maybe never set: no value after
+                continue
             if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
                 env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if
                 continue
@@ -419,10 +439,7 @@ class Tracer:
                 copies[0].append((p, v_t))
             taken.add(p)
             if self._made_in(v_f, f0, f1, taken | {v_t}) is v_f:
-                for e in self.eqns[f0:f1]:  # the else branch computes p directly
-                    e.ins = tuple(p if a is v_f else a for a in e.ins)
-                    if e.out is v_f:
-                        e.out = p
+                _replace(self.eqns[f0:f1], v_f, p)  # the else branch computes p directly
                 renamed[v_f] = p
             else:
                 copies[1].append((p, v_f))

@@ -48,8 +48,8 @@ def newton_sqrt_value_and_grad(a, x):
         t8 = t8_tape.pop()
         t7 = t7_tape.pop()
         # line 29: x_1 = x_1 - t8 -- sub gate: the gradient to the left input, negated to the right
-        x_1 = x_1_tape.pop()
         grad_t8 = -grad_x_1
+        x_1 = x_1_tape.pop()
         # line 29: t8 = t6 / t7 -- div gate: 1/t7 to the numerator, -t8/t7 to the denominator
         grad_t6 = grad_t8 / t7
         grad_t7 = -grad_t8 * t8 / t7
