@@ -15,6 +15,7 @@ together, against the interpreter on the unsimplified graph.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from .graph import Atom, Graph, Lit, Var, frame_reads, is_loop
@@ -123,9 +124,12 @@ def common(graph: Graph) -> Graph:
     seen: dict = {}
     mapping, drop = {}, set()
     acc = _accumulated(graph)
+    # A variable defined more than once (a loop's variable) holds different values at different
+    # times: `p * p` before the loop is not `p * p` after it.
+    defs = Counter(e.out for e in graph.eqns)
     for e in graph.eqns:
         if (e.op.inplace or e.op.expr.block or e.out in graph.outs[1:] or e.out.role == "partial"
-                or e.out in acc or e.branch):
+                or e.out in acc or e.branch or any(defs[a] > 1 for a in e.ins if isinstance(a, Var))):
             continue
         ins = tuple(mapping.get(a, a) for a in e.ins)
         key = (e.op, tuple(id(a) if isinstance(a, Var) else ("lit", repr(a.value)) for a in ins),

@@ -64,7 +64,7 @@ class Tracer:
         self.src = src
         self.unroll = unroll  # unroll constant loops up to this many iterations (0: keep every loop)
         self.ints: set[Var] = set()  # integer values: loop indices, loop-bound parameters, arithmetic on them
-        self.carriers: set[Var] = set()  # the variables rolled loops update
+        self.carriers: dict = {}  # loop being traced -> the variables it updates
         self.floats: set[str] = set()  # parameters annotated float
         self.eqns: list[Eqn] = []
         self.stack: list[str] = []  # helpers being inlined, for recursion
@@ -215,6 +215,7 @@ class Tracer:
                                         "loops update numbers and arrays: unpack tuples before the loop")
             state[name] = self._carrier(name, pre, env, prefix, frames, name in written)
             env[name] = state[name]
+        self.carriers[loop] = set(state.values())
         if target is not None:
             for b, node in zip(bounds, stmt.iter.args):
                 if isinstance(b, Lit) and _is_int(b.value):
@@ -283,21 +284,23 @@ class Tracer:
         for name in [*assigned, *([target] if target else [])]:
             if name not in state:
                 env[name] = LoopLocal(name, stmt)
+        del self.carriers[loop]
 
     def _carrier(self, name: str, pre, env, prefix: str, frames: tuple, in_place: bool) -> Var:
         """The variable a loop updates: the value before the loop itself when only this name holds it
         and it was made here (or by an enclosing loop), else a copy (`s = 0.0`, `h = x`)."""
         if isinstance(pre, Var) and pre.role == "value" and pre.hint == prefix + name and pre not in self.ints:
-            made_here = pre in self.carriers or any(e.out is pre and e.branch == frames for e in self.eqns)
+            # the variable of the loop this one sits in (directly, not in a branch of it), or made here
+            enclosing = frames[-1] if frames and is_loop(frames[-1]) else None
+            made_here = pre in self.carriers.get(enclosing, ()) or any(
+                e.out is pre and e.branch == frames for e in self.eqns)
             others = [n for n, v in env.items() if n != name and (v is pre or (isinstance(v, tuple) and pre in v))]
             if made_here and not others:
-                self.carriers.add(pre)
                 return pre
         shape = pre.shape
         carried = Var(prefix + name, "value", shape=shape)
         op = COPY_ARRAY if in_place and shape != () else COPY
         self.eqns.append(Eqn(carried, op, (pre,), self.src.loc(self.stmt), branch=frames))
-        self.carriers.add(carried)
         return carried
 
     def _can_retarget(self, final, carried: Var, start: int, claimed: dict, loop: Loop) -> bool:

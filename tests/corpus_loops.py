@@ -112,6 +112,28 @@ def if_reads_old(x, n):
     return s
 
 
+def square_before_and_after(p, n):
+    """compact: p * p before the loop is not p * p after it (no common subexpression across a loop)."""
+    a = np.sin(p * p)
+    for i in range(n):
+        p = np.tanh(p + 0.5)
+    return a + np.sin(p * p)
+
+
+def loop_then_loop_in_a_branch(p, n):
+    """A while loop's variable, updated again by a loop in one branch of a later if."""
+    g = 1.0
+    while 0.1 < g:
+        g = g * 0.5
+        p = np.tanh(p + g)
+    if p > 0.25:
+        p = p + g
+    else:
+        for t in range(n):
+            p = p - g
+    return p
+
+
 rng = np.random.default_rng(1)
 CASES = {
     "swap": [((0.7, 0.4, n), (2,)) for n in (0, 1, 4)],
@@ -127,4 +149,6 @@ CASES = {
     "update_in_place": [((rng.normal(size=4), n), (1,)) for n in (0, 1, 4)],
     "aug": [((0.5, n), (1,)) for n in (0, 3)],
     "if_reads_old": [((x, n), (1,)) for x in (0.3, 0.9) for n in (0, 3)],
+    "square_before_and_after": [((0.7, n), (1,)) for n in (0, 2)],
+    "loop_then_loop_in_a_branch": [((x, n), (1,)) for x in (1.13, -2.0) for n in (0, 3)],
 }

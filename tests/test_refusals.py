@@ -239,7 +239,7 @@ CATALOG = [
         """, at="x):", says="range() needs integers"),
     Case("for_range_of_a_computed_value", """
         @flatgen.flat
-        def f(x, n):
+        def f(x: float, n):
             for k in range(n * x):  #!
                 x = x * 2.0
             return x
