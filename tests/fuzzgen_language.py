@@ -46,6 +46,22 @@ computed (as flatgen's select does), at the sample point and 1e-4 away from it. 
 overflows, leaves a domain, returns |value| > VALUE_LIMIT, or has a condition on data within MARGIN
 (relative) of flipping at the sample point is replaced by the next one drawn from the same stream.
 
+`generate_loops(seed)` writes programs with rolled loops (another stream: generate(seed) stays as it
+was): int parameters `n`, `m` (loop counts, small Python ints, 0 included) bound `for` loops
+(`range(n)`, `range(1, n)`, `range(n - 1)`, `range(n + 1)`, `range(m, n)`, and nested over the outer
+index `range(i)`, `range(i + 1)`, `range(n - i)`, `range(i, n)`); `while` loops on data end by
+construction (a counter; a value moved by at least 0.5, or by a factor of at most 0.7, towards its limit;
+Newton's iteration for a square root, from above), their counted name assigned nowhere else in the body;
+constant loops of 17 to 24 iterations (rolled by default), and the unroll option 0, 1 or 2 (flatgen keeps
+the constant loops longer than it rolled: the writer knows which, so an `if` on such a loop's index is an
+`if` on data, and tuples are never indexed with it).  Every rolled loop's body updates a value bound
+before the loop (a scalar, or an array of fixed shape); names first bound in a rolled loop are not read
+after it (it may run zero times); elements are read and written with the loop's index where the index
+stays in range at the sample point (`xs[i]`, `xs[i + 1]`, `xs[i - 1]`, `X[i, 1]`, `X[:, i]`,
+`z[i] = v`, `z[i] += v`, `z[i] = <row>`); `if`s on data and on the index, selects on the index, helper
+calls, loops in branches and in helpers, the int parameters as values now and then.  Each int
+parameter bounds a loop the trace meets (else flatgen would differentiate it).
+
 How flatgen is asked to generate each program (per style: math mode, free, the command-line path
 and/or the decorator, how the decorator learns shapes) is drawn from a second stream, so those
 choices never change the program itself.  Only `random.Random` decides: no hashing, no set order.
@@ -56,6 +72,7 @@ from __future__ import annotations
 import ast
 import math
 import random
+import re
 import types
 import warnings
 from dataclasses import dataclass
@@ -66,6 +83,7 @@ MAX_ATTEMPTS = 60
 VALUE_LIMIT = 1e6
 MARGIN = 1e-4  # a condition on data must be this far (relative) from flipping at the sample point
 MAX_COST = 200  # operations the trace may make (loops unrolled, helpers inlined): keeps modules readable
+UNROLL = 16  # flatgen's default: constant loops of at most this many iterations are unrolled
 
 HEADER = "import numpy as np\nimport math\nfrom flatgen import sigmoid\n"
 
@@ -116,6 +134,8 @@ class Program:
     numpy_user: bool  # the user's function needs numpy scalars (p0.ndim on a scalar parameter)
     configs: tuple[Config, ...]
     attempts: int  # candidates drawn before this one was accepted (1 = the first)
+    ints: tuple[str, ...] = ()  # int parameters (loop counts): Python ints, never differentiated
+    unroll: int | None = None  # flat(unroll=...) / Options(unroll=...) / --unroll (None: flatgen's default)
 
     name = "f"
 
@@ -126,6 +146,11 @@ class Program:
     @property
     def has_arrays(self) -> bool:
         return any(s != () for _, s in self.shapes)
+
+    @property
+    def floats(self) -> list[str]:
+        """The parameters flatgen differentiates (by default): all but the int ones."""
+        return [n for n in self.params if n not in self.ints]
 
 
 def generate(seed: int) -> Program:
@@ -181,12 +206,83 @@ def generate(seed: int) -> Program:
                    tuple(sorted(features)), numpy_user, tuple(configs), attempt)
 
 
+def generate_loops(seed: int) -> Program:
+    """A program with rolled loops for `seed` (a stream of its own: generate(seed) is another program).
+
+    Besides what generate() writes: int parameters `n` (and `m`), small Python ints (0 to 5) counting
+    `for i in range(...)` loops (over `n`, `1, n`, `n - 1`, `n + 1`, `m, n`, and in a nested loop over
+    the outer index: `i`, `i + 1`, `n - i`, `i, n`); `while` loops on data that certainly end; constant
+    loops longer than flatgen unrolls; and flatgen's unroll option (0 keeps every loop a loop, 1 or 2
+    some).  In the loops: names updated from their old value (scalars, and arrays made before the
+    loop), `if`s on data and on the loop's index, nested loops, helper calls, elements read with the
+    index (`xs[i]`, `xs[i + 1]`, `X[i, 1]`, `X[:, i]`, local arrays) and written (`z[i] = v`,
+    `z[i] += v`, `z[i] = <row>`)."""
+    rng = random.Random(f"flatgen loop fuzz {seed}")
+    nscalars = rng.randint(1, 3)
+    shapes: list = [(f"p{i}", ()) for i in range(nscalars)]
+    ints = {"n": rng.choice([0, 1, 2, 2, 3, 3, 4, 5])}
+    if rng.random() < 0.3:
+        ints["m"] = rng.choice([0, 1, 2, 3])
+    for name in ints:
+        shapes.insert(rng.randint(0, len(shapes)), (name, ()))
+    if rng.random() < 0.45:
+        shapes.insert(rng.randint(0, len(shapes)), ("xs", (rng.choice([5, 6, 7]),)))
+    if rng.random() < 0.25:
+        shapes.insert(rng.randint(0, len(shapes)), ("X", (rng.choice([3, 4, 5]), rng.choice([2, 3, 4]))))
+    scale = rng.choice([1.0, 1.0, 1.5])
+    values: dict = {}
+    for name, shape in shapes:
+        if name in ints:
+            values[name] = ints[name]
+        elif shape:
+            values[name] = np.array([rng.uniform(-scale, scale) for _ in range(math.prod(shape))]).reshape(shape)
+        else:
+            values[name] = rng.choice(ROUND_VALUES) if rng.random() < 0.05 else rng.uniform(-scale, scale)
+    as_numpy = rng.random() < 0.25
+    numpy_user = as_numpy and rng.random() < 0.5
+    args = tuple(values[n] if s or n in ints else (np.float64(values[n]) if as_numpy else float(values[n]))
+                 for n, s in shapes)
+    unroll = rng.choice([None, None, 0, 0, 1, 2])
+    floats = [n for n, _ in shapes if n not in ints]
+    wrt = tuple(rng.sample(floats, rng.randint(1, len(floats)))) if rng.random() < 0.2 else None
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        writer = _Writer(rng, shapes, numpy_user, ints=ints, unroll=UNROLL if unroll is None else unroll)
+        source = writer.module()
+        if cost(source, writer.unroll, ints) <= MAX_COST and sane(source, args):
+            break
+    else:  # pragma: no cover
+        raise RuntimeError(f"loop seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
+    n_outputs = writer.n_outputs
+    seeds: tuple = (None,)
+    if n_outputs > 1:
+        unit = [0.0] * n_outputs
+        unit[-1] = 1.0
+        seeds = (None, tuple(unit), tuple(rng.choice([0.5, -1.25, 2.0, 0.0, 1.0, -0.3]) for _ in range(n_outputs)))
+    knobs = random.Random(f"flatgen loop fuzz options {seed}")
+    python_floats = not as_numpy and not any(s for _, s in shapes)
+    configs = []
+    for style in ("lecture", "compact"):
+        math_mode = knobs.choice([None, True]) if python_floats else None
+        paths = knobs.choice([("cli",), ("decorator",), ("cli", "decorator"), ("cli", "decorator")])
+        configs.append(Config(style, math_mode, knobs.random() < 0.5, paths,
+                              knobs.choice(["example", "shapes", "call"])))
+    features = set(writer.features)
+    features.add("Python floats" if python_floats else "numpy scalars" if as_numpy else "array parameter")
+    features.add(f"unroll={unroll}")
+    if wrt is not None:
+        features.add("wrt")
+    return Program(seed, source, args, tuple(shapes), wrt, n_outputs, seeds, writer.data_ifs,
+                   tuple(sorted(features)), numpy_user, tuple(configs), attempt, tuple(ints), unroll)
+
+
 # -- the size and sanity checks (flatgen plays no part in them) -------------------------------------------
 
 
-def cost(source: str) -> int:
-    """About how many operations tracing `f` makes: loops unrolled, helpers inlined at every call."""
-    counter = _Cost()
+def cost(source: str, unroll: int = UNROLL, ints=()) -> int:
+    """About how many operations tracing `f` makes: loops unrolled, helpers inlined at every call.
+    A rolled loop (a count from an int parameter in `ints`, a `while`, a constant count above
+    `unroll`) is traced once."""
+    counter = _Cost(unroll=unroll, ints=ints)
     for node in ast.parse(source).body:
         if isinstance(node, ast.FunctionDef):
             counter.costs[node.name] = counter.block(node.body)
@@ -194,8 +290,10 @@ def cost(source: str) -> int:
 
 
 class _Cost:
-    def __init__(self, costs: dict | None = None):
+    def __init__(self, costs: dict | None = None, unroll: int = UNROLL, ints=()):
         self.costs: dict[str, int] = dict(costs or {})
+        self.unroll = unroll
+        self.ints = set(ints)
 
     def expr(self, node) -> int:
         n = 0
@@ -214,8 +312,17 @@ class _Cost:
             elif isinstance(st, ast.If):
                 n += self.expr(st.test) + self.block(st.body) + self.block(st.orelse)
             elif isinstance(st, ast.For):
-                bounds = [4 if isinstance(a, ast.Name) else ast.literal_eval(a) for a in st.iter.args]
-                n += len(range(*bounds)) * self.block(st.body)
+                names = {x.id for a in st.iter.args for x in ast.walk(a) if isinstance(x, ast.Name)}
+                # a count from an int parameter, a loop index or arithmetic: rolled (module constants are N)
+                if names & self.ints or any(not n.isupper() for n in names) or not all(
+                        isinstance(a, (ast.Name, ast.Constant)) for a in st.iter.args):
+                    n += self.expr(st.iter) + self.block(st.body)  # rolled: traced once
+                else:
+                    bounds = [4 if isinstance(a, ast.Name) else ast.literal_eval(a) for a in st.iter.args]
+                    k = len(range(*bounds))
+                    n += (k if k <= self.unroll else 1) * self.block(st.body)
+            elif isinstance(st, ast.While):
+                n += self.expr(st.test) + self.block(st.body)
             elif isinstance(st, (ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Return)):
                 n += 1 + self.expr(st.value)
         return n
@@ -252,6 +359,8 @@ class _Instrument(ast.NodeTransformer):
         self.generic_visit(node)
         node.test = _Compares().visit(node.test)
         return node
+
+    visit_While = visit_If  # a `while` on data: its test before every iteration
 
     def visit_IfExp(self, node):
         self.generic_visit(node)
@@ -298,16 +407,19 @@ def sane(source: str, args: tuple) -> bool:
     f = instrumented(source, margins)
     points = [args]
     for i, x in enumerate(args):
+        if _is_int(x):  # a loop count: never moved
+            continue
         for step in (1e-4, -1e-4):
             p = list(args)
             p[i] = x + step * np.maximum(1.0, np.abs(x))
             points.append(tuple(p))
-    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
+    with np.errstate(all="raise", under="ignore"), warnings.catch_warnings(), _time_limit(SANE_SECONDS):
         warnings.simplefilter("error")
         for k, p in enumerate(points):
             try:
-                v = f(*(np.array(a, dtype=np.float64) if np.ndim(a) else np.float64(a) for a in p))
-            except (ArithmeticError, ValueError, RuntimeWarning, IndexError):
+                v = f(*(a if _is_int(a) else np.array(a, dtype=np.float64) if np.ndim(a) else np.float64(a)
+                        for a in p))
+            except (ArithmeticError, ValueError, RuntimeWarning, IndexError, _TooSlow):
                 return False
             values = v if isinstance(v, tuple) else (v,)
             for x in values:
@@ -316,6 +428,47 @@ def sane(source: str, args: tuple) -> bool:
             if k == 0 and margins and min(margins) < MARGIN:
                 return False
     return True
+
+
+def _is_int(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+SANE_SECONDS = 2.0  # a candidate slower than this is refused (a Python int squared in a long loop grows
+# without bound: 4 ** 2 ** 30 takes minutes and gigabytes)
+
+
+class _TooSlow(Exception):
+    pass
+
+
+class _time_limit:
+    """Raise _TooSlow in the block after `seconds` (POSIX main thread; elsewhere no limit)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            def expired(signum, frame):
+                raise _TooSlow()
+
+            self.previous = signal.signal(signal.SIGALRM, expired)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+        return False
 
 
 # -- the scope: which names Python has bound at each point, and what they hold -------------------------
@@ -373,6 +526,16 @@ class Scope:
         return after
 
 
+@dataclass(frozen=True)
+class _Rolled:
+    """An enclosing rolled loop: its variable (None for a `while`) and the values the variable takes at
+    the sample point, lo..hi (none when hi < lo)."""
+
+    var: str | None
+    lo: int
+    hi: int
+
+
 @dataclass
 class _Fn:
     """A helper: module-level or nested."""
@@ -393,10 +556,22 @@ class _Fn:
 class _Writer:
     """Writes one candidate program; `features` and `data_ifs` say what it wrote."""
 
-    def __init__(self, rng: random.Random, shapes: list, numpy_user: bool):
+    def __init__(self, rng: random.Random, shapes: list, numpy_user: bool, ints: dict | None = None,
+                 unroll: int = UNROLL):
         self.rng = rng
         self.shapes = shapes
         self.numpy_user = numpy_user
+        # Rolled loops (generate_loops): the int parameters and their values at the sample point, and
+        # flatgen's unroll option (constant loops longer than it stay loops).  None: generate()'s programs,
+        # which draw exactly as they did before rolled loops existed.
+        self.loop_mode = ints is not None
+        self.ints: dict[str, int] = dict(ints or {})
+        self.unroll = unroll
+        self.rolled: list[_Rolled] = []  # the enclosing rolled loops, outermost first
+        self.nest: list[str] = []  # the enclosing loops' variables ("" for a while), outermost first
+        self.frozen: set[str] = set()  # names a `while` counts on: nothing else in its body assigns them
+        self.int_used: set[str] = set()  # int parameters a traced loop uses as a bound
+        self.no_nest = False  # in a long constant loop: no loop inside
         self.features: set[str] = set()
         self.constants: dict[str, object] = {}  # module constants and their values
         self.helpers: list[_Fn] = []
@@ -495,6 +670,8 @@ class _Writer:
             scope.set(p, Binding("s"))
         saved = (self.fn, self.data_names, self.loops, self.depth, self.hot, self.own)
         self.fn, self.data_names, self.loops, self.depth, self.hot, self.own = fn, [params[0]], [], 0, [params[0]], None
+        saved_loops = (self.rolled, self.nest, self.frozen)
+        self.rolled, self.nest, self.frozen = [], [], set()
         ifs_before = self.data_ifs
         body = []
         for _ in range(rng.randint(0, 3)):
@@ -504,17 +681,23 @@ class _Writer:
         fn.data_ifs = self.data_ifs - ifs_before  # counted where the helper is called
         self.data_ifs = ifs_before
         self.fn, self.data_names, self.loops, self.depth, self.hot, self.own = saved
+        self.rolled, self.nest, self.frozen = saved_loops
         self.helpers.append(fn)  # after its body: no recursion
         text = "\n".join([f"def {name}({', '.join(sig)}):"] + ["    " + line for line in body]) + "\n"
         fn.cost = self.cost_of(ast.parse(text).body[0].body)
         return text
 
     def cost_of(self, stmts) -> int:
-        return _Cost({h.name: h.cost for h in self.helpers}).block(stmts)
+        return _Cost({h.name: h.cost for h in self.helpers}, self.unroll, self.ints).block(stmts)
+
+    @property
+    def looping(self) -> bool:
+        """In a loop, unrolled or rolled."""
+        return bool(self.loops or self.rolled)
 
     def callable_helpers(self) -> list:
         """Helpers cheap enough to call here (each call inlines the helper's whole body)."""
-        limit = 12 if self.loops or self.fn is not None else 40
+        limit = 12 if self.looping or self.fn is not None else 40
         return [h for h in self.helpers if h.cost <= limit]
 
     def default_text(self) -> str:
@@ -529,20 +712,25 @@ class _Writer:
     def main(self) -> str:
         rng = self.rng
         scope = Scope()
-        params = [n for n, _ in self.shapes]
+        signature = [n for n, _ in self.shapes]
+        params = [n for n in signature if n not in self.ints]  # (the int ones are no data)
         for n, shape in self.shapes:
-            scope.set(n, Binding("a", shape) if shape else Binding("s"))
+            scope.set(n, Binding("n") if n in self.ints else Binding("a", shape) if shape else Binding("s"))
         scope.assigned = []
-        self.data_names = [n for n, s in self.shapes if not s]
+        self.data_names = [n for n, s in self.shapes if not s and n not in self.ints]
         self.hot = [rng.choice(params)]
         if len(self.data_names) < len(params):  # an array parameter: a scalar one is hot too
             self.hot.append(rng.choice(self.data_names))
-        lines = [f"def f({', '.join(params)}):"]
+        lines = [f"def f({', '.join(signature)}):"]
         if rng.random() < 0.1:
             lines.append('    """A fuzzed function."""')
         body = []
-        for _ in range(rng.randint(2, 9)):
+        for _ in range(rng.randint(2, 9) if not self.loop_mode else rng.randint(2, 6)):
             body += self.statement(scope, top=True)
+        for n in self.ints:  # every int parameter counts a traced loop (else flatgen differentiates it)
+            if n not in self.int_used:
+                with self.in_scope(scope):
+                    body += self.int_loop(scope, bound=n)
         if self.n_outputs > 1 and rng.random() < 0.2:  # out = (loss, aux); return out
             with self.in_scope(scope):
                 name = self.fresh("pair")
@@ -562,11 +750,18 @@ class _Writer:
         local_arrays = [n for n in scope.names("a") if scope.b[n].info == "local" and (not nested or n in self.own)]
         kinds = ["assign", "rebind", "aug", "alias", "tuple", "unpack", "array", "setitem", "if", "static",
                  "for", "select", "closure", "annotated"]
-        looping = bool(self.loops)  # in a loop: more branches, on data and on the index, and writes
+        looping = self.looping  # in a loop: more branches, on data and on the index, and writes
         weights = [14, 10, 6, 3, 5, 5, 4, (14 if looping else 8) if local_arrays else 0,
                    (22 if looping else 14) if self.depth < 3 else 0, (12 if looping else 6) if self.depth < 2 else 0,
                    8 if self.depth < 2 and len(self.loops) < 2 and not nested else 0,
                    5, 6 if top and self.fn is None else 0, 1]
+        if self.loop_mode:
+            loops = len(self.nest)
+            can_loop = self.depth < 2 and loops < 2 and not nested and not self.no_nest
+            weights[10] = 5 if can_loop else 0  # a constant loop (rolled when longer than unroll)
+            kinds += ["loop", "index_if"]
+            weights += [(18 if top else 10) if can_loop else 0,
+                        10 if self.rolled_index() is not None and self.depth < 3 else 0]
         kind = rng.choices(kinds, weights)[0]
         with self.in_scope(scope):
             return getattr(self, f"s_{kind}")(scope)
@@ -575,6 +770,8 @@ class _Writer:
         """Scalars this statement may assign: in a nested helper only its own; a parameter only
         through its old value (it stays data)."""
         names = scope.names("s")
+        if self.frozen:
+            names = [n for n in names if n not in self.frozen]
         if self.own is not None:
             names = [n for n in names if n in self.own]
         if not through_itself:
@@ -658,8 +855,8 @@ class _Writer:
         sources = [n for n in scope.names("s") if n != name]
         if r < 0.5 and sources:
             value, what = rng.choice(sources), "alias"
-        elif r < 0.65 and self.loops:
-            value, what = self.loops[-1][0], "alias"
+        elif r < 0.65 and (self.loops or self.nest and self.nest[-1]):
+            value, what = (self.nest[-1] if self.nest and self.nest[-1] else self.loops[-1][0]), "alias"
         elif r < 0.85 and self.constants:
             value, what = rng.choice(list(self.constants)), "constant"
         else:
@@ -737,11 +934,11 @@ class _Writer:
         rng = self.rng
         name = self.fresh("z")
         if rng.random() < 0.2:
-            shape = (2, 2)
-            text = f"{name} = np.zeros((2, 2))"
+            shape = (rng.choice([2, 3, 4, 5]), 2) if self.loop_mode else (2, 2)
+            text = f"{name} = np.zeros(({shape[0]}, 2))"
             self.features.add("2-D local array")
         else:
-            shape = (rng.choice([2, 3, 4]),)
+            shape = (rng.choice([3, 4, 5, 6, 7] if self.loop_mode else [2, 3, 4]),)
             text = f"{name} = np.{rng.choice(['zeros', 'zeros', 'ones'])}({shape[0]})"
         self.bind(scope, name, Binding("a", shape, info="local"))
         self.features.add("local array")
@@ -766,13 +963,17 @@ class _Writer:
         if self.in_data_branch:
             self.features.add("setitem in a branch")
         self.bind(scope, name, scope.b[name])  # a new version of the array
+        if self.loop_mode and rng.random() < 0.6:
+            written = self.dynamic_write(name, shape, op)
+            if written is not None:
+                return written
         if len(shape) == 2:
             r = rng.random()
             if r < 0.5:
                 return [f"{name}[{rng.randint(0, 1)}, {rng.randint(-2, 1)}] {op} {_bare(self.sx(rng.randint(0, 2)))}"]
             row = rng.randint(0, 1)
             self.features.add("setitem slice")
-            return [f"{name}[{row if r < 0.75 else f':, {row}'}] {op} {self.vx(2)}"]
+            return [f"{name}[{row if r < 0.75 else f':, {row}'}] {op} {self.vx(shape[1] if r < 0.75 else shape[0])}"]
         n = shape[0]
         loop = next(((v, lr) for v, lr in reversed(self.loops) if lr.stop <= n), None)
         r = rng.random()
@@ -789,6 +990,23 @@ class _Writer:
         self.features.add("setitem slice")
         return [f"{name}[{spelled}] {op} {self.vx(stop - start)}"]
 
+    def dynamic_write(self, name: str, shape: tuple, op: str) -> list[str] | None:
+        """`z[i] = v`, `z[i] += v`, `z[i, 1] = v`, `z[i] = <row>` with a rolled loop's index."""
+        rng = self.rng
+        forms = self.index_forms(shape[0])
+        if not forms:
+            return None
+        i = rng.choice(forms)
+        self.features.add("dynamic index write")
+        if op == "+=":
+            self.features.add("dynamic index +=")
+        if len(shape) == 1:
+            return [f"{name}[{i}] {op} {_bare(self.sx(rng.randint(0, 2)))}"]
+        if rng.random() < 0.5:
+            return [f"{name}[{i}, {rng.randint(0, shape[1] - 1)}] {op} {_bare(self.sx(rng.randint(0, 2)))}"]
+        self.features.add("dynamic row write")
+        return [f"{name}[{i}] {op} {self.vx(shape[1])}"]
+
     # branches on data
 
     def s_if(self, scope: Scope) -> list[str]:
@@ -804,15 +1022,18 @@ class _Writer:
             if n not in scope.assigned:
                 scope.assigned.append(n)
 
-    def data_if(self, scope: Scope, keyword: str) -> tuple[list[str], Scope]:
+    def data_if(self, scope: Scope, keyword: str, cond: str | None = None) -> tuple[list[str], Scope]:
         rng = self.rng
-        with self.in_scope(scope):
-            cond = self.condition()
+        if cond is None:
+            with self.in_scope(scope):
+                cond = self.condition()
         if self.live:
             self.data_ifs += 1
         self.features.add("if on data")
-        if self.loops:
+        if self.looping:
             self.features.add("if on data in a loop")
+        if self.rolled:
+            self.features.add("if on data in a rolled loop")
         if self.fn is not None:
             self.features.add("if on data in a nested helper" if self.fn.nested else "if on data in a helper")
         if self.in_data_branch:
@@ -865,7 +1086,7 @@ class _Writer:
                 lines.append(f"{local} = {_bare(self.sx(rng.randint(1, 2)))}")
             self.bind_scalar(scope, local)
             self.hot.append(local)
-        n = rng.randint(1, 2 if self.loops or self.depth > 1 else 3)
+        n = rng.randint(1, 2 if self.looping or self.depth > 1 else 3)
         at = rng.randint(0, n) if anchor else -1
         for i in range(n + 1):
             if i == at:
@@ -1006,7 +1227,7 @@ class _Writer:
 
     def s_for(self, scope: Scope) -> list[str]:
         rng = self.rng
-        var = next(v for v in LOOP_VARS if v not in [name for name, _ in self.loops])
+        var = next(v for v in LOOP_VARS if v not in [name for name, _ in self.loops] + self.nest)
         form = rng.random()
         if form < 0.2 and "N" in self.constants:
             r, header = range(self.constants["N"]), "range(N)"
@@ -1016,15 +1237,309 @@ class _Writer:
             k = rng.choice([2, 2, 3])
             r, header = range(k), f"range({k})"
         self.features.add("loop")
+        if self.loop_mode and len(r) > self.unroll:  # flatgen keeps it a loop
+            self.features.add("rolled constant loop (unroll option)")
+            return self.rolled_loop(scope, var, header, r.start, r.stop - 1, [])
         self.bind(scope, var, Binding("i", info=r))
         self.loops.append((var, r))
+        self.nest.append(var)
         self.depth += 1
         body = []
         for _ in range(rng.randint(1, 2)):
             body += self.statement(scope)
         self.depth -= 1
         self.loops.pop()
+        self.nest.pop()
         return [f"for {var} in {header}:"] + ["    " + line for line in body]
+
+    # rolled loops (generate_loops only)
+
+    def s_loop(self, scope: Scope) -> list[str]:
+        """A loop flatgen keeps a loop: `for` over an int parameter's range, a `while` on data, a
+        long constant loop."""
+        rng = self.rng
+        in_while = any(r.var is None for r in self.rolled)
+        r = rng.random()
+        if self.fn is None and self.ints and r < 0.6:
+            return self.int_loop(scope)
+        if r < 0.9 and not in_while:
+            return self.s_while(scope)
+        if not self.nest and r < 0.95:
+            return self.long_loop(scope)
+        return self.s_for(scope)
+
+    def free_loop_var(self) -> str:
+        return next(v for v in LOOP_VARS if v not in [name for name, _ in self.loops] + self.nest)
+
+    def int_loop(self, scope: Scope, bound: str | None = None) -> list[str]:
+        """`for i in range(<int parameter arithmetic>)`, or over an enclosing rolled loop's index."""
+        rng = self.rng
+        var = self.free_loop_var()
+        outer = self.rolled_index()
+        n = bound or rng.choice(list(self.ints))
+        v = self.ints[n]
+        forms = [(f"{n}", 0, v - 1), (f"{n}", 0, v - 1), (f"1, {n}", 1, v - 1), (f"{n} - 1", 0, v - 2),
+                 (f"{n} + 1", 0, v)]
+        others = [m for m in self.ints if m != n]
+        if others:
+            m = others[0]
+            forms.append((f"{m}, {n}", self.ints[m], v - 1))
+        if outer is not None and bound is None:
+            o = next(x for x in self.rolled if x.var == outer)
+            empty = o.hi < o.lo
+            forms += [(f"{outer}", 0, o.hi - 1), (f"{outer} + 1", 0, o.hi), (f"{n} - {outer}", 0, v - o.lo - 1),
+                      (f"{outer}, {n}", o.lo, v - 1)] * 2
+            if empty:
+                forms = [(text, 0, -1) for text, _, _ in forms]
+        text, lo, hi = rng.choice(forms)
+        names = {x for x in re.findall(r"[a-z_]\w*", text)}
+        if self.live:
+            self.int_used |= names & set(self.ints)
+        self.features.add("rolled for over an int parameter" if names & set(self.ints) else "rolled for over a loop index")
+        if "," in text:
+            self.features.add("range(start, stop)")
+        if "+" in text or "-" in text:
+            self.features.add("range of int arithmetic")
+        if outer is not None and outer in names:
+            self.features.add("inner range from the outer index")
+        return self.rolled_loop(scope, var, f"range({text})", lo, hi, [])
+
+    def long_loop(self, scope: Scope) -> list[str]:
+        """A constant loop longer than flatgen unrolls by default (a small, contracting body)."""
+        k = self.rng.choice([17, 20, 24])
+        self.features.add("rolled long constant loop")
+        saved = self.no_nest
+        self.no_nest = True
+        try:
+            return self.rolled_loop(scope, self.free_loop_var(), f"range({k})", 0, k - 1, [], small=True)
+        finally:
+            self.no_nest = saved
+
+    def rolled_loop(self, scope: Scope, var: str | None, header: str, lo: int, hi: int, before: list[str],
+                    test: str | None = None, progress=None, small: bool = False) -> list[str]:
+        """A rolled loop (`for var in header`, or `while test` when var is None): the body's scope is
+        forked; after the loop, a name is bound only when it was bound before (zero iterations).
+        `progress`: (first, line) for a `while`: line(scope) writes the statement that moves its
+        condition, the body's first statement or its last."""
+        rng = self.rng
+        lines = list(before)
+        with self.in_scope(scope):
+            lines += self.loop_state(scope)
+        body_scope = scope.fork()
+        if var is not None:
+            self.bind(body_scope, var, Binding("i"))
+        if self.nest:
+            self.features.add("nested loops")
+            if self.rolled:
+                self.features.add("nested rolled loops")
+        if self.in_data_branch:
+            self.features.add("loop in a branch on data")
+        if self.fn is not None:
+            self.features.add("loop in a helper")
+        if var is not None and hi < lo and self.live:
+            self.features.add("zero iterations")  # at the sample point
+        self.rolled.append(_Rolled(var, lo, hi))
+        self.nest.append(var or "")
+        self.depth += 1
+        body = []
+        n = 1 if small else rng.randint(1, 2)
+        at = rng.randint(0, n)
+        with self.in_scope(body_scope):
+            if progress is not None and progress[0]:
+                body.append(progress[1](body_scope))
+            for k in range(n + 1):
+                if k == at:  # a pre-loop value the body updates: the loop's state
+                    body += self.carry(body_scope, scope)
+                if k < n:
+                    body += self.statement(body_scope)
+            if progress is not None and not progress[0]:
+                body.append(progress[1](body_scope))
+        self.depth -= 1
+        self.rolled.pop()
+        self.nest.pop()
+        self.adopt(scope, scope.merge([body_scope, scope.fork()]))
+        head = f"for {var} in {header}:" if var is not None else f"while {test}:"
+        return lines + [head] + ["    " + line for line in body]
+
+    def loop_state(self, scope: Scope) -> list[str]:
+        """Before a rolled loop, sometimes a new accumulator or array state for the body to update."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.3:
+            name = self.new_scalar_name(scope)
+            value = rng.choice(["0.0", "0.0", "1.0", "0", _bare(self.sx(rng.randint(0, 1)))])
+            self.bind_scalar(scope, name)
+            self.hot.append(name)
+            return [f"{name} = {value}"]
+        if r < 0.45 and not (self.own is not None):
+            name = self.fresh("hv")
+            k = rng.choice([2, 3])
+            text = self.vx(k)
+            self.bind(scope, name, Binding("a", (k,), info="state"))
+            self.features.add("array loop state")
+            return [f"{name} = {text}"]
+        return []
+
+    def carry(self, body: Scope, before: Scope) -> list[str]:
+        """A statement that updates, from its old value, a scalar or array bound before the loop."""
+        rng = self.rng
+        states = [a for a in body.names("a") if body.b[a].info == "state" and a in before.b]
+        if states and rng.random() < 0.5:
+            h = rng.choice(states)
+            k = body.b[h].shape[0]
+            r = rng.random()
+            self.bind(body, h, body.b[h])
+            self.features.add("array state updated in a loop")
+            if r < 0.4:
+                return [f"{h} = np.tanh({h} * {_atomic(self.sx(rng.randint(0, 1)))} + {_atomic(self.vx(k))})"]
+            if r < 0.7:
+                return [f"{h} = {h} * 0.5 + {_atomic(self.vx(k))}"]
+            self.features.add("array += in a loop")
+            return [f"{h} += {self.vx(k)}"]
+        names = [n for n in self.rebindable(body, through_itself=True) if n in before.b and before.b[n].kind == "s"]
+        if not names:
+            return self.statement(body)
+        hot = [h for h in self.hot if h in names]
+        t = rng.choice(hot) if hot and rng.random() < 0.6 else rng.choice(names)
+        e = _atomic(self.sx(rng.randint(0, 2)))
+        r = rng.random()
+        self.bind_scalar(body, t)
+        self.features.add("loop-carried scalar")
+        if r < 0.3:
+            return [f"{t} = {t} + {e}"]
+        if r < 0.45:
+            return [f"{t} += {e}"]
+        if r < 0.65:
+            return [f"{t} = np.tanh({t} * {rng.choice(['0.5', '1.5', '-1.0'])} + {e})"]
+        if r < 0.8:
+            return [f"{t} = 0.5 * {t} + {e}"]
+        return [f"{t} = {t} * {rng.choice(['np.cos', 'sigmoid', 'np.tanh'])}({_bare(e)})"]
+
+    def s_while(self, scope: Scope) -> list[str]:
+        """A `while` on data that certainly ends: a counter, or a value moved by at least a fixed step
+        (or factor) each iteration towards a limit, or Newton's iteration for a square root."""
+        rng = self.rng
+        c = self.new_scalar_name(scope)
+        form = rng.choice(["counter", "add", "add", "decay", "decay", "newton"])
+        self.features.add(f"while ({form})")
+        before = []
+        frozen = {c}
+        if form == "counter":
+            start, step = rng.choice([("0.0", "1.0"), ("0", "1"), ("0.5", "1.0")])
+            limit = rng.choice(["2.5", "1.5", "3", "0.25", "C0" if "C0" in self.constants else "2"])
+            if self.fn is None and self.ints and rng.random() < 0.3:
+                limit = rng.choice(list(self.ints))  # an int parameter as the limit
+                self.features.add("while up to an int parameter")
+            before.append(f"{c} = {start}")
+            test = f"{c} < {limit}" if rng.random() < 0.8 else f"{limit} > {c}"
+            progress = (False, lambda sc: f"{c} = {c} + {step}" if rng.random() < 0.5 else f"{c} += {step}")
+        elif form == "add":  # from [-1, 1] (or a literal), steps of at least 0.5, up to at most 2.5
+            start = rng.choice([f"np.tanh({_bare(self.data_expr())})", "0.0", f"sigmoid({_bare(self.data_expr())})"])
+            limit = rng.choice(["1.5", "2.0", "2.5", "0.5"])
+            before.append(f"{c} = {start}")
+            test = f"{c} < {limit}" if rng.random() < 0.8 else f"{limit} > {c}"
+
+            def line(sc):
+                e = _bare(self.sx(rng.randint(0, 1)))
+                step = rng.choice([f"0.5 + sigmoid({e})", f"0.5 + {_atomic(e)} * {_atomic(e)}",
+                                   f"0.5 + np.exp(np.tanh({e}))"])
+                return f"{c} = {c} + {step}" if rng.random() < 0.6 else f"{c} += {step}"
+            progress = (rng.random() < 0.3, line)
+        elif form == "decay":  # from [1, 2], by a factor of at most 0.7, down to at least 0.1
+            start = rng.choice([f"1.0 + sigmoid({_bare(self.data_expr())})", f"1.0 + np.tanh({_bare(self.data_expr())}) ** 2",
+                                "2.0"])
+            limit = rng.choice(["0.1", "0.25", "0.5"])
+            before.append(f"{c} = {start}")
+            test = f"{c} > {limit}" if rng.random() < 0.8 else f"{limit} < {c}"
+
+            def line(sc):
+                e = _bare(self.sx(rng.randint(0, 1)))
+                factor = rng.choice([f"(0.3 + 0.4 * sigmoid({e}))", "0.5", f"(0.6 - 0.3 * np.cos({e}) ** 2)"])
+                return f"{c} = {c} * {factor}" if rng.random() < 0.6 else f"{c} *= {factor}"
+            progress = (rng.random() < 0.3, line)
+        else:  # Newton's iteration for sqrt(q): from above, it decreases to sqrt(q)
+            q = self.new_scalar_name(scope)
+            while q == c:
+                q = self.fresh("x")
+            frozen.add(q)
+            before.append(f"{q} = {_positive(_bare(self.data_expr()), rng.choice(['0.5', '1.0']), rng)}")
+            before.append(f"{c} = {q} + 1.0")
+            self.bind_scalar(scope, q)
+            test = f"{rng.choice(['abs', 'np.abs'])}({c} * {c} - {q}) > {rng.choice(['0.01', '0.001'])}"
+            progress = (False, lambda sc: f"{c} = {c} - ({c} * {c} - {q}) / (2.0 * {c})")
+        self.bind_scalar(scope, c)
+        self.hot.append(c)
+        saved = self.frozen
+        self.frozen = saved | frozen
+        try:
+            return self.rolled_loop(scope, None, "", 0, -1, before, test=test, progress=progress)
+        finally:
+            self.frozen = saved
+
+    def s_index_if(self, scope: Scope) -> list[str]:
+        """An `if` on a rolled loop's index: decided at run time, so a branch on data for flatgen."""
+        index = self.rolled_index()
+        if index is None:  # pragma: no cover (statement() asks only in a rolled for)
+            return self.s_if(scope)
+        self.features.add("if on a rolled loop index")
+        lines, after = self.data_if(scope, "if", cond=self.index_condition(index))
+        self.adopt(scope, after)
+        return lines
+
+    def rolled_index(self) -> str | None:
+        """The innermost loop's variable when that loop is a rolled `for`."""
+        if self.nest and self.nest[-1] and self.rolled and self.rolled[-1].var == self.nest[-1]:
+            return self.nest[-1]
+        return None
+
+    def index_condition(self, index: str) -> str:
+        rng = self.rng
+        forms = [f"{index} == 0", f"{index} > 0", f"{index} >= 1", f"{index} < 2", f"{index} == 1", f"0 < {index}"]
+        if self.fn is None and self.ints:
+            n = rng.choice(list(self.ints))
+            forms += [f"{index} < {n} - 1", f"{index} == {n} - 1"]
+        return rng.choice(forms)
+
+    def loop_leaf(self, r: float) -> str | None:
+        """In generate_loops: an element read with a rolled loop's index, or an int parameter."""
+        rng = self.rng
+        if r < 0.22:
+            reads = self.dynamic_reads()
+            if reads:
+                self.features.add("dynamic index read")
+                return rng.choice(reads)
+        elif r < 0.25 and self.fn is None and self.ints:
+            self.features.add("int parameter as a value")
+            return rng.choice(list(self.ints))
+        return None
+
+    def index_forms(self, length: int) -> list[str]:
+        """Index expressions of the enclosing rolled loops' variables valid for a dimension of `length`
+        (at the sample point: the loops' index ranges are known)."""
+        out = []
+        for loop in self.rolled:
+            if loop.var is None:
+                continue
+            for text, off in ((loop.var, 0), (loop.var, 0), (f"{loop.var} + 1", 1), (f"{loop.var} - 1", -1)):
+                if loop.hi < loop.lo or (loop.hi + off < length and loop.lo + off >= -length):
+                    out.append(text)
+        return out
+
+    def dynamic_reads(self) -> list[str]:
+        rng = self.rng
+        scope = self.scope
+        out = []
+        for a in scope.names("a"):
+            shape = scope.b[a].shape
+            if len(shape) == 1:
+                out += [f"{a}[{i}]" for i in self.index_forms(shape[0])]
+            elif len(shape) == 2:
+                for i in self.index_forms(shape[0]):
+                    out += [f"{a}[{i}, {rng.randint(0, shape[1] - 1)}]", f"np.sum({a}[{i}])",
+                            f"np.sum({a}[{i}, :] * {a}[{i}, :])"]
+                for i in self.index_forms(shape[1]):
+                    out += [f"{a}[{rng.randint(-shape[0], shape[0] - 1)}, {i}]", f"np.sum({a}[:, {i}])"]
+        return out
 
     def s_select(self, scope: Scope) -> list[str]:
         name = self.target_scalar(scope)
@@ -1036,6 +1551,10 @@ class _Writer:
     def select(self, depth: int) -> str:
         """`a if c else b`: on data (a select, both sides computed) or on constants (one side)."""
         rng = self.rng
+        index = self.rolled_index()
+        if index is not None and rng.random() < 0.2:  # (loop_mode only: no draw otherwise)
+            self.features.add("select on a rolled loop index")
+            return f"({_atomic(self.sx(depth))} if {self.index_condition(index)} else {_atomic(self.sx(depth))})"
         if rng.random() < 0.7:
             self.features.add("select on data")
             cond = self.condition()
@@ -1156,6 +1675,10 @@ class _Writer:
         scope = self.scope
         r = rng.random()
         scalars = scope.names("s")
+        if self.loop_mode:
+            special = self.loop_leaf(rng.random())
+            if special is not None:
+                return special
         if self.loops and r < 0.12:
             t, lr = self.loops[-1]
             tuples = [n for n in scope.names("t") if scope.b[n].shape[0] >= lr.stop]
@@ -1189,9 +1712,12 @@ class _Writer:
                 a = rng.choice(arrays)
                 self.features.add("array element")
                 return f"{a}[{', '.join(str(rng.randint(-d, d - 1)) for d in scope.b[a].shape)}]"
-        if r < 0.83 and self.loops:
+        if r < 0.83 and (self.loops or self.nest and self.nest[-1]):
             self.features.add("loop index as a value")
-            return self.loops[-1][0]
+            if self.nest and self.nest[-1] and self.rolled and self.nest[-1] == self.rolled[-1].var:
+                self.features.add("rolled loop index as a value")
+                return self.nest[-1]
+            return self.loops[-1][0] if self.loops else self.nest[-1]
         if r < 0.92:
             return rng.choice(LITERALS) if rng.random() < 0.8 else rng.choice(NEG_LITERALS)
         consts = [c for c in self.constants if c.startswith("C")]
@@ -1202,7 +1728,7 @@ class _Writer:
     def sx(self, depth: int, recent: bool = False) -> str:
         """A scalar expression."""
         rng = self.rng
-        if self.loops:  # unrolled: every operation counts k times
+        if self.looping:  # unrolled: every operation counts k times (rolled: runs k times)
             depth = min(depth, 2)
         if depth <= 0 or rng.random() < 0.12:
             return self.leaf(recent)
@@ -1211,7 +1737,7 @@ class _Writer:
         kinds = ["arith", "div", "cpow", "neg", "call1", "call2", "helper", "closure", "reduce", "select",
                  "literal_index"]
         helpers = self.callable_helpers()
-        closures = [g for g in scope.names("g") if scope.b[g].info.cost <= (12 if self.loops else 40)]
+        closures = [g for g in scope.names("g") if scope.b[g].info.cost <= (12 if self.looping else 40)]
         weights = [30, 7, 6, 4, 22, 4, 8 if helpers else 0, 8 if closures else 0,
                    6 if scope.names("a") else 0, 4, 2]
         kind = rng.choices(kinds, weights)[0]
@@ -1278,8 +1804,11 @@ class _Writer:
             if len(shape) == 1 and shape[0] >= n:
                 start = rng.randint(0, shape[0] - n)
                 sources.append(a if shape[0] == n else f"{a}[{start}:{start + n}]")
-            elif len(shape) == 2 and n == 2:
-                sources.append(f"{a}[{rng.randint(0, 1)}]")
+            elif len(shape) == 2 and n == shape[1]:
+                sources.append(f"{a}[{rng.randint(0, shape[0] - 1)}]")
+            if self.loop_mode and len(shape) == 2:  # a row or a column picked by a rolled loop's index
+                sources += [f"{a}[{i}]" for i in self.index_forms(shape[0]) if shape[1] == n]
+                sources += [f"{a}[:, {i}]" for i in self.index_forms(shape[1]) if shape[0] == n]
         if sources and rng.random() < 0.6:
             src = rng.choice(sources)
             form = rng.random()
@@ -1400,15 +1929,19 @@ def _bare(x: str) -> str:
     return x
 
 
-if __name__ == "__main__":  # python tests/fuzzgen_language.py SEED: print a program and its point
+if __name__ == "__main__":  # python tests/fuzzgen_language.py [--loops] SEED: print a program and its point
     import sys
 
-    program = generate(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
+    argv = sys.argv[1:]
+    make = generate_loops if argv[:1] == ["--loops"] else generate
+    argv = argv[1:] if make is generate_loops else argv
+    program = make(int(argv[0]) if argv else 0)
     print(program.source)
     print(f"# args = {program.args!r}")
     print(f"# shapes = {program.shapes!r}, wrt = {program.wrt!r}, outputs = {program.n_outputs}, "
           f"seeds = {program.seeds!r}")
-    print(f"# data ifs = {program.data_ifs}, attempts = {program.attempts}")
+    print(f"# data ifs = {program.data_ifs}, attempts = {program.attempts}, int parameters = {program.ints}, "
+          f"unroll = {program.unroll}")
     for c in program.configs:
         print(f"# {c}")
     print(f"# features: {', '.join(program.features)}")

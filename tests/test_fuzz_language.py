@@ -34,21 +34,35 @@ gradient `seed=` the program lists (the default, and random tuples when it has s
    `if` statement exactly when its graph has such equations (in the lecture style, both functions
    then have one); a program whose ifs are all decided when generating has no `if` at all.
 
-CI runs FUZZ_N programs (160: seeds 0..159, in batches of 20; about 25 s).  On demand, any number from any
-first seed (3000 take about eight minutes on one core):
+Rolled loops have programs of their own (fuzzgen_language.generate_loops, test_fuzz_loops): int
+parameters (loop counts, Python ints 0 to 5, never differentiated: the gradients are for the other
+parameters), `for i in range(...)` over them and over an enclosing loop's index, `while` loops on data
+that certainly end, constant loops longer than flatgen unrolls, and the unroll option (None: the default;
+0: every loop rolled; 1 or 2), given to the decorator (`flat(f, unroll=...)`) and to the command-line
+path (`Options(unroll=...)`, and then `flatgen show FILE.py:f --unroll K ...` must print the same
+module).  The same six checks, with these differences: a loop's frame is no condition (check 6 counts
+`if`s only); the finite differences move only the float parameters, and a `while` whose count of
+iterations changes nearby counts as a flip (its condition is a decision, once per iteration).
+
+CI runs FUZZ_N programs (160: seeds 0..159, in batches of 20; about 25 s) and LOOPS_N loop programs (80,
+about 20 s).  On demand, any number from any first seed (3000 take about eight minutes on one core):
 
     FLATGEN_FUZZ_LANGUAGE_N=3000 python -m pytest -q tests/test_fuzz_language.py
     FLATGEN_FUZZ_LANGUAGE_N=3000 FLATGEN_FUZZ_LANGUAGE_SEED=100000 python -m pytest -q tests/test_fuzz_language.py
+    FLATGEN_FUZZ_LOOPS_N=1500 FLATGEN_FUZZ_LOOPS_SEED=100000 python -m pytest -q tests/test_fuzz_language.py -k loop_seeds
 
 A failure names the seed and prints the whole program, its point, how it was generated and the
 error.  To reproduce:
 
     python tests/fuzzgen_language.py SEED                             # the program, its point, its configs
     FLATGEN_FUZZ_LANGUAGE_SEED=SEED FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k seeds
+    python tests/fuzzgen_language.py --loops SEED                     # a loop program
+    FLATGEN_FUZZ_LOOPS_SEED=SEED FLATGEN_FUZZ_LOOPS_N=1 python -m pytest -q tests/test_fuzz_language.py -k loop_seeds
 
 A seed that once found a bug goes into KNOWN_SEEDS below, and a minimal program for the bug into
 REGRESSIONS: those are checked on every run.  The line "language fuzz: ..." at the end of the run
-counts programs, generated modules, finite-difference checks and skips.
+counts programs, generated modules, finite-difference checks and skips; "loop fuzz: ..." the same
+for the loop programs, with how many use each kind of loop and each unroll option.
 """
 
 from __future__ import annotations
@@ -74,13 +88,15 @@ import flatgen
 import fuzzgen_language as fz
 from flatgen import interpret
 from flatgen.format import format_source
-from flatgen.graph import Graph, Lit
+from flatgen.graph import Graph, Lit, is_loop
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
 from flatgen.simplify import simplify
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_N", "160"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_SEED", "0"))
+LOOPS_N = int(os.environ.get("FLATGEN_FUZZ_LOOPS_N", "80"))  # programs with rolled loops (generate_loops)
+LOOPS_SEED = int(os.environ.get("FLATGEN_FUZZ_LOOPS_SEED", "0"))
 BATCH = 20
 
 # Seeds whose programs once found a bug: they must pass, on every run.
@@ -201,14 +217,97 @@ REGRESSIONS = {
 }
 
 
+# Minimal programs for the bugs the loop fuzzer (generate_loops) found when rolled loops were new
+# (fixed in 29ff434), in the same form, with the unroll option last (None: flatgen's default).
+ZERO_ONE = (fz.Config("lecture", None, False, ("cli", "decorator"), "example"),
+            fz.Config("compact", None, True, ("cli", "decorator"), "call"))
+REGRESSIONS.update({
+    # A value computed before a rolled loop, read by the backward of an earlier gate (sin reads v; exp
+    # reads its own output), is updated in place by the loop: the backward reads the loop's final value.
+    "loop overwrites a value an earlier gate's backward reads": (
+        "def f(x, n):\n    v = x * 2.0\n    h = np.sin(v)\n    for t in range(n):\n        v = v * 0.5\n    return h + v\n",
+        (0.7, 2), 1, (None,), 0, ZERO_ONE, None),
+    "loop overwrites the output of exp before it": (
+        "def f(x, n):\n    x = np.exp(x)\n    for t in range(n):\n        x = 0.5 * x\n    return x\n",
+        (0.3, 1), 1, (None,), 0, ZERO_ONE, None),
+    "while in a loop overwrites what the loop's backward reads": (
+        "def f(x, y):\n    w = y\n    h = y\n    for t in range(2):\n        h = h * w\n        e = 2.0\n"
+        "        while e > 1.0:\n            w = x\n            e = e * 0.5\n    return h\n",
+        (1.0, 3.0), 1, (None,), 0, ZERO_ONE, 0),
+    # range(n - 1) where n is not yet a bare range() bound: refused as not an integer.
+    "range(n - 1) as the first use of n": (
+        "def f(x, n):\n    for i in range(n - 1):\n        x = x * 2.0\n    return x\n", (0.7, 3), 1, (None,), 0,
+        ZERO_ONE, None),
+    # A name first bound in a rolled loop (no value after it) meets an `if` on data that binds it:
+    # AttributeError 'LoopLocal' object has no attribute 'shape' (also: the same loop variable in both branches).
+    "loop variable in both branches": (
+        "def f(x, n):\n    if x > 0.0:\n        for t in range(n):\n            x = x * 2.0\n    else:\n"
+        "        for t in range(n):\n            x = x * 3.0\n    return x\n", (0.5, 2), 1, (None,), 1, ZERO_ONE, None),
+    "loop-local name bound again in a branch": (
+        "def f(x, n):\n    for i in range(n):\n        s = x\n    if x > 0.0:\n        s = x * 2.0\n    return x\n",
+        (0.7, 3), 1, (None,), 1, ZERO_ONE, None),
+    # Two names a loop updates, one assigned the other's new value: NameError x_2 in the module.
+    "loop state aliasing loop state": (
+        "def f(x, y, n):\n    for t in range(n):\n        x = x + 1.0\n        y = x\n    return x * y\n",
+        (0.5, 2.0, 2), 1, (None,), 0, ZERO_ONE, None),
+    # The interpreter runs a `while`'s condition with the enclosing loop's frames: it reruns the
+    # enclosing `for` around it, leaving its index at the last value (reference value 4.0, not 3.0).
+    "while in a rolled for, reading its index": (
+        "def f(xs, n):\n    s = 0.0\n    for t in range(n):\n        e = 2.0\n        while e > 1.0:\n"
+        "            s = s + xs[t]\n            e = e * 0.5\n    return s\n", (np.array([1.0, 2.0, 3.0]), 2), 1, (None,),
+        0, ZERO_ONE, None),
+    # x * x of the loop's value: the second rule reads the gradient the first one overwrote (1.71, not 1.8).
+    "x * x in a loop": (
+        "def f(x, n):\n    for i in range(n):\n        x = x * x\n    return x\n", (0.9, 1), 1, (None,), 0, ZERO_ONE, None),
+    # A gate whose gradient reads its output, on the loop's value: the backward reads the restored input.
+    "x / y in a loop": (
+        "def f(x, y, n):\n    for t in range(n):\n        x = x / y\n    return x\n", (0.9, 0.5, 1), 1, (None,), 0,
+        ZERO_ONE, None),
+    "np.tanh(x) in a loop": (
+        "def f(x, n):\n    for t in range(n):\n        x = np.tanh(x)\n    return x\n", (0.9, 2), 1, (None,), 0,
+        ZERO_ONE, None),
+    # Parallel assignment in a loop: the new values are copied one after the other (no swap happens).
+    "swap in a loop": (
+        "def f(x, y, n):\n    for t in range(n):\n        x, y = y, x\n    return x * 2.0 + y\n", (0.7, 0.2, 1), 1,
+        (None,), 0, ZERO_ONE, None),
+    # A `while` in a branch on data, on a name the branch binds: NameError h_1 in the module.
+    "while in a branch": (
+        "def f(x):\n    if x < 0.0:\n        h = x * 2.0\n    else:\n        h = 0.0\n        while h < 1.5:\n"
+        "            h += 1.0\n    return x + h\n", (0.8,), 1, (None,), 1, ZERO_ONE, None),
+    # Found after 29ff434.  A loop on a name, then a loop on it in one branch of an `if`: the
+    # gradient of the other branch went to a name that was zeroed after the `if` (0.0, not 1.0).
+    "loop, then a loop on the same name in a branch": (
+        "def f(x, y, n):\n    for i in range(n):\n        y = x\n    if y > 2.0:\n        for t in range(n):\n"
+        "            y = x\n        y = y * 2.0\n    return y\n", (-0.3, 1.19, 0), 1, (None,), 1, ZERO_ONE, 0),
+    # A value the outer body's backward reads (h in h * h; the output of tanh) is updated by an inner
+    # loop in the next iteration, and not saved per outer iteration.
+    "inner loop overwrites what the outer body's backward reads": (
+        "def f(x, n):\n    b = 0.5\n    h = x\n    for t in range(n):\n        for i in range(n):\n"
+        "            h = h + b\n        b = h * h\n    return h\n", (0.3, 2), 1, (None,), 0, ZERO_ONE, None),
+    "inner while overwrites the output of tanh": (
+        "def f(x, n):\n    for t in range(n):\n        s = 1.0\n        while 0.5 < s:\n            s *= 0.6\n"
+        "            x += 0.5\n        x = np.tanh(x)\n    return x\n", (-0.65, 2), 1, (None,), 0, ZERO_ONE, None),
+    # A row of a 2-D array, z[t] (a numpy view), read in a loop that writes into the array in place:
+    # the backward reads the row after the write.
+    "row of an array written in place in a loop": (
+        "def f(x, m):\n    z = np.ones((4, 2))\n    for t in range(m):\n        z[t] = z[t] * x\n    return np.sum(z)\n",
+        (-0.88, 2), 1, (None,), 0, ZERO_ONE, None),
+    "column write from a row in a loop": (
+        "def f(y, n):\n    z = np.ones((2, 2))\n    for t in range(n):\n        z[:, 0] = z[0] * y\n    return np.sum(z)\n",
+        (-0.94, 2), 1, (None,), 0, ZERO_ONE, None),
+})
+
+
 def hand_written(name: str, source: str, args, n_outputs=1, seeds=(None,), data_ifs=0, configs=BOTH_PATHS,
-                 wrt=None) -> fz.Program:
+                 wrt=None, unroll=None) -> fz.Program:
+    """A Program from a hand-written source; the parameters given Python ints are loop counts."""
     import ast
 
     node = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "f")
     shapes = tuple((a.arg, tuple(np.shape(v))) for a, v in zip(node.args.args, args))
+    ints = tuple(a.arg for a, v in zip(node.args.args, args) if isinstance(v, int) and not isinstance(v, bool))
     return fz.Program(-1, fz.HEADER + "\n\n" + source, tuple(args), shapes, wrt, n_outputs, seeds, data_ifs,
-                      (name,), False, configs, 1)
+                      (name,), False, configs, 1, ints, unroll)
 
 
 # -- generating, both ways ----------------------------------------------------------------------------------
@@ -225,8 +324,11 @@ def import_program(path: Path):
 
 def build_cli(program: fz.Program, config: fz.Config, path: Path) -> Built:
     shapes = tuple((n, s) for n, s in program.shapes if s) or None
-    options = Options(wrt=program.wrt, shapes=shapes, math=config.math, style=config.style, free=config.free)
+    options = Options(wrt=program.wrt, shapes=shapes, math=config.math, style=config.style, free=config.free,
+                      **({} if program.unroll is None else {"unroll": program.unroll}))
     g = generate(*load_target(f"{path}:f"), options)
+    if program.unroll is not None:
+        check_command_line(program, config, path, g.source)
     ns: dict = {"__name__": f"flatgen_language_fuzz_{program.seed}"}
     exec(compile(g.source, f"<flatgen language fuzz {program.seed}>", "exec"), ns)
     vg = ns["f_value_and_grad"]
@@ -240,6 +342,8 @@ def build_cli(program: fz.Program, config: fz.Config, path: Path) -> Built:
 
 def build_decorator(program: fz.Program, config: fz.Config, fn) -> Built:
     kwargs: dict = dict(wrt=program.wrt, math=config.math, style=config.style, free=config.free)
+    if program.unroll is not None:
+        kwargs["unroll"] = program.unroll
     if config.shapes_by == "example":
         kwargs["example"] = program.args
     elif config.shapes_by == "shapes":
@@ -254,6 +358,30 @@ def build_decorator(program: fz.Program, config: fz.Config, fn) -> Built:
         lambda args, seed: flat.value_and_grad(*args, seed=seed),
         lambda args, seed: flat.interpret(*args, seed=seed),
     )
+
+
+def check_command_line(program: fz.Program, config: fz.Config, path: Path, source: str) -> None:
+    """`flatgen show FILE.py:f --unroll K ...` (the command's own argument parsing, in process) prints
+    the module the command-line path generated."""
+    import contextlib
+    import io
+
+    from flatgen import cli
+
+    argv = ["show", f"{path}:f", "--unroll", str(program.unroll), "--style", config.style]
+    argv += [f"--shape={n}={','.join(map(str, s))}" for n, s in program.shapes if s]
+    if program.wrt is not None:
+        argv += ["--wrt", ",".join(program.wrt)]
+    if config.math:
+        argv.append("--math")
+    if config.free:
+        argv.append("--free")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = cli.main(argv)
+    assert code == 0, f"flatgen {' '.join(argv)}: exit {code}\n{err.getvalue()}"
+    assert out.getvalue() == source, f"flatgen {' '.join(argv)} printed another module than Options(unroll=...) made"
+    STATS["command line --unroll"] += 1
 
 
 # -- the checks ---------------------------------------------------------------------------------------------
@@ -308,12 +436,21 @@ def outputs(value, n: int) -> tuple:
     return value
 
 
+def magnitude(x) -> float:
+    """The largest |element| of a float value (0 for the rest: Python ints are exact, and a loop may
+    make one too large for a float, 4 ** 2 ** 12)."""
+    if isinstance(x, bool) or not isinstance(x, (float, np.ndarray, np.generic)) or not np.size(x):
+        return 0.0
+    if np.asarray(x).dtype == object:
+        return 0.0
+    return float(np.max(np.abs(x)))
+
+
 def check_values(label, program, forward, value, ref_value, mine, env) -> None:
     """Checks 1 and 4."""
     n = program.n_outputs
     ref, fwd, val, user = (outputs(x, n) for x in (ref_value, forward, value, mine))
-    scale = max([float(np.max(np.abs(x))) for x in env.values()
-                 if isinstance(x, (float, int, np.ndarray, np.generic)) and np.size(x)] + [1e-300])
+    scale = max([magnitude(x) for x in env.values()] + [1e-300])
     for i, (r, a, b, u) in enumerate(zip(ref, fwd, val, user)):
         where = f"{label}: output {i}" if n > 1 else label
         assert np.shape(r) == np.shape(a) == np.shape(b) == (), f"{where}: not a scalar: {a!r}, {b!r}, {r!r}"
@@ -326,7 +463,7 @@ def check_values(label, program, forward, value, ref_value, mine, env) -> None:
 def check_gradients(label, program, wrt, grads, ref_grads) -> None:
     """Check 2."""
     shapes = dict(program.shapes)
-    expected = list(program.wrt) if program.wrt is not None else program.params
+    expected = list(program.wrt) if program.wrt is not None else program.floats  # (int parameters: never)
     assert wrt == expected, f"{label}: gradients for {wrt}, asked for {expected}"
     assert len(grads) == len(ref_grads) == len(wrt), f"{label}: {len(grads)} gradients, interpreter {len(ref_grads)}"
     for name, g, r in zip(wrt, grads, ref_grads):
@@ -356,16 +493,27 @@ def if_statements(source: str) -> tuple[int, int]:
     return len(IF_LINE.findall(forward)), len(IF_LINE.findall(backward))
 
 
+def conditions(e) -> list:
+    """The `if` frames an equation runs under (a rolled loop's frame is no condition)."""
+    return [f for f in e.branch if not is_loop(f)]
+
+
+def all_eqns(graph: Graph) -> list:
+    """The graph's equations and those of its `while` loops' conditions."""
+    heads = {id(f): f for e in graph.eqns for f in e.branch if is_loop(f) and f.head}
+    return list(graph.eqns) + [h for f in heads.values() for h in f.head]
+
+
 def check_branches(program: fz.Program, built: Built) -> None:
     """Check 6: branches on data stay branches; branches decided when generating leave no `if`."""
-    traced = any(e.branch for e in built.graph.eqns)
+    traced = any(conditions(e) for e in built.graph.eqns)
     assert traced == (program.data_ifs > 0), (
         f"{built.label}: the program has {program.data_ifs} `if`(s) on data that the trace meets, "
         f"but the forward graph has {'' if traced else 'no '}equations under a condition")
     in_f, in_vg = if_statements(built.source)
     forward = simplify(built.graph, built.style)
-    want_f = any(e.branch for e in forward.eqns)
-    want_vg = any(e.branch for e in built.grad_graph.eqns)
+    want_f = any(conditions(e) for e in forward.eqns)
+    want_vg = any(conditions(e) for e in built.grad_graph.eqns)
     assert bool(in_f) == want_f, (
         f"{built.label}: generated f has {in_f} `if` statement(s); its graph has "
         f"{'' if want_f else 'no '}equations under a condition")
@@ -414,10 +562,12 @@ def moved(args, i: int, idx, step: float) -> tuple:
 
 def fd_skip_reason(graph: Graph, args, program: fz.Program) -> str | None:
     """"flip" when a decision changes within STEPS steps of the point along any parameter, else None."""
-    if not any(e.op.name in DECISIONS for e in graph.eqns):
+    if not any(e.op.name in DECISIONS for e in all_eqns(graph)):
         return None
     here = decisions(graph, args)
     for i, name in enumerate(program.params):
+        if name in program.ints:  # a loop count: never moved
+            continue
         for idx in np.ndindex(np.shape(args[i])):
             h = EPS * max(1.0, abs(float(np.asarray(args[i])[idx])))
             for step in STEPS:
@@ -438,13 +588,15 @@ def finite_differences(program: fz.Program, seed, env) -> dict | None:
         out = fn(*a)
         return out if n == 1 else sum(np.longdouble(w) * o for w, o in zip(weights, out))
 
-    ld_args = [np.asarray(a, dtype=np.longdouble) if np.ndim(a) else np.longdouble(float(a)) for a in program.args]
-    scale = max([float(np.max(np.abs(x))) for x in env.values()
-                 if isinstance(x, (float, int, np.ndarray, np.generic)) and np.size(x)] + [1.0])
+    ld_args = [a if name in program.ints else np.asarray(a, dtype=np.longdouble) if np.ndim(a)
+               else np.longdouble(float(a)) for name, a in zip(program.params, program.args)]
+    scale = max([magnitude(x) for x in env.values()] + [1.0])
     # Local arrays are float64 whatever goes in: those programs round in float64.
     unit = F64 if "np.zeros" in program.source or "np.ones" in program.source else LD
     result = {}
     for i, name in enumerate(program.params):
+        if name in program.ints:
+            continue
         shape = program.shapes[i][1]
         fd = np.zeros(shape)
         atol = np.zeros(shape)
@@ -458,6 +610,8 @@ def finite_differences(program: fz.Program, seed, env) -> dict | None:
             pairs.append((idx, coarse, fine, h))
         gscale = max([1.0] + [abs(d) for _, c, f, _ in pairs for d in (c, f) if np.isfinite(d)])
         for idx, coarse, fine, h in pairs:
+            if 16 * unit * scale / h > 0.01 * gscale:
+                return None  # rounding in values this large leaves the differences no digit to trust
             tol = FD_ATOL * gscale + 16 * unit * scale / h
             if not abs(coarse - fine) <= 0.1 * (tol + FD_RTOL * abs(coarse)):
                 return None  # (nan too)
@@ -483,23 +637,35 @@ def _central(fn, args, i: int, idx, h: float) -> float:
 # -- running seeds ------------------------------------------------------------------------------------------
 
 
-def run_seeds(seeds, workdir: Path) -> None:
-    """Check each seed's program; one assertion at the end naming every failing seed, in full."""
+LOOP_KINDS = ("rolled for over an int parameter", "rolled for over a loop index", "nested rolled loops",
+              "rolled constant loop (unroll option)", "rolled long constant loop", "while (counter)", "while (add)",
+              "while (decay)", "while (newton)", "if on data in a rolled loop", "if on a rolled loop index",
+              "loop in a branch on data", "loop in a helper", "dynamic index read", "dynamic index write",
+              "array state updated in a loop", "zero iterations")
+
+
+def run_seeds(seeds, workdir: Path, loops: bool = False) -> None:
+    """Check each seed's program (generate_loops' with `loops`); one assertion at the end naming every
+    failing seed, in full."""
     failures = []
     fd_checked = 0
     for seed in seeds:
-        program = fz.generate(seed)
-        STATS["programs"] += 1
+        program = fz.generate_loops(seed) if loops else fz.generate(seed)
+        key = "loop " if loops else ""
+        STATS[f"{key}programs"] += 1
+        if loops:
+            STATS.update(f"loop feature {k}" for k in LOOP_KINDS if k in program.features)
+            STATS[f"loop unroll={program.unroll}"] += 1
         try:
             outcome = check(program, workdir)
         except Exception as exc:  # noqa: BLE001 - a flatgen error on a valid program is a failure too
-            STATS["failures"] += 1
+            STATS[f"{key}failures"] += 1
             failures.append(report(program, exc))
             continue
-        STATS["modules"] += outcome.builds
-        STATS.update({f"path {k}": v for k, v in outcome.paths.items()})
-        STATS[f"fd {outcome.fd}"] += 1
-        STATS["data ifs"] += program.data_ifs > 0
+        STATS[f"{key}modules"] += outcome.builds
+        STATS.update({f"{key}path {k}": v for k, v in outcome.paths.items()})
+        STATS[f"{key}fd {outcome.fd}"] += 1
+        STATS[f"{key}data ifs"] += program.data_ifs > 0
         fd_checked += outcome.fd == "checked"
     assert not failures, f"{len(failures)} of {len(seeds)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
     # The finite-difference check must not quietly skip everything.
@@ -509,11 +675,17 @@ def run_seeds(seeds, workdir: Path) -> None:
 def report(program: fz.Program, exc: BaseException) -> str:
     error = "".join(traceback.format_exception(exc, limit=-6)).strip()
     configs = "\n".join(f"  {c}" for c in program.configs)
+    if program.unroll is not None or program.ints:  # generate_loops
+        how = (f"python tests/fuzzgen_language.py --loops {program.seed}   or   FLATGEN_FUZZ_LOOPS_SEED={program.seed} "
+               f"FLATGEN_FUZZ_LOOPS_N=1 python -m pytest -q tests/test_fuzz_language.py -k loop_seeds")
+    else:
+        how = (f"python tests/fuzzgen_language.py {program.seed}   or   FLATGEN_FUZZ_LANGUAGE_SEED={program.seed} "
+               f"FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k seeds")
     return (
-        f"=== seed {program.seed} ===\n"
-        f"reproduce: python tests/fuzzgen_language.py {program.seed}   or   FLATGEN_FUZZ_LANGUAGE_SEED={program.seed} "
-        f"FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k seeds\n"
-        f"args = {program.args!r}\nshapes = {program.shapes!r}, wrt = {program.wrt!r}, seeds = {program.seeds!r}\n"
+        f"=== {'loop ' if program.ints else ''}seed {program.seed} ===\n"
+        f"reproduce: {how}\n"
+        f"args = {program.args!r}\nshapes = {program.shapes!r}, wrt = {program.wrt!r}, seeds = {program.seeds!r}, "
+        f"unroll = {program.unroll!r}\n"
         f"configs:\n{configs}\n"
         f"--- program ---\n{program.source}--- error ---\n{error}"
     )
@@ -533,6 +705,18 @@ def summary(request):
                 f"{STATS['data ifs']}; finite differences checked on {STATS['fd checked']}, skipped near a flip "
                 f"{STATS['fd flip']}, as too steep {STATS['fd steep']}; failures {STATS['failures']}"
             )
+    if reporter is not None and capture is not None and STATS["loop programs"]:
+        kinds = ", ".join(f"{k} {STATS['loop feature ' + k]}" for k in LOOP_KINDS)
+        unrolls = ", ".join(f"{k[5:]} {v}" for k, v in sorted(STATS.items()) if k.startswith("loop unroll="))
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(
+                f"\nloop fuzz: {STATS['loop programs']} programs (seeds from {LOOPS_SEED}), {STATS['loop modules']} "
+                f"modules (command line {STATS['loop path cli']}, of which also `flatgen show --unroll` "
+                f"{STATS['command line --unroll']}; decorator {STATS['loop path decorator']}), with ifs on data "
+                f"{STATS['loop data ifs']}; {unrolls}; programs with {kinds}; finite differences checked on "
+                f"{STATS['loop fd checked']}, skipped near a flip {STATS['loop fd flip']}, as too steep "
+                f"{STATS['loop fd steep']}; failures {STATS['loop failures']}"
+            )
 
 
 BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) for b in range(0, FUZZ_N, BATCH)]
@@ -541,6 +725,15 @@ BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) 
 @pytest.mark.parametrize("seeds", BATCHES, ids=[f"seeds{r.start}-{r.stop - 1}" for r in BATCHES])
 def test_fuzz(seeds, tmp_path):
     run_seeds(seeds, tmp_path)
+
+
+LOOP_BATCHES = [range(LOOPS_SEED + b, min(LOOPS_SEED + b + BATCH, LOOPS_SEED + LOOPS_N)) for b in range(0, LOOPS_N, BATCH)]
+
+
+@pytest.mark.parametrize("seeds", LOOP_BATCHES, ids=[f"loop_seeds{r.start}-{r.stop - 1}" for r in LOOP_BATCHES])
+def test_fuzz_loops(seeds, tmp_path):
+    """Programs with rolled loops (fuzzgen_language.generate_loops), checked as the others are."""
+    run_seeds(seeds, tmp_path, loops=True)
 
 
 if KNOWN_SEEDS:  # no empty parametrization (pytest would report a skip)
@@ -559,8 +752,8 @@ if KNOWN_SEEDS:  # no empty parametrization (pytest would report a skip)
 @pytest.mark.parametrize("name", sorted(REGRESSIONS))
 def test_regression(name, tmp_path):
     """A minimal program for a bug the fuzzer found (REGRESSIONS says which)."""
-    source, args, n, seeds, data_ifs, configs = REGRESSIONS[name]
-    program = hand_written(name, source, args, n, seeds, data_ifs, configs)
+    source, args, n, seeds, data_ifs, configs, *unroll = REGRESSIONS[name]
+    program = hand_written(name, source, args, n, seeds, data_ifs, configs, unroll=unroll[0] if unroll else None)
     outcome = check(program, tmp_path)
     assert outcome.builds == sum(len(c.paths) for c in configs)
 
@@ -568,24 +761,28 @@ def test_regression(name, tmp_path):
 # -- the fuzzer itself --------------------------------------------------------------------------------------
 
 
-def _digest(seeds) -> str:
+def _digest(seeds, loops: bool = False) -> str:
     h = hashlib.sha256()
     for s in seeds:
-        p = fz.generate(s)
+        p = fz.generate_loops(s) if loops else fz.generate(s)
         h.update(f"{p.source}{p.args!r}{p.shapes!r}{p.wrt!r}{p.seeds!r}{p.data_ifs}{p.configs!r}".encode())
+        if loops:
+            h.update(f"{p.ints!r}{p.unroll!r}".encode())
     return h.hexdigest()
 
 
-def test_generator_is_deterministic():
+@pytest.mark.parametrize("loops", [False, True], ids=["language", "loops"])
+def test_generator_is_deterministic(loops):
     seeds = range(30)
-    assert _digest(seeds) == _digest(seeds)
-    assert len({fz.generate(s).source for s in seeds}) == len(seeds)
+    make = fz.generate_loops if loops else fz.generate
+    assert _digest(seeds, loops) == _digest(seeds, loops)
+    assert len({make(s).source for s in seeds}) == len(seeds)
     # ... and independent of hash randomization, in a fresh interpreter
-    code = "from test_fuzz_language import _digest; print(_digest(range(30)))"
+    code = f"from test_fuzz_language import _digest; print(_digest(range(30), {loops}))"
     for hashseed in ("1", "2"):
         env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(Path(__file__).parent)}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-        assert out.stdout.strip() == _digest(seeds)
+        assert out.stdout.strip() == _digest(seeds, loops)
 
 
 # What the generator promises (fuzzgen_language.py's docstring): the CI seeds between them must write each.
@@ -648,6 +845,49 @@ def test_generator_reaches_every_feature(tmp_path):
     assert fan_out >= 10, f"only {fan_out} programs use a value 5 times or more"
 
 
+# What generate_loops promises (its docstring): the CI loop seeds between them must write each.
+PROMISED_LOOPS = [
+    "rolled for over an int parameter", "rolled for over a loop index", "range(start, stop)", "range of int arithmetic",
+    "inner range from the outer index", "nested loops", "nested rolled loops", "rolled constant loop (unroll option)",
+    "rolled long constant loop", "while (counter)", "while (add)", "while (decay)", "while (newton)",
+    "while up to an int parameter", "if on data in a rolled loop", "if on a rolled loop index",
+    "select on a rolled loop index", "loop in a branch on data", "loop in a helper", "loop-carried scalar",
+    "array loop state", "array state updated in a loop", "array += in a loop", "dynamic index read",
+    "dynamic index write", "dynamic index +=", "dynamic row write", "rolled loop index as a value",
+    "int parameter as a value", "zero iterations", "unroll=None", "unroll=0", "unroll=1", "unroll=2",
+    "helper call", "nested helper call", "local array", "2-D local array", "array parameter", "Python floats",
+    "numpy scalars", "wrt", "2 outputs",
+]
+
+
+def test_loop_generator_reaches_every_feature(tmp_path):
+    """The CI loop seeds between them write every loop construct generate_loops promises, trace to
+    rolled `for` and `while` loops, keep the int parameters out of the gradients, and use both paths."""
+    features: Counter = Counter()
+    kinds: Counter = Counter()
+    for seed in range(LOOPS_SEED, LOOPS_SEED + max(LOOPS_N, 100)):
+        program = fz.generate_loops(seed)
+        features.update(program.features)
+        features.update(f"path {p}" for c in program.configs for p in c.paths)
+        assert program.ints and all(isinstance(program.args[program.params.index(n)], int) for n in program.ints)
+        assert all(0 <= program.args[program.params.index(n)] <= 5 for n in program.ints)
+        path = tmp_path / f"fuzz_loops_{seed}.py"
+        path.write_text(program.source)
+        shapes = tuple((n, s) for n, s in program.shapes if s) or None
+        options = Options(shapes=shapes, **({} if program.unroll is None else {"unroll": program.unroll}))
+        try:
+            g = generate(*load_target(f"{path}:f"), options)
+        except Exception:  # noqa: BLE001 - a flatgen error or bug: test_fuzz_loops reports it
+            continue
+        kinds.update({f.kind for e in g.graph.eqns for f in e.branch if is_loop(f)})
+        kinds["int parameters kept out of the gradients"] += [v.hint for v in g.wrt] == program.floats
+    missing = [f for f in PROMISED_LOOPS if features[f] == 0]
+    assert not missing, f"loop features never generated: {missing}"
+    assert features["path cli"] and features["path decorator"], features
+    assert kinds["for"] >= 20 and kinds["while"] >= 10, kinds
+    assert kinds["int parameters kept out of the gradients"] >= 20, kinds
+
+
 def test_the_checks_can_fail(tmp_path, monkeypatch):
     """Each check fails when what it checks is wrong."""
     body = ("def f(x, y):\n    if x > y:\n        z = x * y\n    else:\n        z = np.sin(x)\n"
@@ -696,6 +936,44 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
     with pytest.raises(AssertionError, match="`if` statement"):
         check_branches(program, dataclasses_replace(built, source=flattened))
     assert if_statements(built.source) >= (1, 2)  # the forward `if`, and the same `if` in both passes
+
+
+def test_loop_checks_can_fail(tmp_path):
+    """The checks hold on rolled loops: int parameters get no gradient, a loop's frame is no condition,
+    zero iterations are checked too, a wrong rule in a loop body is caught by the differences, a
+    `while` whose count of iterations changes nearby skips them, and `flatgen show --unroll` must
+    print the module the command-line path made."""
+    rnn = hand_written("rnn", "def f(x, w, n):\n    h = x\n    for i in range(n):\n        h = np.tanh(h * w)\n"
+                       "    return h\n", (0.7, 1.3, 3), unroll=0)
+    assert rnn.ints == ("n",) and rnn.floats == ["x", "w"]
+    outcome = check(rnn, tmp_path)
+    assert (outcome.fd, outcome.builds) == ("checked", 4)
+    assert check(dataclasses_replace(rnn, args=(0.7, 1.3, 0)), tmp_path).fd == "checked"  # zero iterations
+    with pytest.raises(AssertionError, match="gradients for \\['x', 'w', 'n'\\], asked for \\['x', 'w'\\]"):
+        check_gradients("g", rnn, ["x", "w", "n"], (1.0, 1.0, 0.0), (1.0, 1.0, 0.0))
+    path = tmp_path / "fuzz_language_-1.py"
+    built = build_cli(rnn, rnn.configs[0], path)
+    assert any(is_loop(f) for e in built.graph.eqns for f in e.branch)
+    check_branches(rnn, built)  # a loop is no `if`
+    with pytest.raises(AssertionError, match="but the forward graph has no equations under a condition"):
+        check_branches(dataclasses_replace(rnn, data_ifs=1), built)
+    with pytest.raises(AssertionError, match="printed another module"):
+        check_command_line(rnn, rnn.configs[0], path, built.source.replace("for i in range(n):", "for i in range(0, n):"))
+    from flatgen.primitives import TABLE, Template
+
+    mul = TABLE["mul"]
+    rules = mul.rules
+    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b"))),
+                                      rules[1]))
+    try:
+        with pytest.raises(AssertionError, match="grad x: generated vs central differences"):
+            check(rnn, tmp_path)
+    finally:
+        object.__setattr__(mul, "rules", rules)
+    near = hand_written("while near", "def f(x):\n    s = x\n    while s < 2.0:\n        s = s + 0.5\n    return s * x\n",
+                        (1.0 + 2e-6,), unroll=0)
+    assert check(near, tmp_path).fd == "flip"  # 2 iterations here, 3 ten steps down
+    assert check(dataclasses_replace(near, args=(1.1,)), tmp_path).fd == "checked"
 
 
 def test_flips_and_steep_points_skip_only_the_finite_differences(tmp_path, monkeypatch):
