@@ -220,8 +220,8 @@ class Reverse:
                  if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")
                  and not (slot in e.op.expr.shape_only and a.shape is not None)}  # np.shape(x): a constant
         reads |= {v for e in back_body for f in e.branch[depth:] for v in frame_reads(f)}
-        outer = body[0].branch[:depth]
         top_loop = _outermost(body[0].branch)
+        outer = body[0].branch[:depth]
         first = next(e for e in self.graph.eqns if any(f is top_loop for f in e.branch))
         top = first.branch[: first.branch.index(top_loop)]
         tapes: dict[Var, Var] = {}
@@ -234,8 +234,11 @@ class Reverse:
 
         # A loop's variable is also taken back when an equation before the loop reads it (or made
         # it): that equation's adjoint comes after the backward loop and needs the value from then.
+        # So is one read anywhere in the loops around this one: their earlier iterations' adjoints
+        # run after this loop's backward.
         begin = self.position[id(body[0])]
-        reads |= {v for e in self.graph.eqns[:begin] for v in _rule_reads(e) if v in carried}
+        around = [e for e in self.graph.eqns[begin:] if any(f is top_loop for f in e.branch)]
+        reads |= {v for e in [*self.graph.eqns[:begin], *around] for v in _rule_reads(e) if v in carried}
         marks = {id(m.params["restore"]): m for m in back_body if m.op is MARK and "restore" in m.params}
         for e in direct:
             m = marks.get(id(e))
@@ -254,7 +257,13 @@ class Reverse:
             region = _common([d.branch for d in self.defs[v]])
             last = [e for e in body if e.branch[: len(region)] == region][-1]
             t = tape(v)
-            self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), branch=region))
+            # a view (x[t], x.T) of an array the loop writes into in place is saved as a copy
+            made = self.defs[v][0]
+            if v.shape != () and len(self.defs[v]) == 1 and self._view_of_local(made):
+                # a view (z[t], x.T) of an array the loop may write into in place: a copy, right away
+                self.after.setdefault(id(made), []).append(Eqn(t, PUSH_COPY, (t, v), branch=made.branch))
+            else:
+                self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), branch=region))
             mark = next(m for m in back_body if m.op is MARK and m.params.get("region") == region)
             self.backward.insert(self.backward.index(mark) + 1, Eqn(v, POP, (t,), branch=mark.branch))
         if count is not None:
@@ -264,6 +273,17 @@ class Reverse:
             self.defs[count] = [init, step]
             self.counts.append(count)
             fwd.count = count
+
+    def _view_of_local(self, e: Eqn) -> bool:
+        """Does `e` make a view (x[t], x.T) of an array computed here, not of a parameter (which
+        nothing writes into)?"""
+        if e.op.expr.fresh or e.op.expr.block:
+            return False  # a new array
+        while not e.op.expr.fresh and not e.op.expr.block and e.ins and isinstance(e.ins[0], Var):
+            if e.ins[0] not in self.defs:
+                return False  # a parameter
+            e = self.defs[e.ins[0]][0]
+        return e is not None and (e.op.expr.block or e.op.expr.fresh) and e.out.shape != ()
 
     def _statement_start(self, e: Eqn) -> Eqn:
         """The first equation of the user's statement that `e` ends (`t1 = h * w` for `h = np.tanh(t1)`):
@@ -370,8 +390,11 @@ class Reverse:
 
 def _rule_reads(e: Eqn) -> set:
     """The variables the rules of `e` read (its inputs by slot, and `out`)."""
-    slots = {s for r in e.op.rules if r is not None for s in r.expr.slots}
-    found = {a for s, a in zip(e.op.expr.slots, e.ins) if s in slots and isinstance(a, Var)}
+    rules = [r for r, a in zip(e.op.rules, e.ins) if r is not None and isinstance(a, Var)]  # constants get none
+    slots = {s for r in rules for s in r.expr.slots if not (s in r.expr.shape_only and s != "out")}
+    found = {a for s, a in zip(e.op.expr.slots, e.ins) if s in slots and isinstance(a, Var) and a.shape is not None}
+    found |= {a for s, a in zip(e.op.expr.slots, e.ins) if isinstance(a, Var) and a.shape is None
+              and any(s in r.expr.slots for r in rules)}
     return found | ({e.out} if "out" in slots else set())
 
 

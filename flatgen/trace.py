@@ -205,8 +205,11 @@ class Tracer:
         target = stmt.target.id if isinstance(stmt, ast.For) else None
         frames = tuple(self.tags)
         state: dict[str, Var] = {}
+        # a nested loop's index is that loop's own, not this loop's state
+        indices = {n.target.id for st in stmt.body for n in ast.walk(st) if isinstance(n, ast.For)}
         for name in assigned:
-            if name == target or name not in env or isinstance(env[name], (OneBranch, LoopLocal, Closure)):
+            if name == target or name in indices or name not in env \
+                    or isinstance(env[name], (OneBranch, LoopLocal, Closure)):
                 continue
             pre = env[name]
             if isinstance(pre, tuple) or (isinstance(pre, Lit) and not _is_number(pre.value)):

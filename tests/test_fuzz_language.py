@@ -44,7 +44,7 @@ module).  The same six checks, with these differences: a loop's frame is no cond
 `if`s only); the finite differences move only the float parameters, and a `while` whose count of
 iterations changes nearby counts as a flip (its condition is a decision, once per iteration).
 
-CI runs FUZZ_N programs (160: seeds 0..159, in batches of 20; about 25 s) and LOOPS_N loop programs (80,
+CI runs FUZZ_N programs (160: seeds 0..159, in batches of 20; about 25 s) and LOOPS_N loop programs (70,
 about 20 s).  On demand, any number from any first seed (3000 take about eight minutes on one core):
 
     FLATGEN_FUZZ_LANGUAGE_N=3000 python -m pytest -q tests/test_fuzz_language.py
@@ -95,7 +95,7 @@ from flatgen.simplify import simplify
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_N", "160"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_SEED", "0"))
-LOOPS_N = int(os.environ.get("FLATGEN_FUZZ_LOOPS_N", "80"))  # programs with rolled loops (generate_loops)
+LOOPS_N = int(os.environ.get("FLATGEN_FUZZ_LOOPS_N", "70"))  # programs with rolled loops (generate_loops)
 LOOPS_SEED = int(os.environ.get("FLATGEN_FUZZ_LOOPS_SEED", "0"))
 BATCH = 20
 
@@ -292,6 +292,11 @@ REGRESSIONS.update({
     "row of an array written in place in a loop": (
         "def f(x, m):\n    z = np.ones((4, 2))\n    for t in range(m):\n        z[t] = z[t] * x\n    return np.sum(z)\n",
         (-0.88, 2), 1, (None,), 0, ZERO_ONE, None),
+    # An inner rolled loop's variable that was bound before the outer loop (here by an unrolled loop,
+    # or `k = 0.0`): refused as "`t` is a number or an array before this loop and not after its body".
+    "inner loop variable bound before the outer loop": (
+        "def f(x, n):\n    for t in range(2):\n        x = x * 2.0\n    for i in range(n):\n        for t in range(n):\n"
+        "            x = x * 0.5\n    return x\n", (0.7, 2), 1, (None,), 0, ZERO_ONE, None),
     "column write from a row in a loop": (
         "def f(y, n):\n    z = np.ones((2, 2))\n    for t in range(n):\n        z[:, 0] = z[0] * y\n    return np.sum(z)\n",
         (-0.94, 2), 1, (None,), 0, ZERO_ONE, None),
@@ -610,7 +615,7 @@ def finite_differences(program: fz.Program, seed, env) -> dict | None:
             pairs.append((idx, coarse, fine, h))
         gscale = max([1.0] + [abs(d) for _, c, f, _ in pairs for d in (c, f) if np.isfinite(d)])
         for idx, coarse, fine, h in pairs:
-            if 16 * unit * scale / h > 0.01 * gscale:
+            if 16 * unit * scale / h > 0.1 * gscale:
                 return None  # rounding in values this large leaves the differences no digit to trust
             tol = FD_ATOL * gscale + 16 * unit * scale / h
             if not abs(coarse - fine) <= 0.1 * (tol + FD_RTOL * abs(coarse)):
