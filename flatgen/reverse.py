@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Eqn, Graph, Loop, Var, frame_reads, is_loop
-from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY, SCATTER, SCATTER_INTO,
+from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY, SCATTER_INTO,
                          SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op, Template)
 from .shapes import unbroadcast_axes
 
