@@ -290,8 +290,10 @@ class Reverse:
         a value saved there is saved before the statement, which overwrites it only at its end."""
         eqns = self.graph.eqns
         k = self.position[id(e)]
-        while k > 0 and (eqns[k - 1].loc, eqns[k - 1].source, eqns[k - 1].branch) == (e.loc, e.source, e.branch) \
-                and eqns[k - 1].out is not e.out and e.source:
+        if not e.source:  # a copy that closes a loop body: a statement of its own
+            return e
+        same = lambda d: (d.loc, d.source, d.branch) == (e.loc, e.source, e.branch) and d.out is not e.out  # noqa: E731
+        while k > 0 and same(eqns[k - 1]):
             k -= 1
         return eqns[k]
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import fence
 from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
-from .graph import Atom, Eqn, Graph, Lit, Loop, Var, is_loop
+from .graph import Atom, Eqn, Graph, Lit, Loop, Var, frame_reads, is_loop
 from .parse import Source
 from . import shapes
 from .primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
@@ -326,7 +326,7 @@ class Tracer:
                 if "out" in slots and own & slots or len(own) > 1:
                     return False
         for e in body[first + 1:]:
-            reads = [*e.ins, *(v for f in e.branch if f is not loop for v in _frame_vars(f))]
+            reads = [*e.ins, *(v for f in e.branch if f is not loop for v in frame_reads(f))]
             if any(a is carried for a in reads):
                 return False
         return True
@@ -972,12 +972,6 @@ def _written_in_place(body: list[ast.stmt]) -> set[str]:
     """The names of arrays statements write items into (`z[i] = v`, `z[i] += v`)."""
     return {n.value.id for stmt in body for n in ast.walk(stmt)
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
-
-
-def _frame_vars(frame) -> list:
-    if is_loop(frame):
-        return [*frame.reads(), *([frame.index] if frame.index is not None else [])]
-    return [frame[0]]
 
 
 def _replace(eqns: list[Eqn], old: Var, new: Var) -> None:

@@ -183,14 +183,22 @@ def generate(seed: int) -> Program:
             break
     else:  # pragma: no cover
         raise RuntimeError(f"seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
+    seeds, configs, features = _seeds_and_configs(rng, writer, f"flatgen language fuzz options {seed}",
+                                                  as_numpy, shapes, wrt)
+    return Program(seed, source, args, tuple(shapes), wrt, writer.n_outputs, seeds, writer.data_ifs,
+                   tuple(sorted(features)), numpy_user, tuple(configs), attempt)
+
+
+def _seeds_and_configs(rng, writer, knobs_name: str, as_numpy: bool, shapes, wrt) -> tuple:
+    """(upstream gradients to try, how flatgen is asked to generate, the program's features).  The
+    configs come from a stream of their own (`knobs_name`), so the program stays the same."""
     n_outputs = writer.n_outputs
     seeds: tuple = (None,)
     if n_outputs > 1:
         unit = [0.0] * n_outputs
         unit[-1] = 1.0
         seeds = (None, tuple(unit), tuple(rng.choice([0.5, -1.25, 2.0, 0.0, 1.0, -0.3]) for _ in range(n_outputs)))
-    # How flatgen is asked to generate: a stream of its own, so the program above stays the same.
-    knobs = random.Random(f"flatgen language fuzz options {seed}")
+    knobs = random.Random(knobs_name)
     floats = not as_numpy and not any(s for _, s in shapes)
     configs = []
     for style in ("lecture", "compact"):
@@ -202,8 +210,7 @@ def generate(seed: int) -> Program:
     features.add("Python floats" if floats else "numpy scalars" if as_numpy else "array parameter")
     if wrt is not None:
         features.add("wrt")
-    return Program(seed, source, args, tuple(shapes), wrt, n_outputs, seeds, writer.data_ifs,
-                   tuple(sorted(features)), numpy_user, tuple(configs), attempt)
+    return seeds, configs, features
 
 
 def generate_loops(seed: int) -> Program:
@@ -252,26 +259,10 @@ def generate_loops(seed: int) -> Program:
             break
     else:  # pragma: no cover
         raise RuntimeError(f"loop seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
-    n_outputs = writer.n_outputs
-    seeds: tuple = (None,)
-    if n_outputs > 1:
-        unit = [0.0] * n_outputs
-        unit[-1] = 1.0
-        seeds = (None, tuple(unit), tuple(rng.choice([0.5, -1.25, 2.0, 0.0, 1.0, -0.3]) for _ in range(n_outputs)))
-    knobs = random.Random(f"flatgen loop fuzz options {seed}")
-    python_floats = not as_numpy and not any(s for _, s in shapes)
-    configs = []
-    for style in ("lecture", "compact"):
-        math_mode = knobs.choice([None, True]) if python_floats else None
-        paths = knobs.choice([("cli",), ("decorator",), ("cli", "decorator"), ("cli", "decorator")])
-        configs.append(Config(style, math_mode, knobs.random() < 0.5, paths,
-                              knobs.choice(["example", "shapes", "call"])))
-    features = set(writer.features)
-    features.add("Python floats" if python_floats else "numpy scalars" if as_numpy else "array parameter")
+    seeds, configs, features = _seeds_and_configs(rng, writer, f"flatgen loop fuzz options {seed}",
+                                                  as_numpy, shapes, wrt)
     features.add(f"unroll={unroll}")
-    if wrt is not None:
-        features.add("wrt")
-    return Program(seed, source, args, tuple(shapes), wrt, n_outputs, seeds, writer.data_ifs,
+    return Program(seed, source, args, tuple(shapes), wrt, writer.n_outputs, seeds, writer.data_ifs,
                    tuple(sorted(features)), numpy_user, tuple(configs), attempt, tuple(ints), unroll)
 
 
