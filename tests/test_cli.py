@@ -1,4 +1,9 @@
-"""The committed-code workflow, through the real `flatgen` console script in subprocesses."""
+"""The committed-code workflow, through the command line in subprocesses.
+
+Every subprocess runs this checkout's flatgen (`sys.executable -m flatgen` with the checkout first on
+PYTHONPATH, conftest.checkout_env), never whatever `flatgen` happens to be installed: with a
+non-editable install the console script would run the installed copy, and a broken checkout would
+pass.  test_subprocesses_run_the_checkout_whatever_is_installed checks exactly that."""
 
 import os
 import subprocess
@@ -8,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
-FLATGEN = Path(sys.executable).parent / "flatgen"
+from conftest import CHECKOUT_FLATGEN, ROOT, checkout_env
+
+FLATGEN = Path(sys.executable).parent / "flatgen"  # the installed console script (only checked to exist)
 
 MODEL = textwrap.dedent(
     """\
@@ -27,8 +34,8 @@ MODEL = textwrap.dedent(
 
 
 def run(cwd, *args, env=None):
-    return subprocess.run([str(FLATGEN), *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, **(env or {})}, timeout=120)
+    return subprocess.run([*CHECKOUT_FLATGEN, *args], cwd=cwd, capture_output=True, text=True,
+                          env=checkout_env(**(env or {})), timeout=120)
 
 
 @pytest.fixture
@@ -43,6 +50,31 @@ def project(tmp_path):
 
 def test_console_script_is_installed():
     assert FLATGEN.exists(), "pip install -e '.[test]' installs the flatgen console script"
+    import tomllib
+
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    assert scripts == {"flatgen": "flatgen.cli:main"}  # the same main that `python -m flatgen` runs
+    assert "from .cli import main" in (ROOT / "flatgen" / "__main__.py").read_text()
+
+
+def test_subprocesses_run_the_checkout_whatever_is_installed(tmp_path):
+    """A sabotaged flatgen installed in the user site (ahead of site-packages and of the editable
+    install's path) is what a bare subprocess imports; with checkout_env it is the checkout's."""
+    base = tmp_path / "userbase"
+    fake = base / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "flatgen"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("")
+    (fake / "__main__.py").write_text("import sys\nsys.exit(3)\n")
+    probe = [sys.executable, "-c", "import flatgen; print(flatgen.__file__)"]
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    r = subprocess.run(probe, cwd=tmp_path, env={**bare, "PYTHONUSERBASE": str(base)}, capture_output=True,
+                       text=True, timeout=60)
+    assert r.stdout.strip() == str(fake / "__init__.py"), (r.stdout, r.stderr)  # the sabotage is real
+    r = subprocess.run(probe, cwd=tmp_path, env=checkout_env(PYTHONUSERBASE=str(base)), capture_output=True,
+                       text=True, timeout=60)
+    assert Path(r.stdout.strip()).resolve() == ROOT / "flatgen" / "__init__.py", (r.stdout, r.stderr)
+    r = run(tmp_path, "--help", env={"PYTHONUSERBASE": str(base)})
+    assert r.returncode == 0 and "examples:" in r.stdout, r.stderr
 
 
 def test_generate_then_check(project):
@@ -134,7 +166,8 @@ def test_failure_between_write_and_rename_keeps_the_old_module(project):
         "from flatgen.cli import main\n"
         "sys.exit(main(['generate']))\n"
     )
-    r = subprocess.run([sys.executable, "-c", crash], cwd=project, capture_output=True, text=True, timeout=120)
+    r = subprocess.run([sys.executable, "-c", crash], cwd=project, capture_output=True, text=True, timeout=120,
+                       env=checkout_env())
     assert r.returncode != 0
     assert module.read_bytes() == before
     assert sorted(p.name for p in (project / "gen").iterdir()) == ["model_loss.py", "other_mod.py"]
@@ -161,7 +194,7 @@ def test_help_explains_with_examples(project):
 
 def test_python_dash_m(project):
     r = subprocess.run([sys.executable, "-m", "flatgen", "show", "src/model.py:other"], cwd=project,
-                       capture_output=True, text=True, timeout=120)
+                       capture_output=True, text=True, timeout=120, env=checkout_env())
     assert r.returncode == 0 and "def other_value_and_grad(a):" in r.stdout
 
 

@@ -48,6 +48,7 @@ import numpy as np
 import pytest
 
 import fuzzgen
+from conftest import checkout_env
 from flatgen import interpret
 from flatgen.graph import Lit
 from flatgen.parse import load_target
@@ -276,22 +277,25 @@ def test_known_seed(seed, tmp_path):
 # -- the fuzzer itself --------------------------------------------------------------------------------
 
 
+def _program_digest(seed: int) -> str:
+    p = fuzzgen.generate(seed)
+    return hashlib.sha256(f"{p.source}{p.args!r}{p.wrt!r}{p.style}{p.math}".encode()).hexdigest()
+
+
 def _digest(seeds) -> str:
-    h = hashlib.sha256()
-    for s in seeds:
-        p = fuzzgen.generate(s)
-        h.update(f"{p.source}{p.args!r}{p.wrt!r}{p.style}{p.math}".encode())
-    return h.hexdigest()
+    return hashlib.sha256("".join(_program_digest(s) for s in seeds).encode()).hexdigest()
 
 
 def test_generator_is_deterministic():
     seeds = range(40)
-    assert _digest(seeds) == _digest(seeds)
+    each = {s: _program_digest(s) for s in seeds}
+    # no state carried from one program to the next: the same programs drawn in the reverse order
+    assert {s: _program_digest(s) for s in reversed(seeds)} == each
     assert len({fuzzgen.generate(s).source for s in seeds}) == len(seeds)
-    # ... and independent of hash randomization, in a fresh interpreter
+    # ... and independent of hash randomization, in a fresh interpreter (running this checkout)
     code = "from test_fuzz import _digest; print(_digest(range(40)))"
     for hashseed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(Path(__file__).parent)}
+        env = checkout_env(Path(__file__).parent, PYTHONHASHSEED=hashseed)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == _digest(seeds)
 

@@ -58,6 +58,7 @@ import pytest
 
 import flatgen
 import fuzzgen_arrays as fz
+from conftest import checkout_env
 from flatgen import interpret
 from flatgen.errors import FlatgenError
 from flatgen.format import format_source
@@ -416,24 +417,29 @@ def test_known_seed(seed, tmp_path):
 # -- the fuzzer itself --------------------------------------------------------------------------------
 
 
-def _digest(seeds) -> str:
+def _program_digest(seed: int) -> str:
     h = hashlib.sha256()
-    for s in seeds:
-        p = fz.generate(s)
-        h.update(f"{p.source}{p.describe()}{p.annotated_source}".encode())
-        for a in p.args:
-            h.update(f"{type(a).__name__}{np.shape(a)}".encode() + np.asarray(a, dtype=np.float64).tobytes())
+    p = fz.generate(seed)
+    h.update(f"{p.source}{p.describe()}{p.annotated_source}".encode())
+    for a in p.args:
+        h.update(f"{type(a).__name__}{np.shape(a)}".encode() + np.asarray(a, dtype=np.float64).tobytes())
     return h.hexdigest()
+
+
+def _digest(seeds) -> str:
+    return hashlib.sha256("".join(_program_digest(s) for s in seeds).encode()).hexdigest()
 
 
 def test_generator_is_deterministic():
     seeds = range(30)
-    assert _digest(seeds) == _digest(seeds)
+    each = {s: _program_digest(s) for s in seeds}
+    # no state carried from one program to the next: the same programs drawn in the reverse order
+    assert {s: _program_digest(s) for s in reversed(seeds)} == each
     assert len({fz.generate(s).source for s in seeds}) == len(seeds)
-    # ... and independent of hash randomization, in a fresh interpreter
+    # ... and independent of hash randomization, in a fresh interpreter (running this checkout)
     code = "from test_fuzz_arrays import _digest; print(_digest(range(30)))"
     for hashseed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(Path(__file__).parent)}
+        env = checkout_env(Path(__file__).parent, PYTHONHASHSEED=hashseed)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == _digest(seeds)
 

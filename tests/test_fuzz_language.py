@@ -86,6 +86,7 @@ import pytest
 
 import flatgen
 import fuzzgen_language as fz
+from conftest import checkout_env
 from flatgen import interpret
 from flatgen.format import format_source
 from flatgen.graph import Graph, Lit, is_loop
@@ -766,26 +767,30 @@ def test_regression(name, tmp_path):
 # -- the fuzzer itself --------------------------------------------------------------------------------------
 
 
+def _program_digest(seed: int, loops: bool = False) -> str:
+    p = fz.generate_loops(seed) if loops else fz.generate(seed)
+    text = f"{p.source}{p.args!r}{p.shapes!r}{p.wrt!r}{p.seeds!r}{p.data_ifs}{p.configs!r}"
+    if loops:
+        text += f"{p.ints!r}{p.unroll!r}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def _digest(seeds, loops: bool = False) -> str:
-    h = hashlib.sha256()
-    for s in seeds:
-        p = fz.generate_loops(s) if loops else fz.generate(s)
-        h.update(f"{p.source}{p.args!r}{p.shapes!r}{p.wrt!r}{p.seeds!r}{p.data_ifs}{p.configs!r}".encode())
-        if loops:
-            h.update(f"{p.ints!r}{p.unroll!r}".encode())
-    return h.hexdigest()
+    return hashlib.sha256("".join(_program_digest(s, loops) for s in seeds).encode()).hexdigest()
 
 
 @pytest.mark.parametrize("loops", [False, True], ids=["language", "loops"])
 def test_generator_is_deterministic(loops):
     seeds = range(30)
     make = fz.generate_loops if loops else fz.generate
-    assert _digest(seeds, loops) == _digest(seeds, loops)
+    each = {s: _program_digest(s, loops) for s in seeds}
+    # no state carried from one program to the next: the same programs drawn in the reverse order
+    assert {s: _program_digest(s, loops) for s in reversed(seeds)} == each
     assert len({make(s).source for s in seeds}) == len(seeds)
-    # ... and independent of hash randomization, in a fresh interpreter
+    # ... and independent of hash randomization, in a fresh interpreter (running this checkout)
     code = f"from test_fuzz_language import _digest; print(_digest(range(30), {loops}))"
     for hashseed in ("1", "2"):
-        env = {**os.environ, "PYTHONHASHSEED": hashseed, "PYTHONPATH": str(Path(__file__).parent)}
+        env = checkout_env(Path(__file__).parent, PYTHONHASHSEED=hashseed)
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
         assert out.stdout.strip() == _digest(seeds, loops)
 

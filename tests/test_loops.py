@@ -163,13 +163,14 @@ def test_math_mode_loops_are_plain_floats():
 
 def test_generation_is_deterministic_across_hash_seeds():
     # the order of a loop's variables once came from a set of names: it changed with PYTHONHASHSEED
-    import os
     import subprocess
+
+    from conftest import checkout_env
 
     outputs = set()
     for seed in ("0", "1", "4242"):
         r = subprocess.run([sys.executable, "-m", "flatgen", "show", "examples/loops.py:damped"], cwd=ROOT,
-                           capture_output=True, text=True, env={**os.environ, "PYTHONHASHSEED": seed})
+                           capture_output=True, text=True, env=checkout_env(PYTHONHASHSEED=seed))
         assert r.returncode == 0, r.stderr
         outputs.add(r.stdout)
     assert outputs == {(ROOT / "generated" / "loops_damped.py").read_text()}

@@ -15,7 +15,6 @@ their own table at the end: no location there, but a clear message and a hint.
 
 from __future__ import annotations
 
-import os
 import re
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 import pytest
 
 import flatgen
+from conftest import checkout_env
 from flatgen import cli
 from flatgen.errors import InternalError
 from flatgen.parse import display_path, load_target
@@ -976,7 +976,7 @@ def test_console_script_exits_2_without_traceback(case_id, tmp_path):
     out = tmp_path / "out"
     r = subprocess.run([sys.executable, "-m", "flatgen", "generate", "f.py:f", "--out", str(out)],
                        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-                       env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"})
+                       env=checkout_env(PYTHONDONTWRITEBYTECODE="1"))
     line, col, _ = case.where()
     assert r.returncode == 2, r.stderr
     assert "Traceback" not in r.stderr, r.stderr
