@@ -55,7 +55,7 @@ def _stages(path: Path) -> dict[str, float]:
     t2 = time.perf_counter()
     grad = reverse(graph, list(graph.params))
     t3 = time.perf_counter()
-    skeleton, bodies = render_module(graph, grad, Header("bench", "f.py:f", "0", "flatgen generate f.py:f"))
+    skeleton, bodies, _, _ = render_module(graph, grad, Header("bench", "f.py:f", "0", "flatgen generate f.py:f"))
     t4 = time.perf_counter()
     text = format_module(skeleton, bodies)
     t5 = time.perf_counter()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import gc
+import keyword
 import re
 import shlex
 import sys
@@ -20,12 +21,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from . import __version__
-from .errors import UsageError
+from .errors import FlatgenError, UsageError
 from .fence import check_function
 from .format import format_module
 from .graph import Graph, Var
 from .parse import Source, source_hash
 from .render import Header, render_module
+from .safety import check_module
 from .reverse import reverse
 from .simplify import PASSES, simplify
 from .trace import UNROLL, Tracer
@@ -104,21 +106,43 @@ class Generated:
         return shlex.join(cmd)
 
     @cached_property
-    def rendered(self) -> tuple[str, list[list[str]]]:
-        """(skeleton, bodies): the module before formatting (format.assemble joins them)."""
+    def rendered(self) -> tuple[str, list[list[str]], str, list[str]]:
+        """(skeleton, bodies, expected, functions): the module before formatting (format.assemble
+        joins the first two), and what safety.check_module holds the formatted module to."""
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
         header = Header(__version__, self.target, self.digest, self.command)
-        return render_module(forward, self.grad_graph, header, free=self.options.free)
+        with deep_recursion():
+            return render_module(forward, self.grad_graph, header, free=self.options.free)
 
     @cached_property
     def source(self) -> str:
-        with paused_gc():
-            return format_module(*self.rendered)
+        """The formatted module, checked to hold exactly the statements flatgen rendered."""
+        skeleton, bodies, expected, functions = self.rendered
+        with paused_gc(), deep_recursion():
+            text = format_module(skeleton, bodies)
+            check_module(text, expected, functions)
+        return text
+
+
+@contextmanager
+def deep_recursion(limit: int = 12000):
+    """Python parses `x + x + ... + x` with hundreds of terms; walking (and printing) that tree takes
+    a few Python frames per term, past the default limit of 1,000."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, limit))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def generate(src: Source, fn: ast.FunctionDef, options: Options = Options(), verbose: bool = False) -> Generated:
-    with paused_gc():
-        return _generate(src, fn, options, verbose)
+    with paused_gc(), deep_recursion():
+        try:
+            return _generate(src, fn, options, verbose)
+        except RecursionError:
+            raise FlatgenError(f"{fn.name}() is nested too deeply for flatgen to walk", src.loc(fn),
+                               "split long expressions into several assignments") from None
 
 
 def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool) -> Generated:
@@ -129,6 +153,14 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     if not (isinstance(options.unroll, int) and not isinstance(options.unroll, bool) and options.unroll >= 0):
         raise UsageError(f"unroll must be a whole number of iterations, got {options.unroll!r}",
                          hint=f"unroll=0 keeps every loop a loop; the default {UNROLL} unrolls short constant loops")
+    check_out(options.out)
+    if options.wrt is not None and not all(isinstance(w, str) for w in options.wrt):
+        raise UsageError(f"wrt must name parameters, got {options.wrt!r:.80}", hint='wrt=("w", "b")')
+    for flag in ("math", "free"):
+        if getattr(options, flag) not in ((None, True, False) if flag == "math" else (True, False)):
+            raise UsageError(f"{flag} must be True or False, got {getattr(options, flag)!r:.80}")
+    if options.name is not None:
+        check_name(options.name)
     check_function(src, fn)  # fence
     tracer = Tracer(src, options.unroll)
     shapes = param_shapes(fn, options)
@@ -147,10 +179,22 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     if options.style != "lecture":
         grad = simplify(grad, options.style)  # simplify
         log(f"gradient graph, {options.style}", grad)
-    result = Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options)
-    if verbose:
-        log("module", result.source)  # render + format
-    return result
+    # render + format happen on first use of .source: `show` prints the module, `generate` writes it
+    return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options)
+
+
+def check_name(name, what: str = "the module name") -> None:
+    """A module name is a Python identifier (and so a file name inside the output folder, no path)."""
+    if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)):
+        raise UsageError(f"{what} must be a Python identifier (the module's name), got {name!r}",
+                         hint="letters, digits and underscores, not starting with a digit: name = \"model_grad\"")
+
+
+def check_out(out, what: str = "the output folder") -> None:
+    """The output folder's path is written into the module's header: one printable line."""
+    if not (isinstance(out, str) and out and out.isprintable()):
+        raise UsageError(f"{what} must be a folder path on one printable line, got {out!r}",
+                         hint='e.g. out = "generated"')
 
 
 def param_shapes(fn: ast.FunctionDef, options: Options) -> dict:

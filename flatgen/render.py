@@ -17,16 +17,17 @@ from itertools import groupby
 
 import jinja2
 
-from .format import UNSTABLE
+from .format import UNSTABLE, assemble
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
 from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP, SUPPORT, constant, fill
+from .safety import is_comment, one_line
 from .templates_dir import templates_dir
 
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -35,10 +36,12 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,  # templates do not change while flatgen runs: no stat() per include
     )
+    env.filters["one_line"] = one_line  # every comment line: user text never ends it early
+    return env
 
 
 def gate_text(gate: str, **context) -> str:
-    return environment().get_template(f"gates/{gate}.j2").render(**context).strip()
+    return one_line(environment().get_template(f"gates/{gate}.j2").render(**context).strip())
 
 
 @dataclass
@@ -121,15 +124,15 @@ class Renderer:
         self.vg_name = f"{grad.name}_value_and_grad"
         self.math = grad.math
         used = {g for e in grad.eqns for g in e.op.template(self.math).globals}
-        if any(p.shape not in ((), None) for p in grad.params):
-            used.add("np")  # the shape checks
+        if any(p.shape != () for p in grad.params):
+            used.add("np")  # array parameters: np.asarray, and the shape checks
         atoms = [a for e in grad.eqns for a in e.ins] + list(grad.outs)
         self.module_name = "math" if self.math else "np"  # what inf and nan are spelled with
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
             used.add(self.module_name)  # np.inf / math.nan literals
         support = sorted(s for s in SUPPORT if s in used)
         for s in support:  # the support functions' own modules
-            used.add("math" if s.endswith("_math") else "np")
+            used |= {m for m, alias in (("math", "math."), ("np", "np.")) if alias in SUPPORT[s]}
         self.names = Namer.for_graph(
             grad, tuple(g for g in ("np", "math", *support) if g in used), reserved=(grad.name, self.vg_name),
             extra=forward,
@@ -181,10 +184,11 @@ class Renderer:
                 lines = lines[1:]  # a loop writing into its own array: z[i] = v, in place (no copy)
             return [line if stable else UNSTABLE + line for line in lines]
         if e.op is ACC:
-            # `+=` on a Python float rebinds; on a numpy value (an array, or a 0-d array from np.where)
-            # it writes into it, which is safe only when flatgen made it fresh, not a view or another
-            # gradient's alias. A contribution's text never needs parentheses: rules are products, calls or -g.
-            line = (f"{target} += {self.text(e.ins[1])}" if self.math or e.params.get("fresh")
+            # `+=` on a Python float rebinds; on a numpy value (an array, or a 0-d array from np.where or
+            # np.broadcast_to) it writes into it, which is safe only when flatgen made it fresh, not a
+            # view or another gradient's alias.  Math mode too: np.sum(x) of a float is a read-only 0-d
+            # view.  A contribution's text never needs parentheses: rules are products, calls or -g.
+            line = (f"{target} += {self.text(e.ins[1])}" if e.params.get("fresh")
                     else f"{target} = {self.text(e.ins[0])} + {self.text(e.ins[1])}")
             return [line]
         value, stable = self.expression(e)
@@ -238,7 +242,7 @@ class Renderer:
             if not stmts:
                 continue
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
-                stmts.insert(0, f"# line {line}: {source}")
+                stmts.insert(0, f"# line {line}: {one_line(source)}")
             elif not source and e.op in (PUSH, PUSH_COPY):
                 stmts.insert(0, "# saved for the backward loop")
             headers, indent = nest.enter(branch)
@@ -276,13 +280,18 @@ class Renderer:
                 continue
             headers, indent = nest.enter(group[0].branch)
             blocks.append(dict(context, stmts=[_indented(s, indent) for s in stmts], headers=headers, indent=indent))
+        # what the blocks hold without their comments: the statements safety.check_module expects
+        self.plain_backward = [line for b in blocks for line in b["headers"] + b["stmts"] if not is_comment(line)]
         return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
 
     def shape_checks(self) -> list[str]:
-        """A check of each array parameter's shape, when the module is specialised to them."""
+        """Each array parameter as an array (a list or tuple is converted, as numpy functions do: never
+        `x + x` concatenating sequences), and a check of its shape when the module is specialised to it."""
         np_ = self.names.globals.get("np")
         lines = []
         for p in self.grad.params:
+            if p.shape != ():
+                lines.append(f"{self.names[p]} = {np_}.asarray({self.names[p]})")
             if p.shape not in ((), None):
                 name = self.names[p]
                 lines += [f"if {np_}.shape({name}) != {p.shape!r}:",
@@ -302,8 +311,9 @@ class Renderer:
             out.append(ast.unparse(tree))
         return out
 
-    def module(self, header: Header) -> tuple[str, list[list[str]]]:
-        """(skeleton, bodies): the module with a marker where each function's statements go."""
+    def module(self, header: Header) -> tuple[str, list[list[str]], str]:
+        """(skeleton, bodies, expected): the module with a marker where each function's statements
+        go, and the module's statements without any comment (what safety.check_module expects)."""
         imports = []
         if "math" in self.names.globals:
             alias = self.names.globals["math"]
@@ -325,12 +335,8 @@ class Renderer:
         value_body = self.forward_lines(self.forward.eqns)
         self.plan_frees(self.grad.eqns, self.grad.outs)
         grad_body = self.forward_lines(self.grad.forward)
-        skeleton = environment().get_template("module.py.j2").render(
-            header=[
-                f"Generated by flatgen {header.version} from {header.target}. DO NOT EDIT.",
-                f"Source hash: {header.digest} (the function, its helpers and constants)",
-                f"Regenerate: {header.command}",
-            ],
+        backward = self.backward_lines()
+        context = dict(
             imports=imports,
             support=self.support_functions(),
             name=self.grad.name,
@@ -344,7 +350,19 @@ class Renderer:
             grads=_tuple([self.text(g) for g in grads]),
             wrt=", ".join(self.names[g.of] for g in grads),
         )
-        return skeleton, [value_body, grad_body + self.backward_lines()]
+        template = environment().get_template("module.py.j2")
+        skeleton = template.render(header=[
+            f"Generated by flatgen {header.version} from {header.target}. DO NOT EDIT.",
+            f"Source hash: {header.digest} (the function, its helpers and constants)",
+            f"Regenerate: {header.command}",
+        ], **context)
+        plain = [[line for line in body if not is_comment(line)] for body in (value_body, grad_body)]
+        expected = assemble(template.render(header=[], **context), [plain[0], plain[1] + self.plain_backward])
+        return skeleton, [value_body, grad_body + backward], expected
+
+    def functions(self) -> list[str]:
+        """The module's top-level functions, in order: support functions, then the two of the user's."""
+        return [self.names.globals[s] for s in self.support] + [self.grad.name, self.vg_name]
 
 
 def _indented(line: str, indent: str) -> str:
@@ -356,5 +374,7 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"  # () for none
 
 
-def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False) -> tuple[str, list[list[str]]]:
-    return Renderer(forward, grad, free).module(header)
+def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False):
+    """(skeleton, bodies, expected, functions): see Renderer.module and Renderer.functions."""
+    renderer = Renderer(forward, grad, free)
+    return (*renderer.module(header), renderer.functions())

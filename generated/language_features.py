@@ -6,6 +6,7 @@ import numpy as np
 
 def features(v, w):
     """The value of features: the forward pass, as written."""
+    v = np.asarray(v)
     if np.shape(v) != (3,):
         raise ValueError(
             f"v must have shape (3,) (the module was generated for it), got {np.shape(v)}"
@@ -50,6 +51,7 @@ def features_value_and_grad(v, w):
 
     Returns (features, (grad_v, grad_w)).
     """
+    v = np.asarray(v)
     if np.shape(v) != (3,):
         raise ValueError(
             f"v must have shape (3,) (the module was generated for it), got {np.shape(v)}"

@@ -89,7 +89,7 @@ def damped_value_and_grad(x, w, n, m):
             grad_h = 0.0
         # line 40: h_1 = h + t4 -- add gate: distributes the gradient to both inputs unchanged
         # copy gate: h is used 2 times, its gradients add up
-        grad_h += grad_h_1
+        grad_h = grad_h + grad_h_1
         grad_t4 = grad_h_1
         # line 40: t4 = 0.1 * s -- mul gate: swaps, each input gets the gradient times the other input
         grad_s = grad_t4 * 0.1

@@ -55,7 +55,7 @@ def newton_sqrt_value_and_grad(a, x):
         grad_t7 = -grad_t8 * t8 / t7
         # line 29: t7 = 2.0 * x_1 -- mul gate: swaps, each input gets the gradient times the other input
         # copy gate: x_1 is used 4 times, its gradients add up
-        grad_x_1 += grad_t7 * 2.0
+        grad_x_1 = grad_x_1 + grad_t7 * 2.0
         # line 29: t6 = t5 - a -- sub gate: the gradient to the left input, negated to the right
         grad_t5 = grad_t6
         # copy gate: a is used in every iteration of the loop, its gradients add up

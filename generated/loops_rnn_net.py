@@ -6,18 +6,22 @@ import numpy as np
 
 def rnn_net(W, U, xs, h0, n):
     """The value of rnn_net: the forward pass, as written."""
+    W = np.asarray(W)
     if np.shape(W) != (4, 4):
         raise ValueError(
             f"W must have shape (4, 4) (the module was generated for it), got {np.shape(W)}"
         )
+    U = np.asarray(U)
     if np.shape(U) != (4, 3):
         raise ValueError(
             f"U must have shape (4, 3) (the module was generated for it), got {np.shape(U)}"
         )
+    xs = np.asarray(xs)
     if np.shape(xs) != (10, 3):
         raise ValueError(
             f"xs must have shape (10, 3) (the module was generated for it), got {np.shape(xs)}"
         )
+    h0 = np.asarray(h0)
     if np.shape(h0) != (4,):
         raise ValueError(
             f"h0 must have shape (4,) (the module was generated for it), got {np.shape(h0)}"
@@ -41,18 +45,22 @@ def rnn_net_value_and_grad(W, U, xs, h0, n):
 
     Returns (rnn_net, (grad_W, grad_U, grad_h0)).
     """
+    W = np.asarray(W)
     if np.shape(W) != (4, 4):
         raise ValueError(
             f"W must have shape (4, 4) (the module was generated for it), got {np.shape(W)}"
         )
+    U = np.asarray(U)
     if np.shape(U) != (4, 3):
         raise ValueError(
             f"U must have shape (4, 3) (the module was generated for it), got {np.shape(U)}"
         )
+    xs = np.asarray(xs)
     if np.shape(xs) != (10, 3):
         raise ValueError(
             f"xs must have shape (10, 3) (the module was generated for it), got {np.shape(xs)}"
         )
+    h0 = np.asarray(h0)
     if np.shape(h0) != (4,):
         raise ValueError(
             f"h0 must have shape (4,) (the module was generated for it), got {np.shape(h0)}"

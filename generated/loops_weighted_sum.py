@@ -6,6 +6,7 @@ import numpy as np
 
 def weighted_sum(xs, w, n):
     """The value of weighted_sum: the forward pass, as written."""
+    xs = np.asarray(xs)
     if np.shape(xs) != (8,):
         raise ValueError(
             f"xs must have shape (8,) (the module was generated for it), got {np.shape(xs)}"
@@ -25,6 +26,7 @@ def weighted_sum_value_and_grad(xs, w, n):
 
     Returns (s, (grad_xs, grad_w)).
     """
+    xs = np.asarray(xs)
     if np.shape(xs) != (8,):
         raise ValueError(
             f"xs must have shape (8,) (the module was generated for it), got {np.shape(xs)}"

@@ -11,14 +11,17 @@ def sigmoid(x):
 
 def logreg(w, b, X, y):
     """The value of logreg: the forward pass, as written."""
+    w = np.asarray(w)
     if np.shape(w) != (3,):
         raise ValueError(
             f"w must have shape (3,) (the module was generated for it), got {np.shape(w)}"
         )
+    X = np.asarray(X)
     if np.shape(X) != (16, 3):
         raise ValueError(
             f"X must have shape (16, 3) (the module was generated for it), got {np.shape(X)}"
         )
+    y = np.asarray(y)
     if np.shape(y) != (16,):
         raise ValueError(
             f"y must have shape (16,) (the module was generated for it), got {np.shape(y)}"
@@ -45,14 +48,17 @@ def logreg_value_and_grad(w, b, X, y):
 
     Returns (loss, (grad_w, grad_b)).
     """
+    w = np.asarray(w)
     if np.shape(w) != (3,):
         raise ValueError(
             f"w must have shape (3,) (the module was generated for it), got {np.shape(w)}"
         )
+    X = np.asarray(X)
     if np.shape(X) != (16, 3):
         raise ValueError(
             f"X must have shape (16, 3) (the module was generated for it), got {np.shape(X)}"
         )
+    y = np.asarray(y)
     if np.shape(y) != (16,):
         raise ValueError(
             f"y must have shape (16,) (the module was generated for it), got {np.shape(y)}"

@@ -6,26 +6,32 @@ import numpy as np
 
 def mlp(X, W1, b1, W2, b2, Y):
     """The value of mlp: the forward pass, as written."""
+    X = np.asarray(X)
     if np.shape(X) != (64, 784):
         raise ValueError(
             f"X must have shape (64, 784) (the module was generated for it), got {np.shape(X)}"
         )
+    W1 = np.asarray(W1)
     if np.shape(W1) != (784, 100):
         raise ValueError(
             f"W1 must have shape (784, 100) (the module was generated for it), got {np.shape(W1)}"
         )
+    b1 = np.asarray(b1)
     if np.shape(b1) != (100,):
         raise ValueError(
             f"b1 must have shape (100,) (the module was generated for it), got {np.shape(b1)}"
         )
+    W2 = np.asarray(W2)
     if np.shape(W2) != (100, 10):
         raise ValueError(
             f"W2 must have shape (100, 10) (the module was generated for it), got {np.shape(W2)}"
         )
+    b2 = np.asarray(b2)
     if np.shape(b2) != (10,):
         raise ValueError(
             f"b2 must have shape (10,) (the module was generated for it), got {np.shape(b2)}"
         )
+    Y = np.asarray(Y)
     if np.shape(Y) != (64, 10):
         raise ValueError(
             f"Y must have shape (64, 10) (the module was generated for it), got {np.shape(Y)}"
@@ -49,26 +55,32 @@ def mlp_value_and_grad(X, W1, b1, W2, b2, Y):
 
     Returns (loss, (grad_W1, grad_b1, grad_W2, grad_b2)).
     """
+    X = np.asarray(X)
     if np.shape(X) != (64, 784):
         raise ValueError(
             f"X must have shape (64, 784) (the module was generated for it), got {np.shape(X)}"
         )
+    W1 = np.asarray(W1)
     if np.shape(W1) != (784, 100):
         raise ValueError(
             f"W1 must have shape (784, 100) (the module was generated for it), got {np.shape(W1)}"
         )
+    b1 = np.asarray(b1)
     if np.shape(b1) != (100,):
         raise ValueError(
             f"b1 must have shape (100,) (the module was generated for it), got {np.shape(b1)}"
         )
+    W2 = np.asarray(W2)
     if np.shape(W2) != (100, 10):
         raise ValueError(
             f"W2 must have shape (100, 10) (the module was generated for it), got {np.shape(W2)}"
         )
+    b2 = np.asarray(b2)
     if np.shape(b2) != (10,):
         raise ValueError(
             f"b2 must have shape (10,) (the module was generated for it), got {np.shape(b2)}"
         )
+    Y = np.asarray(Y)
     if np.shape(Y) != (64, 10):
         raise ValueError(
             f"Y must have shape (64, 10) (the module was generated for it), got {np.shape(Y)}"

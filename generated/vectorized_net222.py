@@ -11,18 +11,22 @@ def sigmoid(x):
 
 def net222(x, W1, b1, W2, b2, t):
     """The value of net222: the forward pass, as written."""
+    x = np.asarray(x)
     if np.shape(x) != (2,):
         raise ValueError(
             f"x must have shape (2,) (the module was generated for it), got {np.shape(x)}"
         )
+    W1 = np.asarray(W1)
     if np.shape(W1) != (2, 2):
         raise ValueError(
             f"W1 must have shape (2, 2) (the module was generated for it), got {np.shape(W1)}"
         )
+    W2 = np.asarray(W2)
     if np.shape(W2) != (2, 2):
         raise ValueError(
             f"W2 must have shape (2, 2) (the module was generated for it), got {np.shape(W2)}"
         )
+    t = np.asarray(t)
     if np.shape(t) != (2,):
         raise ValueError(
             f"t must have shape (2,) (the module was generated for it), got {np.shape(t)}"
@@ -48,18 +52,22 @@ def net222_value_and_grad(x, W1, b1, W2, b2, t):
 
     Returns (E, (grad_W1, grad_b1, grad_W2, grad_b2)).
     """
+    x = np.asarray(x)
     if np.shape(x) != (2,):
         raise ValueError(
             f"x must have shape (2,) (the module was generated for it), got {np.shape(x)}"
         )
+    W1 = np.asarray(W1)
     if np.shape(W1) != (2, 2):
         raise ValueError(
             f"W1 must have shape (2, 2) (the module was generated for it), got {np.shape(W1)}"
         )
+    W2 = np.asarray(W2)
     if np.shape(W2) != (2, 2):
         raise ValueError(
             f"W2 must have shape (2, 2) (the module was generated for it), got {np.shape(W2)}"
         )
+    t = np.asarray(t)
     if np.shape(t) != (2,):
         raise ValueError(
             f"t must have shape (2,) (the module was generated for it), got {np.shape(t)}"

@@ -6,26 +6,32 @@ import numpy as np
 
 def rnn(xs, h, Wxh, Whh, Why, ys):
     """The value of rnn: the forward pass, as written."""
+    xs = np.asarray(xs)
     if np.shape(xs) != (4, 3):
         raise ValueError(
             f"xs must have shape (4, 3) (the module was generated for it), got {np.shape(xs)}"
         )
+    h = np.asarray(h)
     if np.shape(h) != (5,):
         raise ValueError(
             f"h must have shape (5,) (the module was generated for it), got {np.shape(h)}"
         )
+    Wxh = np.asarray(Wxh)
     if np.shape(Wxh) != (5, 3):
         raise ValueError(
             f"Wxh must have shape (5, 3) (the module was generated for it), got {np.shape(Wxh)}"
         )
+    Whh = np.asarray(Whh)
     if np.shape(Whh) != (5, 5):
         raise ValueError(
             f"Whh must have shape (5, 5) (the module was generated for it), got {np.shape(Whh)}"
         )
+    Why = np.asarray(Why)
     if np.shape(Why) != (2, 5):
         raise ValueError(
             f"Why must have shape (2, 5) (the module was generated for it), got {np.shape(Why)}"
         )
+    ys = np.asarray(ys)
     if np.shape(ys) != (4, 2):
         raise ValueError(
             f"ys must have shape (4, 2) (the module was generated for it), got {np.shape(ys)}"
@@ -56,26 +62,32 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
 
     Returns (loss, (grad_h, grad_Wxh, grad_Whh, grad_Why)).
     """
+    xs = np.asarray(xs)
     if np.shape(xs) != (4, 3):
         raise ValueError(
             f"xs must have shape (4, 3) (the module was generated for it), got {np.shape(xs)}"
         )
+    h = np.asarray(h)
     if np.shape(h) != (5,):
         raise ValueError(
             f"h must have shape (5,) (the module was generated for it), got {np.shape(h)}"
         )
+    Wxh = np.asarray(Wxh)
     if np.shape(Wxh) != (5, 3):
         raise ValueError(
             f"Wxh must have shape (5, 3) (the module was generated for it), got {np.shape(Wxh)}"
         )
+    Whh = np.asarray(Whh)
     if np.shape(Whh) != (5, 5):
         raise ValueError(
             f"Whh must have shape (5, 5) (the module was generated for it), got {np.shape(Whh)}"
         )
+    Why = np.asarray(Why)
     if np.shape(Why) != (2, 5):
         raise ValueError(
             f"Why must have shape (2, 5) (the module was generated for it), got {np.shape(Why)}"
         )
+    ys = np.asarray(ys)
     if np.shape(ys) != (4, 2):
         raise ValueError(
             f"ys must have shape (4, 2) (the module was generated for it), got {np.shape(ys)}"

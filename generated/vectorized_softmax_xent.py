@@ -6,18 +6,22 @@ import numpy as np
 
 def softmax_xent(X, W, b, Y):
     """The value of softmax_xent: the forward pass, as written."""
+    X = np.asarray(X)
     if np.shape(X) != (32, 20):
         raise ValueError(
             f"X must have shape (32, 20) (the module was generated for it), got {np.shape(X)}"
         )
+    W = np.asarray(W)
     if np.shape(W) != (20, 5):
         raise ValueError(
             f"W must have shape (20, 5) (the module was generated for it), got {np.shape(W)}"
         )
+    b = np.asarray(b)
     if np.shape(b) != (5,):
         raise ValueError(
             f"b must have shape (5,) (the module was generated for it), got {np.shape(b)}"
         )
+    Y = np.asarray(Y)
     if np.shape(Y) != (32, 5):
         raise ValueError(
             f"Y must have shape (32, 5) (the module was generated for it), got {np.shape(Y)}"
@@ -46,18 +50,22 @@ def softmax_xent_value_and_grad(X, W, b, Y):
 
     Returns (loss, (grad_W, grad_b)).
     """
+    X = np.asarray(X)
     if np.shape(X) != (32, 20):
         raise ValueError(
             f"X must have shape (32, 20) (the module was generated for it), got {np.shape(X)}"
         )
+    W = np.asarray(W)
     if np.shape(W) != (20, 5):
         raise ValueError(
             f"W must have shape (20, 5) (the module was generated for it), got {np.shape(W)}"
         )
+    b = np.asarray(b)
     if np.shape(b) != (5,):
         raise ValueError(
             f"b must have shape (5,) (the module was generated for it), got {np.shape(b)}"
         )
+    Y = np.asarray(Y)
     if np.shape(Y) != (32, 5):
         raise ValueError(
             f"Y must have shape (32, 5) (the module was generated for it), got {np.shape(Y)}"

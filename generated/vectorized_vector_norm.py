@@ -6,10 +6,12 @@ import numpy as np
 
 def vector_norm(W, x):
     """The value of vector_norm: the forward pass, as written."""
+    W = np.asarray(W)
     if np.shape(W) != (2, 2):
         raise ValueError(
             f"W must have shape (2, 2) (the module was generated for it), got {np.shape(W)}"
         )
+    x = np.asarray(x)
     if np.shape(x) != (2,):
         raise ValueError(
             f"x must have shape (2,) (the module was generated for it), got {np.shape(x)}"
@@ -26,10 +28,12 @@ def vector_norm_value_and_grad(W, x):
 
     Returns (f, (grad_W, grad_x)).
     """
+    W = np.asarray(W)
     if np.shape(W) != (2, 2):
         raise ValueError(
             f"W must have shape (2, 2) (the module was generated for it), got {np.shape(W)}"
         )
+    x = np.asarray(x)
     if np.shape(x) != (2,):
         raise ValueError(
             f"x must have shape (2,) (the module was generated for it), got {np.shape(x)}"
