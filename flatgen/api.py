@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import linecache
 import os
+import threading
 import types
 from dataclasses import replace
 from pathlib import Path
@@ -14,7 +15,7 @@ import numpy as np
 from . import interpret
 from .errors import ShapeError, UsageError, guard
 from .fence import check_function
-from .files import write_atomic
+from .files import compare, write_atomic
 from .parse import load_function
 from .pipeline import Options, floats, generate, shapes_of
 from .trace import UNROLL
@@ -36,15 +37,20 @@ class Flat:
         if isinstance(wrt, str):
             wrt = (wrt,)
         self._src, self._node = load_function(fn)
+        self._lock = threading.RLock()  # the caches below, shared by the threads calling this function
+        self._generated = None
         self._params = [a.arg for a in self._node.args.posonlyargs + self._node.args.args]
         if example is not None:
-            if len(example) != len(self._params):
-                raise UsageError(f"example= has {len(example)} value(s); {fn.__name__}() takes {len(self._params)}")
+            if not isinstance(example, (list, tuple)) or len(example) != len(self._params):
+                raise UsageError(f"example= takes one value per parameter of {fn.__name__}() "
+                                 f"({', '.join(self._params)}), got {example!r:.80}",
+                                 hint="example=(1.0, np.zeros((2, 3)), ...)")
+            example = self._check_args(tuple(example), "example value")
             shapes = shapes_of(self._params, example)
             if math is None and floats(example):
                 math = True
         elif shapes is not None:
-            shapes = tuple((k, None if v is None else tuple(v)) for k, v in dict(shapes).items())
+            shapes = _shapes_option(shapes)
         self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
                                shapes=shapes, math=math, style=style, free=free, unroll=unroll)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
@@ -93,71 +99,87 @@ class Flat:
     @guard
     def module(self) -> types.ModuleType:
         """The generated module, compiled under a synthetic file name that tracebacks can show."""
-        g = self.generated
-        if g not in self._modules:
-            filename = f"<flatgen {g.target}>"
-            text = g.source
-            linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
-            module = types.ModuleType(g.module_name)
-            module.__file__ = filename
-            exec(compile(text, filename, "exec"), module.__dict__)
-            self._modules[g] = module
-        return self._modules[g]
+        return self._module_of(self.generated)
+
+    def _module_of(self, g) -> types.ModuleType:
+        with self._lock:
+            if g not in self._modules:
+                filename = f"<flatgen {g.target}>"
+                text = g.source
+                linecache.cache[filename] = (len(text), None, text.splitlines(keepends=True), filename)
+                module = types.ModuleType(g.module_name)
+                module.__file__ = filename
+                exec(compile(text, filename, "exec"), module.__dict__)
+                self._modules[g] = module
+            return self._modules[g]
 
     def value_and_grad(self, *args, seed=None):
         """(value, (gradients...)) from the generated module.
 
         Without shapes given, the first call with arrays specialises the module to their shapes
-        (`.source` then shows that module); later calls with other shapes specialise again.
+        (`.source` then shows that module); later calls with other shapes specialise again.  Lists
+        and tuples are arrays, as numpy functions take them (np.asarray).  Safe to call from several
+        threads: each call uses the module made for its own arguments.
         """
-        self._prepare(args)
-        vg = getattr(self.module, f"{self.generated.graph.name}_value_and_grad")
+        args, g = self._prepare(args)
+        vg = getattr(self._module_of(g), f"{g.graph.name}_value_and_grad")
         if seed is None:
             return vg(*args)
-        n = len(self.generated.graph.outs)
+        n = len(g.graph.outs)
         if n == 1 or len(seed) != n:
             raise UsageError(f"seed= gives one upstream gradient per output; {self.fn.__name__}() has {n} output(s)")
         return vg(*args, seed)
 
-    def _prepare(self, args) -> None:
-        """Check the arguments, then pick the module for them (unless shapes were given)."""
-        self._check_args(args)
+    def _prepare(self, args) -> tuple:
+        """(the arguments checked, lists and tuples as arrays; the Generated for them)."""
+        args = self._check_args(args)
         if self.options.shapes is None:
-            self._specialise(args)
+            return args, self._specialise(args)
+        return args, self.generated
 
-    def _check_args(self, args) -> None:
-        """Bad input gets a clear message here, not a numpy error from deep inside the module."""
+    def _check_args(self, args, what: str = "argument") -> tuple:
+        """Bad input gets a clear message here, not a numpy error from deep inside the module; a list
+        or tuple becomes an array (np.asarray), in the interpreter and the generated module alike."""
         name = self.fn.__name__
         if len(args) != len(self._params):
             raise UsageError(f"{name}() takes {len(self._params)} argument(s) ({', '.join(self._params)}), "
                              f"got {len(args)}")
-        ints = {p.hint for p in self._generated.graph.ints} if self._generated is not None else set()
+        base = self._generated
+        ints = {p.hint for p in base.graph.ints} if base is not None else set()
+        out = []
         for p, a in zip(self._params, args):
             if p in ints and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
-                raise UsageError(f"argument {p} of {name}() is a loop count (a range() bound): pass an int, "
-                                 f"got {a!r}")
+                raise UsageError(f"{what} {p} of {name}() is a loop count (a range() bound): pass an int, "
+                                 f"got {a!r:.80}")
             try:
-                kind = np.asarray(a).dtype.kind
+                array = np.asarray(a)
+                kind = array.dtype.kind
             except (TypeError, ValueError):  # ragged lists and the like
                 kind = "O"
             if kind not in "biuf":
-                raise UsageError(f"argument {p} of {name}() must be a real number or an array of them, "
-                                 f"got {type(a).__name__}" + (f" of dtype {np.asarray(a).dtype}" if kind != "O" else ""))
+                raise UsageError(f"{what} {p} of {name}() must be a real number or an array of them, "
+                                 f"got {type(a).__name__}" + (f" of dtype {array.dtype}" if kind != "O" else ""))
+            out.append(array if isinstance(a, (list, tuple)) else a)
+        return tuple(out)
 
     @guard
-    def _specialise(self, args) -> None:
-        """Pick (or make) the module for these arguments: Python floats get the math module,
-        arrays a module specialised to their shapes, numpy scalars the default one."""
+    def _specialise(self, args):
+        """The Generated for these arguments (made on first need): Python floats get the math
+        module, arrays a module specialised to their shapes, numpy scalars the default one.  The
+        last one picked is what `.source` and `.module` show."""
         shapes = shapes_of(self._params, args)
         scalar = all(shape == () for _, shape in shapes)
         use_math = self.options.math if self.options.math is not None else (scalar and floats(args))
         if scalar and self._base is not None and use_math == self._base.grad_graph.math:
             self._generated = self._base
-            return
+            return self._base
         key = (None if scalar else shapes, use_math)
-        if key not in self._by_shapes:
-            self._by_shapes[key] = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math))
-        self._generated = self._by_shapes[key]
+        with self._lock:
+            if key not in self._by_shapes:
+                self._by_shapes[key] = generate(self._src, self._node,
+                                                replace(self.options, shapes=key[0], math=use_math))
+        self._generated = g = self._by_shapes[key]
+        return g
 
     def grad(self, *args, seed=None):
         """The gradients only, from the generated module."""
@@ -165,8 +187,7 @@ class Flat:
 
     def interpret(self, *args, seed=None):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
-        self._prepare(args)
-        g = self.generated
+        args, g = self._prepare(args)
         return interpret.value_and_grad(g.graph, args, g.wrt, seed)
 
     @guard
@@ -179,14 +200,11 @@ class Flat:
     def _keep_fresh(self, out: Path) -> None:
         """With `out=`: refresh the written module when stale; with FLATGEN_CHECK=1, raise instead."""
         path = out / f"{self.generated.module_name}.py"
-        try:
-            current = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        if current == self.source:
+        report = compare(path, self.source, str(path))
+        if report is None:
             return
         if os.environ.get("FLATGEN_CHECK") == "1":
-            state = "missing" if current is None else "stale"
+            state = "missing" if report.startswith("MISSING") else "stale"
             raise UsageError(
                 f"{path} is {state} (FLATGEN_CHECK=1 forbids writing it)",
                 hint=f"run: {self.generated.command}",
@@ -197,9 +215,30 @@ class Flat:
         return f"<flatgen.flat {self._src.file}:{self._node.name}>"
 
 
+def _shapes_option(shapes) -> tuple:
+    """shapes= as Options holds it, checked: {param: (sizes...) or None}."""
+    hint = 'shapes={"W": (2, 3), "x": (3,), "c": ()}   # () is a scalar, None an array of any shape'
+    if not isinstance(shapes, dict):
+        raise UsageError(f"shapes= must map parameter names to shapes, got {shapes!r:.80}", hint=hint)
+    out = []
+    for k, v in shapes.items():
+        if v is not None:
+            ok = isinstance(v, (list, tuple)) and all(
+                isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0 for n in v)
+            if not ok:
+                raise UsageError(f"shapes= gives {k!r} the shape {v!r:.80}, not a tuple of sizes", hint=hint)
+            v = tuple(int(n) for n in v)
+        if not isinstance(k, str):
+            raise UsageError(f"shapes= keys are parameter names, got {k!r:.80}", hint=hint)
+        out.append((k, v))
+    return tuple(out)
+
+
 def _shown_dir(out) -> str:
     if out is None:
         return "generated"
+    if not isinstance(out, (str, os.PathLike)):
+        raise UsageError(f"out= is a folder path, got {out!r:.80}", hint='out="generated"')
     return Path(out).as_posix().rstrip("/") or "."
 
 

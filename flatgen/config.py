@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .parse import project_root
-from .pipeline import DEFAULT_OUT, Options
+from .pipeline import DEFAULT_OUT, Options, check_name, check_out
 from .trace import UNROLL
 
 
@@ -53,14 +53,22 @@ def load_config() -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         raise UsageError(f"cannot read {path}: {e}") from None
-    section = data.get("tool", {}).get("flatgen", {})
+    tool = data.get("tool", {})
+    if not isinstance(tool, dict):
+        raise UsageError(f"{path}: `tool` must be a table, got {tool!r}", hint="[tool.flatgen] ...")
+    section = tool.get("flatgen", {})
     if not isinstance(section, dict):
         raise UsageError(f"{path}: [tool.flatgen] must be a table")
     out = section.get("out", DEFAULT_OUT)
     if not isinstance(out, str):
         raise UsageError(f"{path}: [tool.flatgen] out must be a string, got {out!r}")
+    check_out(out, f"{path}: [tool.flatgen] out")
+    targets = section.get("targets", [])
+    if not isinstance(targets, list):
+        raise UsageError(f"{path}: [tool.flatgen] targets must be a list, got {targets!r}",
+                         hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]')
     jobs = []
-    for entry in section.get("targets", []):
+    for entry in targets:
         if isinstance(entry, str):
             entry = {"target": entry}
         if not isinstance(entry, dict) or not isinstance(entry.get("target"), str):
@@ -81,19 +89,22 @@ def load_config() -> Config:
             raise UsageError(f"{path}: style of {entry['target']} must be \"lecture\" or \"compact\"")
         if not isinstance(entry.get("math", False), bool):
             raise UsageError(f"{path}: math of {entry['target']} must be true or false")
+        if not entry["target"].isprintable():
+            raise UsageError(f"{path}: the target {entry['target']!r} has non-printable characters")
         shapes = entry.get("shapes")
         if shapes is not None:
             if not isinstance(shapes, dict) or not all(
-                    isinstance(v, list) and all(isinstance(n, int) and n >= 0 for n in v) for v in shapes.values()):
+                    isinstance(v, list) and all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in v)
+                    for v in shapes.values()):
                 raise UsageError(f"{path}: shapes of {entry['target']} must map parameter names to lists of sizes",
                                  hint='shapes = { W = [2, 2], x = [2], c = [] }   # [] is a scalar')
             shapes = tuple((k, tuple(v)) for k, v in shapes.items())
         wrt = entry.get("wrt")
-        if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) for w in wrt)):
+        if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)):
             raise UsageError(f"{path}: wrt of {entry['target']} must be a list of parameter names")
         name = entry.get("name")
-        if name is not None and not (isinstance(name, str) and name.isidentifier()):
-            raise UsageError(f"{path}: name of {entry['target']} must be a Python identifier")
+        if name is not None:
+            check_name(name, f"{path}: name of {entry['target']}")
         file, sep, func = entry["target"].rpartition(":")
         target = f"{_relative(root / file)}{sep}{func}"
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,

@@ -132,6 +132,8 @@ def check_function(src: Source, fn: ast.AST, helper: bool = False) -> None:
         body = body[1:]
     returns = _own_returns(fn)
     if not returns:
+        for stmt in body:  # a `yield`, `raise` or `nonlocal` is named as what it is, not as a missing return
+            _check_stmt(src, stmt)
         refuse(src, fn, f"{fn.name}() has no `return`",
                "end the function with `return <expression>`: flatgen differentiates the returned value")
     if len(returns) > 1:

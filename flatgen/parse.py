@@ -12,11 +12,12 @@ import hashlib
 import inspect
 import linecache
 import os
+import tokenize
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .errors import FlatgenError, Loc, SourceNotFound, UsageError, loc_of
+from .errors import FlatgenError, Loc, NameResolutionError, SourceNotFound, UsageError, loc_of
 
 
 @dataclass
@@ -76,6 +77,104 @@ class Source:
         return found
 
 
+    @cached_property
+    def bindings(self) -> dict[str, list[tuple[ast.AST, bool]]]:
+        """Every statement that binds a module-level name, anywhere in the module: name -> [(node,
+        plain)], `plain` when it is a top-level import, `NAME = ...` or undecorated `def` that flatgen
+        reads statically.  Bindings inside `if`/`for`/`with`/`try`/`match`, loop and `with` targets,
+        walruses, `del`, `global` in a function, class definitions and decorated helpers count too.
+        A star import binds "*" (what it binds is not in the source)."""
+        found: dict[str, list[tuple[ast.AST, bool]]] = {}
+
+        def add(name, node, plain=False):
+            found.setdefault(name, []).append((node, plain))
+
+        def scope(node, top):
+            """A node evaluated in the module's scope (`top`: a statement directly in the module)."""
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                plain = top and not isinstance(node, ast.ClassDef) and all(_is_flat(d) for d in node.decorator_list)
+                add(node.name, node, plain)
+                for d in node.decorator_list:
+                    scope(d, False)
+                if not isinstance(node, ast.ClassDef):
+                    for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                        scope(d, False)
+                for inner in ast.walk(node):  # `global NAME` in any function below rebinds NAME
+                    if isinstance(inner, ast.Global):
+                        for n in inner.names:
+                            add(n, inner)
+                return
+            if isinstance(node, ast.Lambda):
+                return
+            if isinstance(node, ast.comprehension):  # its target is the comprehension's own
+                for part in [node.iter, *node.ifs]:
+                    scope(part, False)
+                return
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                for a in node.names:
+                    if a.name == "*":
+                        add("*", node)
+                    else:
+                        add(a.asname or a.name.split(".")[0], node, top and not (isinstance(node, ast.ImportFrom) and node.level))
+                return
+            plain_target = top and isinstance(node, (ast.Assign, ast.AnnAssign)) and getattr(node, "value", None) is not None
+            for child in ast.iter_child_nodes(node):
+                if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
+                    plain = plain_target and isinstance(child.ctx, ast.Store) and (
+                        isinstance(node, ast.AnnAssign) or (len(node.targets) == 1 and node.targets[0] is child))
+                    add(child.id, node, plain)
+                elif isinstance(child, ast.NamedExpr) and isinstance(child.target, ast.Name):
+                    add(child.target.id, child)
+                    scope(child.value, False)
+                elif isinstance(child, (ast.MatchAs, ast.MatchStar)) and child.name:
+                    add(child.name, child)
+                    scope(child, False)
+                elif isinstance(child, ast.MatchMapping) and child.rest:
+                    add(child.rest, child)
+                    scope(child, False)
+                elif isinstance(child, ast.ExceptHandler) and child.name:
+                    add(child.name, child)
+                    scope(child, False)
+                elif isinstance(child, ast.stmt):
+                    scope(child, False)
+                elif isinstance(child, ast.AST):
+                    scope(child, False)
+
+        for node in self.tree.body:
+            scope(node, True)
+        return found
+
+    def check_bound_once(self, name: str, node: ast.AST) -> None:
+        """Refuse a module-level name whose value the source alone cannot tell: bound more than
+        once (anywhere), bound conditionally or in a loop, or after a star import.  Python would see
+        the last binding that ran; flatgen reads the source, so it reads only names bound once."""
+        binds = self.bindings.get(name, [])
+        if len(binds) == 1 and binds[0][1]:
+            return
+        star = self.bindings.get("*", [])
+        if not binds and not star:
+            return  # unbound: a builtin, or an error the caller names
+        if not binds:
+            what = f"`from {star[0][0].module} import *` (line {star[0][0].lineno}) may bind it"
+            hint = f"import the names you use explicitly: from {star[0][0].module} import ..."
+        else:
+            lines = ", ".join(str(getattr(n, "lineno", "?")) for n, _ in binds)
+            what = (f"it is bound more than once ({len(binds)} times: lines {lines})" if len(binds) > 1
+                    else f"it is bound on line {lines} by a statement flatgen does not read statically "
+                         "(inside an if/for/with/try, a loop or with target, a walrus, del, global, a class, "
+                         "or a decorated function)")
+            hint = "bind it once, at the top level of the module (NAME = <number>, def, import), or pass it as a parameter"
+        raise NameResolutionError(
+            f"module-level `{name}` cannot be resolved from the source: {what}; Python would see "
+            "whichever binding ran last", self.loc(node), hint)
+
+
+def _is_flat(decorator: ast.expr) -> bool:
+    """@flat / @flatgen.flat / @flatgen.flat(...): calling the function still runs it as written."""
+    d = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return (isinstance(d, ast.Name) and d.id == "flat") or (isinstance(d, ast.Attribute) and d.attr == "flat")
+
+
 def display_path(path: str | os.PathLike) -> str:
     """Paths in messages and headers: relative to the project root, so every checkout agrees."""
     p = Path(path).resolve()
@@ -101,6 +200,9 @@ def project_root(start: Path | None = None) -> Path | None:
 def parse_module(text: str, file: str) -> Source:
     try:
         tree = ast.parse(text, filename=file)
+    except RecursionError:  # Python's own limit on nesting while it builds the tree
+        raise FlatgenError("the source is nested too deeply for Python's ast module to parse",
+                           Loc(file, 1), "split long expressions into several assignments") from None
     except SyntaxError as e:
         line = e.lineno or 1
         lines = text.splitlines(keepends=True)
@@ -127,9 +229,11 @@ def load_target(spec: str) -> tuple[Source, ast.FunctionDef]:
     if not file.is_file():
         raise SourceNotFound(f"no such file: {path}", hint="the path is relative to the current folder")
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SourceNotFound(f"cannot read {path}: {e}") from None
+        with tokenize.open(file) as f:  # as Python reads source: a BOM, a `# -*- coding: ... -*-` line
+            text = f.read()
+    except (OSError, UnicodeDecodeError, SyntaxError) as e:  # SyntaxError: an unknown coding name
+        raise SourceNotFound(f"cannot read {path}: {getattr(e, 'msg', None) or e}",
+                             hint="save the file as UTF-8 (or declare its encoding as Python does)") from None
     src = parse_module(text, display_path(file))
     node = src.functions.get(name)
     if node is None:

@@ -882,6 +882,7 @@ class Tracer:
         root = node.id
         if root in env:
             return root
+        self.src.check_bound_once(root, node)
         if root in self.src.imports:
             root = self.src.imports[root]
         elif root in BUILTINS and root not in self.src.functions and root not in self.src.assignments:
