@@ -55,6 +55,18 @@ SUPPORT["sigmoid_math"] = (
     "    return 1 / (1 + math.exp(-x)) if x >= -700.0 else math.exp(x)\n"
 )
 
+# np.maximum / np.minimum on floats: nan if either is nan, as numpy's (builtin max(1.0, nan) is 1.0).
+SUPPORT["maximum_math"] = (
+    "def maximum_math(a, b):\n"
+    '    """The larger of two floats, nan when either is nan (as in numpy)."""\n'
+    "    return a if a >= b or a != a else b\n"
+)
+SUPPORT["minimum_math"] = (
+    "def minimum_math(a, b):\n"
+    '    """The smaller of two floats, nan when either is nan (as in numpy)."""\n'
+    "    return a if a <= b or a != a else b\n"
+)
+
 _support_globals: dict[str, object] = {"np": np, "math": math}
 for _text in SUPPORT.values():
     exec(compile(_text, "<flatgen support>", "exec"), _support_globals)
@@ -68,7 +80,7 @@ class _ToMath(ast.NodeTransformer):
     """A numpy template -> the same expression on Python floats (math mode)."""
 
     FUNCS = {f"np.{f}": f"math.{f}" for f in ("exp", "log", "sqrt", "tanh", "sin", "cos")} | {
-        "np.abs": "abs", "np.maximum": "max", "np.minimum": "min", "sigmoid": "sigmoid_math"}
+        "np.abs": "abs", "np.maximum": "maximum_math", "np.minimum": "minimum_math", "sigmoid": "sigmoid_math"}
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -361,10 +373,13 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("abs",     "x",   "np.abs(x)",           ("g * np.sign(x)",),                   "abs",
          ["numpy.abs", "numpy.absolute", "math.fabs", "builtins.abs"]),
     # Routers: ties send the whole gradient to the first argument, as Python's max(a, b) returns a.
-    prim("maximum", "a b", "np.maximum(a, b)",    ("g * (a >= b)", "g * (a < b)"),       "max",
-         ["numpy.maximum", "builtins.max"]),
-    prim("minimum", "a b", "np.minimum(a, b)",    ("g * (a <= b)", "g * (a > b)"),       "min",
-         ["numpy.minimum", "builtins.min"]),
+    # numpy's propagate nan; the builtins (of two numbers) return a unless b is larger (smaller).
+    prim("maximum", "a b", "np.maximum(a, b)",    ("g * (a >= b)", "g * (a < b)"),       "max", ["numpy.maximum"]),
+    prim("minimum", "a b", "np.minimum(a, b)",    ("g * (a <= b)", "g * (a > b)"),       "min", ["numpy.minimum"]),
+    prim("max2",    "a b", "max(a, b)",           ("g * (a >= b)", "g * (a < b)"),       "max", ["builtins.max"],
+         S.scalars),
+    prim("min2",    "a b", "min(a, b)",           ("g * (a <= b)", "g * (a > b)"),       "min", ["builtins.min"],
+         S.scalars),
     prim("sigmoid", "x",   "sigmoid(x)",          ("g * (1 - out) * out",),              "sigmoid", ["flatgen.sigmoid"]),
     # np.where routes like an if: the gradient goes to the branch that was taken.
     prim("where",   "c a b", "np.where(c, a, b)", (None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)"), "where",

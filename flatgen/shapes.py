@@ -21,6 +21,13 @@ def broadcast(*shapes: Shape) -> Shape:
         raise ValueError(f"shapes {' and '.join(map(str, shapes))} do not broadcast together") from None
 
 
+def scalars(*shapes: Shape, **_) -> Shape:
+    """The builtins max(a, b) and min(a, b): numbers only (of arrays, Python raises)."""
+    if any(s != () for s in shapes):
+        raise ValueError("max() and min() of two arrays compare whole arrays: use np.maximum / np.minimum")
+    return ()
+
+
 def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
     """An axis param (None, int, negative int, tuple) -> sorted non-negative axes."""
     if axis is None:

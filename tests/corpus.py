@@ -76,6 +76,14 @@ def p_maximum(a, b):
 
 
 def p_minimum(a, b):
+    return np.minimum(a, b)
+
+
+def p_max2(a, b):
+    return max(a, b)
+
+
+def p_min2(a, b):
     return min(a, b)
 
 

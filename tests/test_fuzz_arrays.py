@@ -96,7 +96,7 @@ LD = np.finfo(np.longdouble).eps
 F64 = np.finfo(np.float64).eps
 
 # Operations whose local gradient jumps: their decisions decide whether differences can be trusted.
-KINKS = {"abs", "maximum", "minimum", "max", "max_axis", "min", "min_axis", "gt", "lt", "ge", "le", "eq", "ne"}
+KINKS = {"abs", "maximum", "minimum", "max2", "min2", "max", "max_axis", "min", "min_axis", "gt", "lt", "ge", "le", "eq", "ne"}
 
 STATS: Counter = Counter()
 _TAGS = itertools.count()  # module names for the imported programs, never reused
@@ -265,9 +265,9 @@ def decisions(graph, args) -> list:
         a, *rest = [x.value if isinstance(x, Lit) else env[x] for x in e.ins]
         if name == "abs":
             d = np.sign(a)
-        elif name == "maximum":
+        elif name in ("maximum", "max2"):
             d = a >= rest[0]
-        elif name == "minimum":
+        elif name in ("minimum", "min2"):
             d = a <= rest[0]
         elif name.startswith(("max", "min")):  # the elements equal to the result (ties: several)
             reduce = np.max if name.startswith("max") else np.min

@@ -128,7 +128,7 @@ GRAD_RTOL = 1e-12
 STEPS = (1, 10)  # a decision must not change this many steps away for the differences to count
 F64 = np.finfo(np.float64).eps
 LD = np.finfo(np.longdouble).eps
-DECISIONS = {"gt", "lt", "ge", "le", "eq", "ne", "abs", "maximum", "minimum"}  # (the programs reduce with sum/mean only)
+DECISIONS = {"gt", "lt", "ge", "le", "eq", "ne", "abs", "maximum", "minimum", "max2", "min2"}  # (the programs reduce with sum/mean only)
 IF_LINE = re.compile(r"^ +(?:if|elif) (?!np\.shape\().*:$", re.M)  # not the shape checks
 
 STATS: Counter = Counter()
@@ -547,7 +547,7 @@ def decisions(graph: Graph, args) -> list:
         elif e.op.name == "abs":
             d = np.sign(a)
         else:  # the first input wins ties, as max(a, b) returns a
-            d = a >= b[0] if e.op.name == "maximum" else a <= b[0]
+            d = a >= b[0] if e.op.name in ("maximum", "max2") else a <= b[0]
         out.append((id(e), np.asarray(d).tobytes()))
 
     with np.errstate(all="ignore"):

@@ -44,6 +44,11 @@ SCALAR = {
     "minimum": [(1.0, 2.0), (3.0, -1.0), (np.array([1.0, -1.0, 0.5]), np.array([0.0, 0.2, 0.7]))],
     "sigmoid": [(0.3,), (-4.0,), (6.0,), (r(5),)],
 }
+# The builtins max(a, b) and min(a, b): numbers only (Python compares whole arrays), so no e_ function.
+BUILTIN = {
+    "max2": [(1.0, 2.0), (3.0, -1.0), (np.float64(0.5), np.float64(-0.25))],
+    "min2": [(1.0, 2.0), (3.0, -1.0), (np.float64(0.5), np.float64(-0.25))],
+}
 ARRAY = {
     "where": [(r(4), r(4)), (r(2, 3), r(3))],
     "gt": [(r(4), r(4))], "lt": [(r(4), r(4))], "ge": [(r(4), r(4))], "le": [(r(4), r(4))],
@@ -71,7 +76,9 @@ ARRAY = {
 
 
 def test_every_primitive_has_a_spec():
-    assert set(SCALAR) | set(ARRAY) == set(TABLE)
+    assert set(SCALAR) | set(BUILTIN) | set(ARRAY) == set(TABLE)
+    for name in BUILTIN:
+        assert hasattr(corpus, f"p_{name}"), name
     for name in SCALAR:
         assert hasattr(corpus, f"p_{name}") and hasattr(corpus_arrays, f"e_{name}"), name
     for name in ARRAY:
@@ -91,6 +98,31 @@ def test_scalar_primitive(name):
             f = flatgen.flat(getattr(corpus_arrays, f"e_{name}"))
         assert_agree(f, args)
         assert _uses(f, name), f"{name} not traced"
+
+
+@pytest.mark.parametrize("name", sorted(BUILTIN))
+def test_builtin_router(name):
+    f = flatgen.flat(getattr(corpus, f"p_{name}"))
+    for args in BUILTIN[name]:
+        assert_agree(f, args)
+        assert _uses(f, name), f"{name} not traced"
+
+
+def test_builtins_and_numpy_routers_differ_on_nan_as_python_and_numpy_do():
+    nan = float("nan")
+    for fn, want in ((corpus.p_max2, 1.0), (corpus.p_min2, 1.0), (corpus.p_maximum, nan), (corpus.p_minimum, nan)):
+        for math_mode in (True, False):  # Python floats (math module) and numpy scalars
+            args = (1.0, nan) if math_mode else (np.float64(1.0), np.float64(nan))
+            f = flatgen.flat(fn)
+            value = f.value_and_grad(*args)[0]
+            assert np.array_equal(value, want, equal_nan=True), (fn.__name__, math_mode, value)
+            assert np.array_equal(value, fn(*args), equal_nan=True)
+            assert np.array_equal(f.interpret(*args)[0], value, equal_nan=True)
+
+
+def test_builtin_max_of_arrays_is_refused_with_the_numpy_spelling():
+    with pytest.raises(flatgen.FlatgenError, match="np.maximum"):
+        flatgen.flat(corpus.p_max2, example=(np.zeros(2), 1.0))
 
 
 @pytest.mark.parametrize("name", sorted(ARRAY))
@@ -114,9 +146,7 @@ def test_broadcast_gradients_are_summed_back_and_written_out():
 
 
 def test_router_ties_go_to_the_first_argument():
-    fmax = flatgen.flat(corpus.p_maximum)
-    fmin = flatgen.flat(corpus.p_minimum)
-    for f in (fmax, fmin):
+    for f in map(flatgen.flat, (corpus.p_maximum, corpus.p_minimum, corpus.p_max2, corpus.p_min2)):
         value, grads = f.value_and_grad(2.0, 2.0)
         assert value == 2.0
         assert grads == (1.0, 0.0)
