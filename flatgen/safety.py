@@ -3,10 +3,10 @@
 Two lines of defence.  First, every text that reaches a comment or the header (statement text,
 names, paths, options) goes through `one_line`, which escapes anything that could end the comment:
 a newline, a carriage return, any character `str.isprintable` rejects.  Second, before a module is
-written, compiled or compared, `check_module` parses the formatted text and compares its syntax tree
-with the tree of what the renderer meant to write, built from the statements alone (every comment
-left out, the header too): a comment that leaked a line of code, whatever the path, adds a statement
-the expected tree does not have.  A mismatch is a flatgen bug (InternalError, exit 3), never a module
+written, compiled or compared, `check_module` compiles the formatted text and compares its code with
+the code of what the renderer meant to write, built from the statements alone (every comment left
+out, the header too): a comment that leaked a line of code, whatever the path, adds code the expected
+module does not have.  A mismatch is a flatgen bug (InternalError, exit 3), never a module
 on disk.
 """
 
