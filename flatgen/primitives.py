@@ -361,7 +361,8 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("sub",     "a b", "a - b",               ("g", "-g"),                           "sub"),
     prim("mul",     "a b", "a * b",               ("g * b", "g * a"),                    "mul", ["numpy.multiply"]),
     prim("div",     "a b", "a / b",               ("g / b", "-g * out / b"),             "div", ["numpy.divide"]),
-    prim("pow",     "a b", "a ** b",              ("g * b * a ** (b - 1)", "g * out * np.log(a)"), "pow",
+    # d(a ** b)/db = out * log(a); at a == 0 that is 0 * -inf, but 0 ** b is flat (0 for b > 0): log(1) there
+    prim("pow",     "a b", "a ** b",              ("g * b * a ** (b - 1)", "g * out * np.log(np.where(a == 0, 1.0, a))"), "pow",
          ["numpy.power", "math.pow"]),
     prim("neg",     "x",   "-x",                  ("-g",),                               "neg", ["numpy.negative"]),
     prim("exp",     "x",   "np.exp(x)",           ("g * out",),                          "exp", ["numpy.exp", "math.exp"]),

@@ -214,8 +214,6 @@ def test_sub_from_zero_is_a_negation():
     assert grads[0] == pytest.approx(-np.cos(-0.7) * -1.3 + 1, rel=1e-14)
 
 
-@pytest.mark.xfail(strict=True, reason="flatgen bug: the pow rule for the exponent, g * out * log(a), gives nan "
-                                       "(numpy) or raises ValueError (math) at a == 0, where the derivative is 0")
 @pytest.mark.parametrize("math_mode", [False, True], ids=["numpy", "math"])
 def test_power_of_zero(math_mode):
     """d/dx (0 ** x * y + x) = 1 for x > 0: 0 ** x is 0 on x > 0."""
