@@ -40,6 +40,15 @@ def loop(n: int) -> str:
             f"    for t in range({n // 4}):\n        h = np.tanh(h * y + x)\n    return h\n")
 
 
+def mixed(n: int) -> str:
+    """n lines, each mixing two or three operations that read the same two parameters (wide fan-out
+    on both): about 2.7 n operations, the shape of a long hand-written numerical function."""
+    forms = ["    s = s * x + y", "    s = np.sin(s) * y - x", "    s = s + x * y * {c}.0", "    s = np.tanh(s + x) * y",
+             "    s = s / (y + {c}.0) + x"]
+    body = ["    s = x * y"] + [forms[i % len(forms)].format(c=i % 7 + 2) for i in range(n - 1)]
+    return "import numpy as np\n\n\ndef f(x, y):\n" + "\n".join(body) + "\n    return s\n"
+
+
 def stages(path: Path) -> dict[str, float]:
     with paused_gc():  # as flatgen's pipeline runs
         return _stages(path)
@@ -55,11 +64,16 @@ def _stages(path: Path) -> dict[str, float]:
     t2 = time.perf_counter()
     grad = reverse(graph, list(graph.params))
     t3 = time.perf_counter()
-    skeleton, bodies, _, _ = render_module(graph, grad, Header("bench", "f.py:f", "0", "flatgen generate f.py:f"))
+    skeleton, bodies, *_ = render_module(graph, grad, Header("bench", "f.py:f", "0", "flatgen generate f.py:f"))
     t4 = time.perf_counter()
     text = format_module(skeleton, bodies)
     t5 = time.perf_counter()
-    t.update(parse=t1 - t0, trace=t2 - t1, reverse=t3 - t2, render=t4 - t3, format=t5 - t4, total=t5 - t0)
+    t6 = time.perf_counter()
+    whole = generate(*load_target(f"{path}:f")).source  # as users run it: fence and safety check included
+    t7 = time.perf_counter()
+    assert whole.count("\n") == text.count("\n")
+    t.update(parse=t1 - t0, trace=t2 - t1, reverse=t3 - t2, render=t4 - t3, format=t5 - t4, total=t5 - t0,
+             whole=t7 - t6)
     t["eqns"] = len(graph.eqns)
     t["lines"] = text.count("\n")
     t["_full"] = assemble(skeleton, bodies)
@@ -78,8 +92,8 @@ def main():
         p.write_text(chain(40))
         generate(*load_target(f"{p}:f")).source
     print(f"{'function':10} {'N ops':>7} {'eqns':>7} {'lines':>7} {'parse':>7} {'trace':>7} {'reverse':>7} "
-          f"{'render':>7} {'format':>7} {'total':>7} {'growth':>7}" + ("  black(whole)" if args.black else ""))
-    for kind in (chain, fanout, loop):
+          f"{'render':>7} {'format':>7} {'total':>7} {'growth':>7} {'whole':>7}" + ("  black(whole)" if args.black else ""))
+    for kind in (chain, fanout, loop, mixed):
         previous = None
         for n in args.sizes:
             runs = []
@@ -93,7 +107,7 @@ def main():
             previous = t["total"]
             line = (f"{kind.__name__:10} {n:7} {t['eqns']:7} {t['lines']:7} " +
                     " ".join(f"{t[s]:7.3f}" for s in ("parse", "trace", "reverse", "render", "format", "total")) +
-                    f" {growth}")
+                    f" {growth} {t['whole']:7.3f}")
             if args.black:
                 t0 = time.perf_counter()
                 format_source(t["_full"])

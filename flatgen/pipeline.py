@@ -26,7 +26,7 @@ from .fence import check_function
 from .format import format_module
 from .graph import Graph, Var
 from .parse import Source, source_hash
-from .render import Header, render_module
+from .render import Header, Rendered, render_module
 from .safety import check_module
 from .reverse import reverse
 from .simplify import PASSES, simplify
@@ -106,9 +106,8 @@ class Generated:
         return shlex.join(cmd)
 
     @cached_property
-    def rendered(self) -> tuple[str, list[list[str]], str, list[str]]:
-        """(skeleton, bodies, expected, functions): the module before formatting (format.assemble
-        joins the first two), and what safety.check_module holds the formatted module to."""
+    def rendered(self) -> Rendered:
+        """The module before formatting (format.assemble(skeleton, bodies) is its unformatted text)."""
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
         header = Header(__version__, self.target, self.digest, self.command)
         with deep_recursion():
@@ -117,10 +116,10 @@ class Generated:
     @cached_property
     def source(self) -> str:
         """The formatted module, checked to hold exactly the statements flatgen rendered."""
-        skeleton, bodies, expected, functions = self.rendered
+        r = self.rendered
         with paused_gc(), deep_recursion():
-            text = format_module(skeleton, bodies)
-            check_module(text, expected, functions)
+            text = format_module(r.skeleton, r.bodies)
+            check_module(text, format_module(r.plain_skeleton, r.plain_bodies), r.plain_skeleton, r.functions)
         return text
 
 

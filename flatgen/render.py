@@ -14,10 +14,11 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
+from typing import NamedTuple
 
 import jinja2
 
-from .format import UNSTABLE, assemble
+from .format import UNSTABLE
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
 from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP, SUPPORT, constant, fill
@@ -311,9 +312,9 @@ class Renderer:
             out.append(ast.unparse(tree))
         return out
 
-    def module(self, header: Header) -> tuple[str, list[list[str]], str]:
-        """(skeleton, bodies, expected): the module with a marker where each function's statements
-        go, and the module's statements without any comment (what safety.check_module expects)."""
+    def module(self, header: Header) -> "Rendered":
+        """The module with a marker where each function's statements go, and the same without any
+        comment (what safety.check_module holds the formatted module to)."""
         imports = []
         if "math" in self.names.globals:
             alias = self.names.globals["math"]
@@ -357,8 +358,8 @@ class Renderer:
             f"Regenerate: {header.command}",
         ], **context)
         plain = [[line for line in body if not is_comment(line)] for body in (value_body, grad_body)]
-        expected = assemble(template.render(header=[], **context), [plain[0], plain[1] + self.plain_backward])
-        return skeleton, [value_body, grad_body + backward], expected
+        return Rendered(skeleton, [value_body, grad_body + backward], template.render(header=[], **context),
+                        [plain[0], plain[1] + self.plain_backward], self.functions())
 
     def functions(self) -> list[str]:
         """The module's top-level functions, in order: support functions, then the two of the user's."""
@@ -374,7 +375,17 @@ def _tuple(items: list[str]) -> str:
     return f"({items[0]},)" if len(items) == 1 else f"({', '.join(items)})"  # () for none
 
 
-def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False):
-    """(skeleton, bodies, expected, functions): see Renderer.module and Renderer.functions."""
-    renderer = Renderer(forward, grad, free)
-    return (*renderer.module(header), renderer.functions())
+class Rendered(NamedTuple):
+    """A module before formatting: format.format_module(skeleton, bodies) is its text.  The plain
+    skeleton and bodies are the same statements without a single comment (the header included), and
+    `functions` the names of the functions it defines, in order: what safety.check_module expects."""
+
+    skeleton: str
+    bodies: list[list[str]]
+    plain_skeleton: str
+    plain_bodies: list[list[str]]
+    functions: list[str]
+
+
+def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False) -> Rendered:
+    return Renderer(forward, grad, free).module(header)
