@@ -24,7 +24,14 @@ cannot rule out (a product of products growing past the float range) is rejected
 is run once here, independently of flatgen, with numpy standing in for math and the builtins and
 every floating-point error raised, at the sample point and at points 1e-4 away; a candidate that
 overflows, divides by zero, leaves the domain or returns |value| > 1e8 is replaced by the next one
-drawn from the same random stream (so rejection is deterministic too).
+drawn from the same random stream (so rejection is deterministic too).  So is a candidate whose
+output does not depend on the parameters it is differentiated with respect to (`live_parameters`:
+central differences of the program, run here with numpy, are zero along every one of them; the first
+ALL_LIVE_ATTEMPTS candidates must depend on each of them): a gradient of zeros checks next to nothing.
+
+Integer literals 0, 1, -1 and small integers are drawn like any literal, and now and then written
+into the identities the compact style simplifies and their mirror images (`x + 0`, `0 + x`,
+`x - 0`, `0 - x`, `x * 1`, `1 * x`, `x * 0`, `x / 1`, `x ** 1`, `1 ** x`, `x * -1`, ...).
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ import numpy as np
 
 MAX_DEPTH = 4
 MAX_ATTEMPTS = 50
+ALL_LIVE_ATTEMPTS = 20  # the first candidates must depend on every differentiated parameter, later ones on one
 VALUE_LIMIT = 1e8
 
 HEADER = "import numpy as np\nimport math\nfrom flatgen import sigmoid\n"
@@ -51,8 +59,13 @@ TRICKY_NAMES = ["t1", "t2", "t3", "d1", "grad_p0", "grad_a", "grad_f", "a_1", "x
 HELPER_PARAMS = [["u"], ["u", "v"], ["a", "b"], ["x", "y", "z"], ["p0", "w"], ["t1", "u"]]
 
 ROUND_VALUES = [0.0, 1.0, -1.0, 0.5, 2.0, -0.5, 0.25]
-LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "4", "0.3"]
-NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)"]
+LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "4", "0.3", "0", "3", "1", "0"]
+NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)", "(-2)", "(-1)"]
+# x op literal and literal op x with the integers the compact style's identities act on (and 0 - x,
+# x * 0, 1 ** x, which look like identities and are not)
+IDENTITIES = ["({x} + 0)", "(0 + {x})", "({x} - 0)", "(0 - {x})", "({x} * 1)", "(1 * {x})", "({x} * 0)", "(0 * {x})",
+              "({x} / 1)", "({x} ** 1)", "(1 ** {x})", "({x} * (-1))", "((-1) * {x})", "({x} + (-1))", "({x} - 1)",
+              "(1 - {x})", "({x} ** 0)", "({x} + 0.0)", "(1.0 * {x})"]
 BUILTIN_CONSTANTS = ["np.pi", "math.pi", "np.e", "math.e", "math.tau"]
 
 ONE_ARG = [  # (spelling, how its argument is kept in the domain)
@@ -101,10 +114,14 @@ def generate(seed: int) -> Program:
     if rng.random() < 0.2:  # a subset of the parameters, in a shuffled order
         names = [f"p{i}" for i in range(nparams)]
         wrt = tuple(rng.sample(names, rng.randint(1, nparams)))
+    differentiated = list(wrt) if wrt is not None else [f"p{i}" for i in range(nparams)]
+    wrt_index = [int(p[1:]) for p in differentiated]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         source = _Writer(rng, nparams).module()
         if sane(source, args):
-            break
+            live = live_parameters(source, args, wrt_index)
+            if live == wrt_index or (live and attempt > ALL_LIVE_ATTEMPTS):
+                break
     else:  # pragma: no cover
         raise RuntimeError(f"seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
     # How flatgen is asked to generate: a stream of its own, so the program above stays the same.
@@ -162,6 +179,27 @@ def sane(source: str, args: tuple) -> bool:
             if not np.isfinite(v) or abs(v) > VALUE_LIMIT:
                 return False
     return True
+
+
+def live_parameters(source: str, args: tuple, wrt: list[int], name: str = "f") -> list[int]:
+    """The parameters in `wrt` (by index) the output moves along: central differences of the program
+    (numpy standing in for math, step 1e-4 * max(1, |x|)) that are finite and not zero."""
+    f = numpy_function(source, name)
+    live = []
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i in wrt:
+            h = 1e-4 * max(1.0, abs(float(args[i])))
+            up, down = list(args), list(args)
+            up[i] = np.float64(float(args[i]) + h)
+            down[i] = np.float64(float(args[i]) - h)
+            try:
+                d = float(f(*(np.float64(a) for a in up))) - float(f(*(np.float64(a) for a in down)))
+            except (ArithmeticError, ValueError):
+                continue
+            if np.isfinite(d) and d != 0.0:
+                live.append(i)
+    return live
 
 
 # -- the writer -----------------------------------------------------------------------------------------
@@ -277,9 +315,11 @@ class _Writer:
             return self.leaf(recent)
         sub = lambda: self.expr(depth - 1, recent)  # noqa: E731
         kind = rng.choices(
-            ["arith", "div", "cpow", "gpow", "neg", "call1", "call2", "helper"],
-            [30, 8, 8, 4, 5, 25, 8, 6 if self.helpers else 0],
+            ["arith", "div", "cpow", "gpow", "neg", "call1", "call2", "helper", "identity"],
+            [30, 8, 8, 4, 5, 25, 8, 6 if self.helpers else 0, 6],
         )[0]
+        if kind == "identity":
+            return rng.choice(IDENTITIES).format(x=self._atomic(sub()))
         if kind == "arith":
             return f"({sub()} {rng.choice(['+', '-', '*'])} {sub()})"
         if kind == "div":

@@ -33,7 +33,14 @@ subexpression, so each program is shape-correct by construction: an expression i
 Values are kept sane by construction (safe logs and roots, bounded exponents, small shapes) and
 every candidate is run once here, independently of flatgen, with every floating-point error raised:
 a candidate that overflows, divides by zero, leaves a domain or returns |value| > VALUE_LIMIT is
-replaced by the next one drawn from the same random stream (so rejection is deterministic too).
+replaced by the next one drawn from the same random stream (so rejection is deterministic too).  So
+is a candidate whose output does not move along any parameter (`live_parameters`: central
+differences along a fixed random direction per parameter); the first ALL_LIVE_ATTEMPTS candidates
+must move along every parameter, and a `wrt` subset always holds one that it moves along.
+
+Integer literals 0, 1, -1 and small integers are drawn like any literal, and now and then written
+into the identities the compact style simplifies and their mirror images (`x + 0`, `0 - x`, `1 * x`,
+`x * 0`, `x / 1`, `x ** 1`, ...).
 
 Augmented assignment on a numpy array works in place: `a = x[0]; a += y` changes x as well, which
 flatgen's SSA reading (`a_1 = a + y`) does not (see test_fuzz_arrays.py, the aliasing bug).  The
@@ -59,6 +66,7 @@ import numpy as np
 
 VALUE_LIMIT = 1e6
 MAX_ATTEMPTS = 60
+ALL_LIVE_ATTEMPTS = 20  # the first candidates must depend on every parameter, later ones on one
 HEADER = "import numpy as np\n\nfrom flatgen import sigmoid\n"
 
 PARAM_NAMES = ["x", "y", "W", "b", "X", "v", "u", "A", "B", "c", "w", "z"]
@@ -67,8 +75,12 @@ LOCAL_NAMES = ["a", "s", "h", "q", "r", "m", "e", "o", "acc", "tmp", "loss", "k"
 TRICKY_NAMES = ["t1", "t2", "grad_x", "grad_W", "grad_a", "x_1", "a_1", "out", "g", "f", "f_value_and_grad",
                 "h0_u", "np_", "unbroadcast", "sigmoid_1"]
 HELPER_PARAMS = [["u"], ["u", "v"], ["a", "b"], ["x", "w"]]
-LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "0.3"]
-NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)"]
+LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "0.3", "0", "3", "1"]
+NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)", "(-2)"]
+# elementwise forms with the integers the compact style's identities act on (and look-alikes)
+IDENTITIES = ["({x} + 0)", "(0 + {x})", "({x} - 0)", "(0 - {x})", "({x} * 1)", "(1 * {x})", "({x} * 0 + {x})",
+              "(0 * {x} - {x})", "({x} / 1)", "({x} ** 1)", "(1 ** {x} * {x})", "({x} * (-1))", "((-1) * {x})",
+              "({x} - 1)", "(1 - {x})", "({x} + 1.0 * {x} ** 0)", "(1.0 * {x})"]
 ROUND_VALUES = [0.0, 1.0, -1.0, 0.5, -0.5]
 
 # How often a comparison of constants only (`2 > 0.5`, `t > 0` in a loop, `len(x) > 2`, a name bound
@@ -496,7 +508,9 @@ class Writer:
         x = self.expr(S, depth)
         kind = self.pick([("tanh", 4), ("sin", 3), ("cos", 3), ("abs", 3), ("sigmoid", 3), ("exp", 3), ("log", 3),
                           ("sqrt", 3), ("relu", 4), ("neg", 3), ("sq", 3), ("cube", 1), ("cpow", 2), ("gpow", 2),
-                          ("recip", 1)])
+                          ("recip", 1), ("identity", 4)])
+        if kind == "identity":
+            return E(rng.choice(IDENTITIES).format(x=x.text), S)
         if kind in ("tanh", "sin", "cos"):
             return E(f"np.{kind}({bare(x.text)})", S)
         if kind == "abs":
@@ -1044,6 +1058,29 @@ def sane(source: str, args: tuple) -> bool:
     return True
 
 
+def live_parameters(source: str, args: tuple) -> list[int]:
+    """The parameters (by index) the output moves along: central differences along a fixed random
+    direction (step 1e-4 * max(1, |x|) per element) that are finite and not zero."""
+    f = user_function(source)
+    directions = np.random.default_rng(0)
+    live = []
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for i, x in enumerate(args):
+            d = directions.uniform(0.5, 1.0, size=np.shape(x)) * directions.choice([-1.0, 1.0], size=np.shape(x))
+            h = 1e-4 * np.maximum(1.0, np.abs(x))
+            up, down = list(args), list(args)
+            up[i] = x + h * d if np.ndim(x) else type(x)(float(x) + float(h * d))
+            down[i] = x - h * d if np.ndim(x) else type(x)(float(x) - float(h * d))
+            try:
+                diff = float(f(*copies(up))) - float(f(*copies(down)))
+            except (ArithmeticError, ValueError):
+                continue
+            if np.isfinite(diff) and diff != 0.0:
+                live.append(i)
+    return live
+
+
 def annotate(source: str, shapes) -> str:
     """The source with every parameter of f annotated by its shape as a string: W: "(2, 3)"."""
     old = f"def f({', '.join(n for n, _ in shapes)}):"
@@ -1078,13 +1115,17 @@ def generate(seed: int) -> Program:
                         flat[rng.randrange(a.size)] = rng.choice(ROUND_VALUES)
         args = tuple(args)
         if sane(source, args):
-            break
+            live = live_parameters(source, args)
+            if len(live) == len(params) or (live and attempt > ALL_LIVE_ATTEMPTS):
+                break
     else:  # pragma: no cover
         raise RuntimeError(f"seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
     knobs = random.Random(f"flatgen array fuzz options {seed}")
     wrt = None
     if knobs.random() < 0.3:
         wrt = tuple(knobs.sample(params, knobs.randint(1, len(params))))
+        if not set(wrt) & {params[i] for i in live}:  # a gradient of zeros only: add one that moves the output
+            wrt += (params[live[0]],)
     style = knobs.choice(["lecture", "compact"])
     free = knobs.random() < 0.4
     decorator = knobs.choice(["example", "example", "shapes", "call"])

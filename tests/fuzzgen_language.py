@@ -45,6 +45,12 @@ math and the builtins, every floating-point error raised, both sides of every `a
 computed (as flatgen's select does), at the sample point and 1e-4 away from it.  A candidate that
 overflows, leaves a domain, returns |value| > VALUE_LIMIT, or has a condition on data within MARGIN
 (relative) of flipping at the sample point is replaced by the next one drawn from the same stream.
+So is a candidate whose first output (the one the default upstream gradient differentiates) does not
+move along any differentiated parameter (`live_parameters`: central differences along a fixed random
+direction per parameter); the first ALL_LIVE_ATTEMPTS candidates must move along every one of them.
+Integer literals 0, 1, -1 and small integers are drawn like any literal, and now and then written
+into the identities the compact style simplifies and their mirror images (`x + 0`, `0 - x`, `1 * x`,
+`x * 0`, `x / 1`, `x ** 1`, ...).
 
 `generate_loops(seed)` writes programs with rolled loops (another stream: generate(seed) stays as it
 was): int parameters `n`, `m` (loop counts, small Python ints, 0 included) bound `for` loops
@@ -80,6 +86,7 @@ from dataclasses import dataclass
 import numpy as np
 
 MAX_ATTEMPTS = 60
+ALL_LIVE_ATTEMPTS = 20  # the first candidates must depend on every differentiated parameter, later ones on one
 VALUE_LIMIT = 1e6
 MARGIN = 1e-4  # a condition on data must be this far (relative) from flipping at the sample point
 MAX_COST = 200  # operations the trace may make (loops unrolled, helpers inlined): keeps modules readable
@@ -94,8 +101,13 @@ TRICKY_NAMES = ["t1", "t3", "grad_a", "grad_p0", "a_1", "p0_1", "seed", "f_value
                 "z0_1", "np_", "f", "f_0", "t5"]
 HELPER_PARAMS = ["u", "w", "k", "s", "b"]
 LOOP_VARS = ["t", "i", "j"]
-LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "0.3"]
-NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)"]
+LITERALS = ["0.5", "2", "1.5", "3.0", "0.25", "2.0", "1", "0.1", "0.75", "1.25", "0.3", "0", "3", "1"]
+NEG_LITERALS = ["(-0.5)", "(-2.0)", "(-1)", "(-0.75)", "(-2)"]
+# forms with the integers the compact style's identities act on (and look-alikes; never `x ** 0`,
+# which flatgen traces to a constant, so an `if` on it would not be on data)
+IDENTITIES = ["({x} + 0)", "(0 + {x})", "({x} - 0)", "(0 - {x})", "({x} * 1)", "(1 * {x})", "({x} * 0 + {x})",
+              "(0 * {x} - {x})", "({x} / 1)", "({x} ** 1)", "({x} * (-1))", "((-1) * {x})", "({x} - 1)", "(1 - {x})",
+              "(1.0 * {x})"]
 THRESHOLDS = ["0", "0.5", "-0.5", "1.0", "0.25", "-1", "0.1", "2.0"]
 BUILTIN_CONSTANTS = ["np.pi", "math.pi", "np.e", "math.tau"]
 COMPARISONS = [">", "<", ">=", "<="]
@@ -176,11 +188,14 @@ def generate(seed: int) -> Program:
     names = [n for n, _ in shapes]
     if rng.random() < 0.2:
         wrt = tuple(rng.sample(names, rng.randint(1, len(names))))
+    differentiated = [names.index(n) for n in (wrt if wrt is not None else names)]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         writer = _Writer(rng, shapes, numpy_user)
         source = writer.module()
         if cost(source) <= MAX_COST and sane(source, args):
-            break
+            live = live_parameters(source, args, differentiated)
+            if live == differentiated or (live and attempt > ALL_LIVE_ATTEMPTS):
+                break
     else:  # pragma: no cover
         raise RuntimeError(f"seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
     seeds, configs, features = _seeds_and_configs(rng, writer, f"flatgen language fuzz options {seed}",
@@ -252,11 +267,15 @@ def generate_loops(seed: int) -> Program:
     unroll = rng.choice([None, None, 0, 0, 1, 2])
     floats = [n for n, _ in shapes if n not in ints]
     wrt = tuple(rng.sample(floats, rng.randint(1, len(floats)))) if rng.random() < 0.2 else None
+    names = [n for n, _ in shapes]
+    differentiated = [names.index(n) for n in (wrt if wrt is not None else floats)]
     for attempt in range(1, MAX_ATTEMPTS + 1):
         writer = _Writer(rng, shapes, numpy_user, ints=ints, unroll=UNROLL if unroll is None else unroll)
         source = writer.module()
         if cost(source, writer.unroll, ints) <= MAX_COST and sane(source, args):
-            break
+            live = live_parameters(source, args, differentiated)
+            if live == differentiated or (live and attempt > ALL_LIVE_ATTEMPTS):
+                break
     else:  # pragma: no cover
         raise RuntimeError(f"loop seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
     seeds, configs, features = _seeds_and_configs(rng, writer, f"flatgen loop fuzz options {seed}",
@@ -419,6 +438,32 @@ def sane(source: str, args: tuple) -> bool:
             if k == 0 and margins and min(margins) < MARGIN:
                 return False
     return True
+
+
+def live_parameters(source: str, args: tuple, wrt: list[int]) -> list[int]:
+    """The parameters in `wrt` (by index) the first output moves along: central differences along a
+    fixed random direction (step 1e-4 * max(1, |x|) per element) that are finite and not zero."""
+    f = numpy_function(source)
+    directions = np.random.default_rng(0)
+    point = [a if _is_int(a) else np.array(a, dtype=np.float64) if np.ndim(a) else np.float64(a) for a in args]
+    live = []
+    with np.errstate(all="ignore"), warnings.catch_warnings(), _time_limit(SANE_SECONDS):
+        warnings.simplefilter("ignore")
+        for i in wrt:
+            x = point[i]
+            d = directions.uniform(0.5, 1.0, size=np.shape(x)) * directions.choice([-1.0, 1.0], size=np.shape(x))
+            step = 1e-4 * np.maximum(1.0, np.abs(x)) * d
+            up, down = list(point), list(point)
+            up[i], down[i] = x + step, x - step
+            try:
+                a, b = f(*up), f(*down)
+            except (ArithmeticError, ValueError, IndexError, _TooSlow):
+                continue
+            a, b = (a[0], b[0]) if isinstance(a, tuple) else (a, b)
+            diff = float(a) - float(b)
+            if np.isfinite(diff) and diff != 0.0:
+                live.append(i)
+    return live
 
 
 def _is_int(x) -> bool:
@@ -1726,12 +1771,14 @@ class _Writer:
         sub = lambda: self.sx(depth - 1, recent)  # noqa: E731
         scope = self.scope
         kinds = ["arith", "div", "cpow", "neg", "call1", "call2", "helper", "closure", "reduce", "select",
-                 "literal_index"]
+                 "literal_index", "identity"]
         helpers = self.callable_helpers()
         closures = [g for g in scope.names("g") if scope.b[g].info.cost <= (12 if self.looping else 40)]
         weights = [30, 7, 6, 4, 22, 4, 8 if helpers else 0, 8 if closures else 0,
-                   6 if scope.names("a") else 0, 4, 2]
+                   6 if scope.names("a") else 0, 4, 2, 4]
         kind = rng.choices(kinds, weights)[0]
+        if kind == "identity":
+            return rng.choice(IDENTITIES).format(x=_atomic(sub()))
         if kind == "arith":
             return f"({sub()} {rng.choice(['+', '-', '*'])} {sub()})"
         if kind == "div":

@@ -54,3 +54,35 @@ def assert_agree(flat_fn, args, wrt_index=None, fd=True, rtol=1e-5, atol=1e-7, i
         for k, (g, n) in enumerate(zip(grads, numeric)):
             np.testing.assert_allclose(g, n, rtol=rtol, atol=atol, err_msg=f"gradient {k} vs finite differences")
     return value, grads
+
+
+# -- the fuzzers' finite-difference verdicts --------------------------------------------------------------
+
+FD_FRACTION = 0.1  # a tolerance may never exceed this fraction of the difference it checks
+
+
+def fd_verdict(fd: float, fine: float, atol: float, rtol: float) -> str:
+    """How one gradient entry is checked against central differences `fd` (step h) and `fine` (h / 10),
+    with tolerance atol + rtol * |fd|:
+
+    "steep":   the two steps disagree (by more than a tenth of the tolerance; nan too): no reference;
+    "zero":    both differences are exactly 0 (the function is constant along the entry): the
+               gradient must be within atol of 0, an absolute check (no fraction of 0 exists);
+    "loose":   the tolerance would exceed FD_FRACTION of |fd| (rounding in large intermediates, or an
+               entry tiny next to the largest difference): not checked, counted, never passed;
+    "checked": |g - fd| <= atol + rtol * |fd|, a tolerance of at most FD_FRACTION * |fd|.
+    """
+    tol = atol + rtol * abs(fd)
+    if not abs(fd - fine) <= 0.1 * tol:
+        return "steep"
+    if fd == 0.0 and fine == 0.0:
+        return "zero"
+    if tol > FD_FRACTION * abs(fd):
+        return "loose"
+    return "checked"
+
+
+def nonzero_entries(grads) -> tuple[int, int]:
+    """(non-zero entries, entries) of a tuple of gradients."""
+    flat = [np.ravel(np.asarray(g, dtype=np.float64)) for g in grads]
+    return sum(int(np.count_nonzero(f)) for f in flat), sum(f.size for f in flat)

@@ -8,12 +8,16 @@ program's sample point check
    bit for bit, and of the same dtype;
 2. the generated gradients == the interpreter's reverse sweep, to 1e-12 relative, and of the same
    dtype (a gradient True where the interpreter says 1.0 is wrong: True + True is True in numpy);
-3. both == central finite differences of the user's own function (step 1e-6 * max(1, |x|),
-   rtol 1e-5, atol 1e-7 * the gradient's scale plus a bound on the differences' rounding), computed in
-   np.longdouble so rounding does not swamp them.  Skipped (and counted) where the differences
-   cannot be trusted: within ~1e-4 of a kink (an abs, max or min whose branch changes between the
-   point and the point moved by 1, 10 or 100 steps along any parameter), or where the function is
-   so steep that differences with the step and a tenth of it disagree;
+3. both == central finite differences of the user's own function, entry by entry (step
+   1e-6 * max(1, |x|), rtol 1e-5, atol 1e-7 * the differences' scale plus a bound on their own
+   rounding), computed in np.longdouble so rounding does not swamp them.  The tolerance never exceeds
+   10% of the difference it checks (numerics.fd_verdict): an entry where it would (rounding in large
+   intermediates, an entry tiny next to the others) is skipped and counted as "loose", never passed;
+   an entry whose differences are exactly 0 (the function is flat along it) must be within atol of
+   0.  Skipped (and counted) too where the differences cannot be trusted: within ~1e-4 of a kink
+   (an abs, max or min whose branch changes between the point and the point moved by 1, 10 or 100
+   steps along any parameter), or where the function is so steep that differences with the step
+   and a tenth of it disagree;
 4. the user's own function (math, builtins) == the generated value to 1e-12 relative (and 4 ulps
    of the largest value inside, for cancellation): math and numpy may differ in the last bits only.
 
@@ -28,13 +32,17 @@ A failure names the seed and prints the whole program, its point and the error. 
     python tests/fuzzgen.py SEED                                      # the program and its point
     FLATGEN_FUZZ_SEED=SEED FLATGEN_FUZZ_N=1 python -m pytest -q tests/test_fuzz.py -k seeds
 
-A seed that once found a bug goes into KNOWN_SEEDS below: those programs are checked on every run.
-The line "fuzz: ..." at the end of the run counts programs, finite-difference checks and skips.
+A program that once found a bug goes into tests/fuzz_known.py (SCALAR), verbatim: those programs are
+checked on every run.  Each batch of fuzzed programs must have a non-zero gradient in at least 90% of
+its programs (the generator rejects programs whose output does not depend on the parameters) and
+finite differences checked on at least half of its gradient entries.  The line "fuzz: ..." at the end
+of the run counts programs, non-zero gradient entries, finite-difference checks and skips.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import os
 import subprocess
@@ -47,6 +55,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import fuzz_known
 import fuzzgen
 from conftest import checkout_env
 from flatgen import interpret
@@ -60,32 +69,9 @@ FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_N", "240"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_SEED", "0"))
 BATCH = 20
 
-# Seeds whose programs once found a bug: they must pass, on every run.
-# seed -> (the first 12 hex digits of sha256(program source), what it found).  The digest pins the
-# program: if fuzzgen changes, the seed may write another program, and the test says so.
-KNOWN_SEEDS = {
-    # `x ** 0` with x == 0: the pow rule g * 0 * x ** -1 raised ZeroDivisionError (Python floats)
-    # or gave nan (np.float64) where the gradient is 0 (fixed in b793c55: x ** 0 traces to 1).
-    735: ("a7b76ca8ebdb", "x ** 0 at x == 0: nan gradient (np.float64), true gradient -0.08"),
-    825: ("5bba6a9e6303", "x ** 0 at x == 0: ZeroDivisionError in f_value_and_grad (Python floats)"),
-    1761: ("e7ea02505119", "x ** 0 at x == 0 (x = p0 - p0): nan gradient, true gradient 0"),
-    # Math mode (plain-float code, Options.math or parameters annotated float/int): the abs rule's
-    # sign became (x > 0) - (x < 0), and numpy scalars cannot subtract booleans: TypeError.
-    16: ("6cbd16f3738a", "math mode from annotations, np.float64 arguments: abs gradient raises TypeError"),
-    22: ("1318b95e258f", "math=True, np.float64 arguments: abs gradient raises TypeError"),
-    # Compact style: the copy-gate comment named a value that simplification had removed: KeyError.
-    149: ("e21e08beebcc", "compact: KeyError Var('h0_w') rendering the copy gate of a simplified-away value"),
-    2759: ("36e9763e1b99", "compact: KeyError Var(None, temp) rendering the copy gate"),
-    # Compact style: `1.0 * (a >= b)` (a max/min rule under the folded seed) rendered as the bare
-    # comparison, so gradients are booleans: True + True is True for numpy scalars, -True raises.
-    154: ("58382a9da70a", "compact: TypeError, numpy boolean negative in the backward pass"),
-    803: ("9ca82688b749", "compact: gradient np.True_ where the interpreter says 1.0"),
-    937: ("130056485aa3", "compact, Python floats: gradient 2 (int) where the interpreter says 2.0"),
-    302958: ("fd7edf67ec84", "compact: gradient True where the interpreter (and the maths) say 3.0"),
-    # The harness: a point so steep (cos of ~3e15) that finite differences mean nothing, and the
-    # check once took its tolerance from the gradient under test instead of from the differences.
-    1906: ("5c23959bdd64", "steep point: finite differences must be skipped, not compared"),
-}
+# Programs that once found a bug (tests/fuzz_known.py: kept verbatim, since the generator has changed
+# since): they must pass, on every run.  A new one: add the program there (seed -> (what it found, Program)).
+KNOWN = fuzz_known.SCALAR
 
 EPS = 1e-6  # the finite-difference step, times max(1, |x|)
 FD_RTOL = 1e-5
@@ -225,10 +211,24 @@ def fd_skip_reason(graph, args, wrt) -> str | None:
 
 def run_seeds(seeds, workdir: Path) -> None:
     """Check each seed's program; one assertion at the end naming every failing seed, in full."""
+    run_programs([program_for(seed) for seed in seeds], workdir, fuzzed=True)
+
+
+@functools.lru_cache(maxsize=None)
+def program_for(seed: int) -> fuzzgen.Program:
+    """The seed's program, generated once per session (shared by the batches and the feature and
+    determinism tests; the determinism test also generates afresh)."""
+    return fuzzgen.generate(seed)
+
+
+def run_programs(programs, workdir: Path, fuzzed: bool) -> None:
+    """Check each program; one assertion at the end naming every failing program, in full.  For fuzzed
+    programs, also that they checked something: at least 90% with a non-zero gradient (a gradient of
+    zeros agrees with everything), and finite differences checked on at least half of the entries."""
     failures = []
-    fd_checked = 0
-    for seed in seeds:
-        program = fuzzgen.generate(seed)
+    counts: Counter = Counter()
+    with_gradient = 0
+    for program in programs:
         STATS["programs"] += 1
         try:
             outcome = check(program, workdir)
@@ -236,19 +236,33 @@ def run_seeds(seeds, workdir: Path) -> None:
             STATS["failures"] += 1
             failures.append(report(program, exc))
             continue
-        STATS[f"fd {outcome.fd}"] += 1
-        fd_checked += outcome.fd == "checked"
-    assert not failures, f"{len(failures)} of {len(seeds)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
-    # The finite-difference check must not quietly skip everything.
-    assert fd_checked >= len(seeds) // 2, f"finite differences checked on only {fd_checked} of {len(seeds)} programs"
+        counts.update(outcome.counts)
+        for key, n in outcome.counts.items():
+            STATS[f"fd {key}"] += n
+        STATS["fd programs checked"] += outcome.fd == "checked"
+        STATS["entries"] += outcome.nonzero[1]
+        STATS["entries non-zero"] += outcome.nonzero[0]
+        STATS["programs with a gradient"] += outcome.nonzero[0] > 0
+        with_gradient += outcome.nonzero[0] > 0
+    assert not failures, f"{len(failures)} of {len(programs)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
+    if fuzzed:
+        assert with_gradient >= 0.9 * len(programs), (
+            f"only {with_gradient} of {len(programs)} programs have a non-zero gradient")
+        # The finite-difference check must not quietly skip everything.
+        total = sum(counts.values())
+        assert counts["checked"] >= total / 2, f"finite differences checked only {dict(counts)}"
 
 
 def report(program: fuzzgen.Program, exc: BaseException) -> str:
     error = "".join(traceback.format_exception(exc, limit=-6)).strip()
+    known = fuzz_known.SCALAR.get(program.seed, (None, None))[1] is program
+    how = (f"fuzz_known.SCALAR[{program.seed}]   or   python -m pytest -q tests/test_fuzz.py -k 'known and {program.seed}'"
+           if known else
+           f"python tests/fuzzgen.py {program.seed}   or   "
+           f"FLATGEN_FUZZ_SEED={program.seed} FLATGEN_FUZZ_N=1 python -m pytest -q tests/test_fuzz.py -k seeds")
     return (
-        f"=== seed {program.seed} ===\n"
-        f"reproduce: python tests/fuzzgen.py {program.seed}   or   "
-        f"FLATGEN_FUZZ_SEED={program.seed} FLATGEN_FUZZ_N=1 python -m pytest -q tests/test_fuzz.py -k seeds\n"
+        f"=== {'known program' if known else 'seed'} {program.seed} ===\n"
+        f"reproduce: {how}\n"
         f"args = {program.args!r}\nwrt = {program.wrt!r}, style = {program.style!r}, math = {program.math!r} "
         f"(flatgen.pipeline.Options)\n"
         f"--- program ---\n{program.source}--- error ---\n{error}"
@@ -263,10 +277,15 @@ def summary(request):
     reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
     if reporter is not None and capture is not None and STATS["programs"]:
         with capture.global_and_fixture_disabled():  # shown without -s
+            entries = STATS["entries"]
             reporter.write_line(
-                f"\nfuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), finite differences checked "
-                f"on {STATS['fd checked']}, skipped at kinks {STATS['fd kink']}, skipped as too steep "
-                f"{STATS['fd steep']}, failures {STATS['failures']}"
+                f"\nfuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {STATS['programs with a gradient']} "
+                f"with a non-zero gradient; gradient entries {entries}, non-zero {STATS['entries non-zero']} "
+                f"({100 * STATS['entries non-zero'] / max(entries, 1):.0f}%); finite differences checked on "
+                f"{STATS['fd checked']} entries (in {STATS['fd programs checked']} programs), flat (|g| <= atol) "
+                f"{STATS['fd zero']}, skipped at kinks {STATS['fd kink']}, as too steep {STATS['fd steep']}, "
+                f"as loose (tolerance > {FD_FRACTION:.0%} of the difference) {STATS['fd loose']}; "
+                f"failures {STATS['failures']}"
             )
 
 
@@ -278,22 +297,19 @@ def test_fuzz(seeds, tmp_path):
     run_seeds(seeds, tmp_path)
 
 
-@pytest.mark.parametrize("seed", sorted(KNOWN_SEEDS))
-def test_known_seed(seed, tmp_path):
-    """A program that once found a bug (KNOWN_SEEDS says which)."""
-    digest, found = KNOWN_SEEDS[seed]
-    source = fuzzgen.generate(seed).source
-    assert hashlib.sha256(source.encode()).hexdigest()[:12] == digest, (
-        f"fuzzgen now writes another program for seed {seed} (it once found: {found}); "
-        f"keep the old program as a hand-written case, then update or drop the seed")
-    run_seeds([seed], tmp_path)
+@pytest.mark.parametrize("seed", sorted(KNOWN))
+def test_known_program(seed, tmp_path):
+    """A program that once found a bug (tests/fuzz_known.py says which)."""
+    found, program = KNOWN[seed]
+    assert program.seed == seed and found
+    run_programs([program], tmp_path, fuzzed=False)
 
 
 # -- the fuzzer itself --------------------------------------------------------------------------------
 
 
-def _program_digest(seed: int) -> str:
-    p = fuzzgen.generate(seed)
+def _program_digest(seed: int, fresh: bool = True) -> str:
+    p = fuzzgen.generate(seed) if fresh else program_for(seed)
     return hashlib.sha256(f"{p.source}{p.args!r}{p.wrt!r}{p.style}{p.math}".encode()).hexdigest()
 
 
@@ -303,16 +319,19 @@ def _digest(seeds) -> str:
 
 def test_generator_is_deterministic():
     seeds = range(40)
-    each = {s: _program_digest(s) for s in seeds}
-    # no state carried from one program to the next: the same programs drawn in the reverse order
-    assert {s: _program_digest(s) for s in reversed(seeds)} == each
-    assert len({fuzzgen.generate(s).source for s in seeds}) == len(seeds)
-    # ... and independent of hash randomization, in a fresh interpreter (running this checkout)
+    # ... independent of hash randomization, in fresh interpreters (running this checkout), meanwhile
     code = "from test_fuzz import _digest; print(_digest(range(40)))"
-    for hashseed in ("1", "2"):
-        env = checkout_env(Path(__file__).parent, PYTHONHASHSEED=hashseed)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
-        assert out.stdout.strip() == _digest(seeds)
+    runs = [subprocess.Popen([sys.executable, "-c", code], env=checkout_env(Path(__file__).parent, PYTHONHASHSEED=h),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in ("1", "2")]
+    each = {s: _program_digest(s, fresh=False) for s in seeds}  # (as the batches drew them)
+    # no state carried from one program to the next: programs drawn afresh, in the reverse order
+    assert {s: _program_digest(s) for s in reversed(seeds[:20])} == {s: each[s] for s in seeds[:20]}
+    assert len({program_for(s).source for s in seeds}) == len(seeds)
+    digest = hashlib.sha256("".join(each[s] for s in seeds).encode()).hexdigest()
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        assert out.strip() == digest
 
 
 def test_generator_reaches_every_primitive_and_feature(tmp_path):
@@ -322,7 +341,7 @@ def test_generator_reaches_every_primitive_and_feature(tmp_path):
     calls: set = set()
     features: Counter = Counter()
     for seed in seeds:
-        program = fuzzgen.generate(seed)
+        program = program_for(seed)
         tree = ast.parse(program.source)
         path = tmp_path / f"fuzz_{seed}.py"
         path.write_text(program.source)
@@ -354,6 +373,10 @@ def test_generator_reaches_every_primitive_and_feature(tmp_path):
                 features["annotated"] += 1
             elif isinstance(node, ast.UnaryOp):
                 features[f"unary {type(node.op).__name__}"] += 1
+                if isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant) and node.operand.value == 1:
+                    features["int literal -1"] += 1
+            elif isinstance(node, ast.Constant) and type(node.value) is int:
+                features[f"int literal {node.value}"] += 1
             elif isinstance(node, ast.Call):
                 calls.add(ast.unparse(node.func))
         max_uses = max([e.ins.count(v) for e in graph.eqns for v in e.ins if not isinstance(v, Lit)], default=0)
@@ -367,7 +390,8 @@ def test_generator_reaches_every_primitive_and_feature(tmp_path):
     expected = ["helper", "helper calls helper", "constant", "wrt", "round point", "numpy args", "general pow",
                 "tricky name", "rebinding", "style lecture", "style compact", "math None", "math True",
                 "math False", "annotated parameters", "math mode", "aug Add", "aug Sub", "aug Mult", "aug Div", "aug Pow", "annotated",
-                "unary USub", "unary UAdd", "fan-out >= 5", "same value twice in one op"]
+                "unary USub", "unary UAdd", "fan-out >= 5", "same value twice in one op",
+                "int literal 0", "int literal 1", "int literal -1", "int literal 2", "int literal 3"]
     missing = [f for f in expected if features[f] == 0]
     assert not missing, f"features never generated: {missing} ({dict(features)})"
 
@@ -386,7 +410,7 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
     wrong = replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b")))
     object.__setattr__(mul, "rules", (wrong, rules[1]))
     try:
-        with pytest.raises(AssertionError, match="grad p0: generated vs central differences"):
+        with pytest.raises(AssertionError, match="grad p0: generated .* vs central differences"):
             check(program, tmp_path)
     finally:
         object.__setattr__(mul, "rules", rules)
@@ -400,12 +424,43 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
 
 def test_kinks_and_steep_points_skip_only_the_finite_differences(tmp_path):
     kink = _hand_written("    return max(p0, p1) * p0 + abs(p1 - 1.0)\n", (1.0, 1.0))
-    assert check(kink, tmp_path).fd == "kink"
+    assert check(kink, tmp_path).counts == Counter(kink=2)
     near = _hand_written("    return max(p0, p1) * p0\n", (1.0, 1.00005))  # 50 steps away
-    assert check(near, tmp_path).fd == "kink"
+    assert check(near, tmp_path).counts == Counter(kink=2)
     far = _hand_written("    return max(p0, p1) * p0\n", (1.0, 1.001))
-    assert check(far, tmp_path).fd == "checked"
+    assert check(far, tmp_path).counts == Counter(checked=2)
     same = _hand_written("    return max(p0, p0) * p1 + abs(p1 - p1)\n", (1.0, 2.0))  # a tie everywhere: smooth
-    assert check(same, tmp_path).fd == "checked"
+    assert check(same, tmp_path).counts == Counter(checked=2)
     steep = _hand_written("    return np.sin(100000000.0 * p0) + p1\n", (0.3, 2.0))
-    assert check(steep, tmp_path).fd == "steep"
+    # (p1's difference, 1, is tiny next to p0's, ~1e8: at 1e-7 of that scale, p1 is too loose to check)
+    assert check(steep, tmp_path).counts == Counter(steep=1, loose=1)
+
+
+def test_the_tolerance_never_exceeds_a_tenth_of_the_difference(tmp_path):
+    """Large intermediates make the rounding bound 16 LD scale / h large: such entries are skipped as
+    "loose", never passed with a tolerance that would let a factor 2 (or a sign) through."""
+    big = _hand_written("    a = p0 * 1000000000000.0\n    return (a - a) + 0.001 * p1 + p0\n", (0.3, 2.0))
+    outcome = check(big, tmp_path)
+    assert outcome.counts == Counter(loose=2), outcome.counts
+    # the same function with small intermediates: both entries checked
+    small = _hand_written("    a = p0 * 2.0\n    return (a - a) + 0.001 * p1 + p0\n", (0.3, 2.0))
+    assert check(small, tmp_path).counts == Counter(checked=2)
+    # every checked entry's tolerance is at most FD_FRACTION of its difference
+    assert fd_verdict(1.0, 1.0, 0.05, 1e-5) == "checked" and fd_verdict(1.0, 1.0, 0.2, 1e-5) == "loose"
+    assert fd_verdict(0.0, 0.0, 1e-7, 1e-5) == "zero" and fd_verdict(1.0, 2.0, 1e-7, 1e-5) == "steep"
+
+
+def test_a_flat_entry_must_have_a_zero_gradient(tmp_path, monkeypatch):
+    """Differences that are exactly zero (the output ignores p1): the gradient must be ~0; a rule that
+    leaks gradient there fails, though no tolerance relative to 0 exists."""
+    program = _hand_written("    return np.where(p0 > 0.0, p0 * 2.0, p1) + 0.0 * 0.0\n", (0.5, 0.7))
+    assert check(program, tmp_path).counts == Counter(checked=1, zero=1)
+    where = TABLE["where"]
+    rules = where.rules
+    leak = replace(rules[2], expr=Template("np.where(c, 0.5 * g, g)", ("g", "out", "c", "a", "b")))
+    object.__setattr__(where, "rules", (rules[0], rules[1], leak))
+    try:
+        with pytest.raises(AssertionError, match="grad p1: generated .* flat here"):
+            check(program, tmp_path)
+    finally:
+        object.__setattr__(where, "rules", rules)
