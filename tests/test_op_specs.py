@@ -523,7 +523,12 @@ def test_every_op_has_a_spec():
         checked |= spec()
     numpy_checked = {i for i, mm in checked if not mm}
     math_checked = {i for i, mm in checked if mm}
-    missing = sorted(label for i, (label, op) in reachable.items() if i not in numpy_checked and i not in math_checked)
+    # The run-time index factories make one op per index pattern; other tests in the session may have
+    # made patterns beyond SIGS: the same factory code with another index, covered by its family's specs.
+    families = {op.name for i, (_, op) in reachable.items() if i in numpy_checked
+                and op.name.split(".")[0] in ("index_at", "setitem_at")}
+    missing = sorted(label for i, (label, op) in reachable.items()
+                     if i not in numpy_checked and i not in math_checked and op.name not in families)
     assert not missing, f"ops without a numerical spec: {missing}"
     # a math-mode form that is another program (math.exp, the builtin max, float comparisons) is checked too
     math_forms = sorted(label for i, (label, op) in reachable.items()
