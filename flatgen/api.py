@@ -36,6 +36,8 @@ class Flat:
         self.fn = fn
         if isinstance(wrt, str):
             wrt = (wrt,)
+        if wrt is not None and not (isinstance(wrt, (list, tuple)) and all(isinstance(w, str) for w in wrt)):
+            raise UsageError(f"wrt= names parameters, got {wrt!r:.80}", hint='wrt="w" or wrt=("w", "b")')
         self._src, self._node = load_function(fn)
         self._lock = threading.RLock()  # the caches below, shared by the threads calling this function
         self._generated = None

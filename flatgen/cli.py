@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return guard(RUN[args.command])(args)
+    except BrokenPipeError:  # `flatgen show ... | head`: the reader left; nothing to report
+        sys.stderr.close()
+        return 0
     except InternalError as e:
         print(e, file=sys.stderr)
         return 3

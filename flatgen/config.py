@@ -63,6 +63,13 @@ def load_config() -> Config:
     if not isinstance(out, str):
         raise UsageError(f"{path}: [tool.flatgen] out must be a string, got {out!r}")
     check_out(out, f"{path}: [tool.flatgen] out")
+    try:  # the project's own file names the folder: it stays inside the project
+        inside = (root / out).resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        inside = False
+    if not inside:
+        raise UsageError(f"{path}: [tool.flatgen] out = {out!r} is outside the project folder {root}",
+                         hint='a folder below pyproject.toml, e.g. out = "generated" (--out on the command line may go elsewhere)')
     targets = section.get("targets", [])
     if not isinstance(targets, list):
         raise UsageError(f"{path}: [tool.flatgen] targets must be a list, got {targets!r}",

@@ -100,7 +100,7 @@ def guard(fn):
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except FlatgenError:
+        except (FlatgenError, BrokenPipeError):
             raise
         except RecursionError as e:
             raise FlatgenError(

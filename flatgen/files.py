@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ def write_atomic(path: Path, text: str) -> bool:
     system (a folder that is a file, no permission, a full disk) is a UsageError naming the path.
     """
     data = text.encode("utf-8")
+    _regular_or_missing(path)
     try:
         old = path.read_bytes()
     except FileNotFoundError:
@@ -63,8 +65,22 @@ def write_atomic(path: Path, text: str) -> bool:
     return True
 
 
+def _regular_or_missing(path: Path) -> None:
+    """A module is a regular file (or not there yet): never read or replace a FIFO, a device or a folder."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as e:  # a symlink loop, a path under a regular file
+        raise UsageError(f"cannot use {path}: {e.strerror or e}", hint="check --out / `out` and the module name") from None
+    if not stat.S_ISREG(mode):
+        what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+        raise UsageError(f"cannot use {path}: it is {what}", hint="remove it, or give the module another name")
+
+
 def compare(path: Path, text: str, shown: str) -> str | None:
     """None when `path` holds `text`; else what `flatgen check` prints (MISSING, or a unified diff)."""
+    _regular_or_missing(path)
     try:
         old = path.read_bytes().decode("utf-8", errors="replace")  # a damaged module is stale, not a crash
     except FileNotFoundError:

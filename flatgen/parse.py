@@ -149,14 +149,14 @@ class Source:
         once (anywhere), bound conditionally or in a loop, or after a star import.  Python would see
         the last binding that ran; flatgen reads the source, so it reads only names bound once."""
         binds = self.bindings.get(name, [])
-        if len(binds) == 1 and binds[0][1]:
+        star = [n for n, _ in self.bindings.get("*", []) if _star_may_bind(n, name)]
+        if len(binds) == 1 and binds[0][1] and not star:
             return
-        star = self.bindings.get("*", [])
         if not binds and not star:
             return  # unbound: a builtin, or an error the caller names
-        if not binds:
-            what = f"`from {star[0][0].module} import *` (line {star[0][0].lineno}) may bind it"
-            hint = f"import the names you use explicitly: from {star[0][0].module} import ..."
+        if star:
+            what = f"`from {star[0].module} import *` (line {star[0].lineno}) may bind it"
+            hint = f"import the names you use explicitly: from {star[0].module} import ..."
         else:
             lines = ", ".join(str(getattr(n, "lineno", "?")) for n, _ in binds)
             what = (f"it is bound more than once ({len(binds)} times: lines {lines})" if len(binds) > 1
@@ -169,6 +169,18 @@ class Source:
             "whichever binding ran last", self.loc(node), hint)
 
 
+def _star_may_bind(node: ast.ImportFrom, name: str) -> bool:
+    """Might `from module import *` bind `name`?  For math and numpy flatgen knows what they export;
+    any other module might export anything."""
+    if node.module in ("math", "numpy") and not node.level:
+        import importlib
+
+        module = importlib.import_module(node.module)
+        exported = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+        return name in exported
+    return True
+
+
 def _is_flat(decorator: ast.expr) -> bool:
     """@flat / @flatgen.flat / @flatgen.flat(...): calling the function still runs it as written."""
     d = decorator.func if isinstance(decorator, ast.Call) else decorator
@@ -177,7 +189,10 @@ def _is_flat(decorator: ast.expr) -> bool:
 
 def display_path(path: str | os.PathLike) -> str:
     """Paths in messages and headers: relative to the project root, so every checkout agrees."""
-    p = Path(path).resolve()
+    try:
+        p = Path(path).resolve()
+    except (OSError, RuntimeError):  # a symlink loop: shown as given; writing there fails with a UsageError
+        return Path(path).as_posix()
     root = project_root()
     for base in (root, Path.cwd().resolve()):
         if base is not None:

@@ -56,11 +56,14 @@ def check_module(source: str, expected: str, skeleton: str, functions: list[str]
         defined.append(node.name)
     if defined != functions:
         raise InternalError(f"the generated module would define {defined}, not {functions}")
+    if any(_CODING.match(line) for line in source.split("\n", 2)[:2]):
+        raise InternalError("the generated module's first lines declare an encoding (PEP 263)")
     if _code_lines(source) != _code_lines(expected):
         raise InternalError("the generated module holds statements flatgen did not render "
                             "(a comment or name that became code); nothing was written")
 
 
+_CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263's, for the first two lines
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 
 

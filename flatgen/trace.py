@@ -76,6 +76,9 @@ class Tracer:
         # For `a += y` and `z[i] = v` on arrays, which numpy does in place: the array each view
         # (x[0], x.T, a reshape, an alias) shows, so a write can tell whether another name sees it.
         self.view_of: dict[Var, Var] = {}
+        self.callers: list = []  # the callers' scopes while a helper is inlined: they see its arguments' arrays
+        self.defaults: set[Var] = set()  # helper parameters' default values (Python makes each one once)
+        self.shares: dict[Var, set[Var]] = {}  # a value chosen at run time -> the arrays it may be
         self._texts: dict = {}
 
     # -- functions and statements ----------------------------------------------------------------
@@ -359,12 +362,18 @@ class Tracer:
         v = env.get(name)
         if not isinstance(v, Var):
             return
-        base = self.view_of.get(v, v)
-        for other, w in env.items():
-            if other != name and isinstance(w, Var) and self.view_of.get(w, w) is base:
-                raise UnsupportedSyntax(
-                    f"numpy would write into `{name}` in place here, and `{other}` sees the same array",
-                    self.src.loc(node), f"make a new array instead: {name} = {name} + ... (or copy it: np.zeros(...) + {name})")
+        bases = self._bases(v)
+        hint = f"make a new array instead: {name} = {name} + ... (or copy it: np.zeros(...) + {name})"
+        if bases & self.defaults:
+            raise UnsupportedSyntax(
+                f"numpy would write into `{name}` in place here, and `{name}` is a default value: Python makes it "
+                "once, so every call would see the writes of the calls before", self.src.loc(node), hint)
+        for scope, whose in [(env, ""), *((c, " (in the caller)") for c in reversed(self.callers))]:
+            for other, w in scope.items():
+                if (other != name or whose) and isinstance(w, Var) and self._bases(w) & bases:
+                    raise UnsupportedSyntax(
+                        f"numpy would write into `{name}` in place here, and `{other}`{whose} sees the same array",
+                        self.src.loc(node), hint)
 
     def setitem(self, target: ast.Subscript, value, env: dict, prefix: str) -> None:
         """z[idx] = v: z becomes a new version, a copy of the old one with v written in."""
@@ -450,12 +459,28 @@ class Tracer:
             else:
                 copies[1].append((p, v_f))
             env[name] = p
+            self._may_share(p, v_t, v_f)
         # the copies close each branch: the then-branch's go before the else-branch's equations
         self.stmt = stmt
         tail = [self._copy(p, v, (c, False)) for p, v in copies[1]]
         head = [self._copy(p, v, (c, True)) for p, v in copies[0]]
         self.eqns[f1:f1] = tail
         self.eqns[t1:t1] = head
+
+    def _may_share(self, out, *values) -> None:
+        """`out` is one of `values` at run time (a branch's value, a conditional expression): it may
+        share its array with any of theirs, for the in-place writes `writable` checks."""
+        if isinstance(out, Var) and out.shape != ():
+            self.shares[out] = set().union(*(self._bases(v) for v in values if isinstance(v, Var))) - {out}
+
+    def _bases(self, v: Var) -> set:
+        """The arrays `v` may be, or be a view of."""
+        base = self.view_of.get(v, v)
+        found = {base}
+        for b in (v, base):
+            for other in self.shares.get(b, ()):
+                found |= self._bases(other)
+        return found
 
     def _made_in(self, v, start: int, end: int, taken: set):
         """`v` if it is a variable computed in eqns[start:end] and not already a merged name, else None."""
@@ -523,7 +548,9 @@ class Tracer:
             c = self.expr(node.test, env, None)
             a = self.number(self.expr(node.body, env, None), node.body)
             b = self.number(self.expr(node.orelse, env, None), node.orelse)
-            return self.apply(TABLE["where"], (c, a, b), hint, node)  # a select: both sides are computed
+            out = self.apply(TABLE["where"], (c, a, b), hint, node)  # a select: both sides are computed
+            self._may_share(out, a, b)  # Python's `a if c else b` is a or b itself, not a copy
+            return out
         if isinstance(node, ast.Call):
             return self.call(node, env, hint)
         if isinstance(node, (ast.Tuple, ast.List)):  # a list of values is a tuple here: indexed, unpacked
@@ -811,12 +838,14 @@ class Tracer:
         bound = self.bind_call(fn, call, env)
         self.hashed.append(self._segment(fn))
         self.stack.append(fn.name)
+        self.callers.append(env)
         saved = self.stmt
         try:
             scope = bound if enclosing is None else ChainMap(bound, enclosing)  # writes stay local
             result = self._body(fn, scope, f"{fn.name}_", hint or f"{fn.name}_out")
         finally:
             self.stack.pop()
+            self.callers.pop()
             self.stmt = saved
         return result
 
@@ -845,6 +874,8 @@ class Tracer:
                 saved = self.stmt
                 bound[p] = self.expr(defaults[p], {}, None)  # evaluated where Python evaluates it: the module
                 self.stmt = saved
+                if isinstance(bound[p], Var):
+                    self.defaults.add(self.view_of.get(bound[p], bound[p]))
         return bound
 
     # -- names -----------------------------------------------------------------------------------

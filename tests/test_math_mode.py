@@ -64,7 +64,7 @@ def test_cli_math_flag(tmp_path):
     (tmp_path / "m.py").write_text("import numpy as np\n\n\ndef f(x):\n    return np.tanh(x)\n")
     r = subprocess.run([sys.executable, "-m", "flatgen", "show", "m.py:f", "--math"], cwd=tmp_path,
                        capture_output=True, text=True, timeout=120, env=checkout_env())
-    assert r.returncode == 0 and "math.tanh(x)" in r.stdout and "--math" in r.stdout.splitlines()[2]
+    assert r.returncode == 0 and "math.tanh(x)" in r.stdout and "--math" in r.stdout.splitlines()[3]
     (tmp_path / "v.py").write_text("import numpy as np\n\n\ndef f(x):\n    return np.sum(np.tanh(x))\n")
     r = subprocess.run([sys.executable, "-m", "flatgen", "show", "v.py:f", "--math", "--shape", "x=3"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120, env=checkout_env())
