@@ -106,7 +106,7 @@ MUTATIONS = [
     Mutation("simplify.masks", S, "and a not in masks", "", "1 * (a < b) becomes a bool"),
     Mutation("simplify.common_loops", S, " or any(defs[a] > 1 for a in e.ins if isinstance(a, Var))", "",
              "common subexpressions across a loop's updates"),
-    Mutation("simplify.dead_loops", S, "if e.out in needed or any(is_loop(f) for f in e.branch):",
+    Mutation("simplify.dead_loops", S, "if e.out in needed or any(is_loop(f) for f in e.frames):",
              "if e.out in needed:", "dead code inside loops"),
     Mutation("simplify.partial", S, ' and e.out.role != "partial"', "", "copies of contributions written inline"),
     # -- the renderer -------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ The same IR holds the forward graph and the gradient graph (forward equations, t
 equations tagged with the forward equation they differentiate), so every pass, the interpreter and
 the renderer work on both.  Equations carry `params` for what later primitives need (axis,
 shapes).  Branches and loops stay flat too: each equation carries the frames it runs under
-(`Eqn.branch`, outermost first), a condition `(c, want)` for a branch of an `if` on data, or a `Loop`.
+(`Eqn.frames`, outermost first): a `Branch` (one side of an `if` on data), or a `Loop`.  Frames
+are compared with `==`, and `runs` is the one place that finds the equations under a frame.
 Consecutive equations under the same frame are its body; a variable a loop updates is one variable,
 defined before the loop and again in its body (as a variable assigned in both branches of an `if`).
 """
@@ -58,7 +59,7 @@ Atom = Var | Lit
 
 
 class Loop:
-    """A loop frame: the equations of its body carry it in `Eqn.branch`.
+    """A loop frame: the equations of its body carry it in `Eqn.frames`.
 
     kind "for":   `for index in range(*bounds)` (reversed: the backward loop over the same range);
     kind "while": `while cond`, where the equations in `head` compute `cond` before every iteration.
@@ -82,24 +83,101 @@ class Loop:
         return f"Loop({self.kind}, {self.index!r}, {self.bounds!r})"
 
 
+class Branch:
+    """A branch frame: one side of an `if` on data, whose equations run when `cond` is `want`.
+
+    Two branch frames are equal when they are the same side of the same `if` (the same condition
+    variable, the same `want`); a Loop is equal only to itself.  So `==` is frame equality, and a
+    tuple of frames compares as a path."""
+
+    __slots__ = ("cond", "want")
+
+    def __init__(self, cond: "Atom", want: bool):
+        self.cond, self.want = cond, want
+
+    def __eq__(self, other):
+        return isinstance(other, Branch) and other.cond is self.cond and other.want == self.want
+
+    def __hash__(self):
+        return hash((id(self.cond), self.want))
+
+    @property
+    def site(self):
+        """What both sides of one `if` share: its condition."""
+        return self.cond
+
+    def reads(self) -> list["Var"]:
+        return [self.cond] if isinstance(self.cond, Var) else []
+
+    def text(self, show) -> str:
+        return ("" if self.want else "not ") + show(self.cond)
+
+    def __repr__(self):
+        return f"Branch({self.cond!r}, {self.want})"
+
+
+def _loop_site(self):
+    return self
+
+
+Loop.site = property(_loop_site, doc="A loop is its own site: its body is one run.")
+
+
+def _loop_text(self, show) -> str:
+    if self.kind == "while":
+        return f"while {show(self.cond)}"
+    index = show(self.index) if self.index is not None else "_"
+    bounds = f"range({', '.join(show(b) for b in self.bounds)})"
+    return f"for {index} in {'reversed(' + bounds + ')' if self.reverse else bounds}"
+
+
+Loop.text = _loop_text
+
+Frame = Branch | Loop
+
+
 def is_loop(frame) -> bool:
     return isinstance(frame, Loop)
 
 
-def frame_text(frame, show) -> str:
+def frame_text(frame: Frame, show) -> str:
     """A frame as printed IR shows it: `c`, `not c`, `for i in range(n)`, `while c`."""
-    if not isinstance(frame, Loop):
-        return ("" if frame[1] else "not ") + show(frame[0])
-    if frame.kind == "while":
-        return f"while {show(frame.cond)}"
-    index = show(frame.index) if frame.index is not None else "_"
-    bounds = f"range({', '.join(show(b) for b in frame.bounds)})"
-    return f"for {index} in {'reversed(' + bounds + ')' if frame.reverse else bounds}"
+    return frame.text(show)
 
 
-def frame_reads(frame) -> list["Var"]:
+def frame_reads(frame: Frame) -> list["Var"]:
     """What a frame's header reads: a branch's condition, or a loop's bounds and condition."""
-    return frame.reads() if isinstance(frame, Loop) else [frame[0]]
+    return frame.reads()
+
+
+def runs(eqns: list["Eqn"], depth: int, by_site: bool = False):
+    """The equations in order, as (frame, i, j): each maximal run eqns[i:j] under one frame at `depth`
+    (by_site: one `if`, both its sides, as one run), and (None, i, i + 1) for an equation with no frame
+    there.  The one place that says which equations are the body of a frame."""
+    i, n = 0, len(eqns)
+    while i < n:
+        frames = eqns[i].frames
+        if len(frames) <= depth:
+            yield None, i, i + 1
+            i += 1
+            continue
+        frame = frames[depth]
+        key = frame.site if by_site else frame
+        j = i + 1
+        while j < n and len(eqns[j].frames) > depth and (
+                (eqns[j].frames[depth].site is key) if by_site else eqns[j].frames[depth] == key):
+            j += 1
+        yield frame, i, j
+        i = j
+
+
+def common_frames(paths: list[tuple]) -> tuple:
+    """The frames every one of `paths` starts with."""
+    first = paths[0]
+    k = 0
+    while all(len(p) > k and p[k] == first[k] for p in paths):
+        k += 1
+    return first[:k]
 
 
 @dataclass(eq=False)
@@ -112,10 +190,10 @@ class Eqn:
     block: "Eqn | None" = None  # backward equations: the forward equation they differentiate
     uses: int = 0  # acc equations: how many times the primal value is used (for the copy gate)
     source: str = ""  # the user's statement, as ast.unparse prints it (never raw text: no injection)
-    # The frames it runs under, outermost first: ((c, True), (d, False)) is `if c:` ... `if not d:`,
-    # and a Loop is the body of that loop.  A value assigned in either branch of an `if` is one
-    # variable, defined once in each branch; a value a loop updates is defined before it and in it.
-    branch: tuple = ()
+    # The frames it runs under, outermost first: (Branch(c, True), Branch(d, False)) is `if c:` ...
+    # `if not d:`, and a Loop is the body of that loop.  A value assigned in either branch of an `if`
+    # is one variable, defined once in each branch; a value a loop updates is defined before it and in it.
+    frames: tuple = ()
 
 
 @dataclass(eq=False)
@@ -151,10 +229,10 @@ class Graph:
         lines = [f"{self.name}({', '.join(typed(p) for p in self.params)}):"]
         shown = set()
         for i, e in enumerate(self.eqns):
-            for k, f in enumerate(e.branch):  # a while loop's condition, before its body
+            for k, f in enumerate(e.frames):  # a while loop's condition, before its body
                 if isinstance(f, Loop) and f.kind == "while" and id(f) not in shown:
                     shown.add(id(f))
-                    outer = "".join(f"[{frame_text(g, show)}] " for g in e.branch[:k])
+                    outer = "".join(f"[{frame_text(g, show)}] " for g in e.frames[:k])
                     lines += [f"  {outer}(test) {names[h.out]} = {h.op.name} {' '.join(show(a) for a in h.ins)}"
                               for h in f.head]
             if i == self.n_forward:
@@ -162,7 +240,7 @@ class Graph:
             args = " ".join(show(a) for a in e.ins)
             params = "".join(f" [{k}={v!r}]" for k, v in sorted(e.params.items()) if v != e.op.defaults.get(k, ...))
             where = f"  # line {e.loc.line}" if e.loc and i < (self.n_forward or len(self.eqns)) else ""
-            cond = "".join(f"[{frame_text(f, show)}] " for f in e.branch)
+            cond = "".join(f"[{frame_text(f, show)}] " for f in e.frames)
             lines.append(f"  {cond}{typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
         lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
         return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import UsageError
-from .graph import Eqn, Graph, Lit, Var, is_loop
+from .graph import Eqn, Graph, Lit, Var, is_loop, runs
 from .primitives import SEED, SUPPORT_FUNCTIONS, ZEROS
 
 unbroadcast = SUPPORT_FUNCTIONS["unbroadcast"]
@@ -38,23 +38,17 @@ def execute(eqns: list[Eqn], env: dict, depth: int, math_mode: bool, on_eqn=None
     """Run `eqns`, all under the same frames up to `depth`: a run of equations with a deeper frame is
     a branch (run when its condition holds) or a loop body (run once per iteration)."""
     val = lambda a: a.value if isinstance(a, Lit) else env[a]  # noqa: E731
-    i = 0
-    while i < len(eqns):
-        e = eqns[i]
-        if len(e.branch) <= depth:
+    for frame, i, j in runs(eqns, depth):
+        if frame is None:
+            e = eqns[i]
             values = [val(a) for a in e.ins]
             env[e.out] = e.op(*values, math_mode=math_mode, **e.params)
             if on_eqn is not None:
                 on_eqn(e, values, env[e.out])
-            i += 1
             continue
-        frame = e.branch[depth]
-        j = i + 1
-        while j < len(eqns) and len(eqns[j].branch) > depth and _same(eqns[j].branch[depth], frame):
-            j += 1
         body = eqns[i:j]
         if not is_loop(frame):
-            if bool(env[frame[0]]) == frame[1]:
+            if bool(env[frame.cond]) == frame.want:
                 execute(body, env, depth + 1, math_mode, on_eqn)
         elif frame.kind == "while":
             while True:
@@ -68,11 +62,6 @@ def execute(eqns: list[Eqn], env: dict, depth: int, math_mode: bool, on_eqn=None
                 if frame.index is not None:
                     env[frame.index] = k
                 execute(body, env, depth + 1, math_mode, on_eqn)
-        i = j
-
-
-def _same(f, g) -> bool:
-    return f is g if is_loop(f) else (not is_loop(g) and f[0] is g[0] and f[1] == g[1])
 
 
 def evaluate(graph: Graph, args, seed=None) -> list:

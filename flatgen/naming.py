@@ -70,7 +70,7 @@ class Namer:
         loops: set[int] = set()
 
         def visit_eqn(e):
-            for f in e.branch:  # a loop's header, before its body: its index, bounds, condition, count
+            for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
                 if is_loop(f) and id(f) not in loops:
                     loops.add(id(f))
                     for v in (f.index, *f.bounds, f.count):
@@ -120,7 +120,7 @@ class Namer:
         made_by = {e.out: e for e in graph.eqns}
         for e in graph.eqns:
             g = made_by.get(e.ins[0]) if e.ins and e.op is MERGE and e.out in parent else None
-            if g is not None and g.op.gate == "init" and g.branch[: len(e.branch)] == e.branch:
+            if g is not None and g.op.gate == "init" and g.frames[: len(e.frames)] == e.frames:
                 parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
                 continue
             if e.op.inplace and isinstance(e.ins[0], Var) if e.ins else False:

@@ -62,8 +62,8 @@ def last_uses(eqns: list[Eqn], outs: list[Atom]) -> dict[int, list[Var]]:
     keep = {o for o in outs if isinstance(o, Var)}
     keep |= {e.ins[0] for e in eqns if e.op.inplace}
     for e in eqns:  # deleting inside one branch of an `if` (or a loop) would leave the name set on another path
-        if e.branch:
-            keep |= {e.out, *(a for a in e.ins if isinstance(a, Var)), *(v for f in e.branch for v in frame_reads(f))}
+        if e.frames:
+            keep |= {e.out, *(a for a in e.ins if isinstance(a, Var)), *(v for f in e.frames for v in frame_reads(f))}
     # A contribution written inline is read where it is written: in the statement that consumes it.
     at = {id(e): i for i, e in enumerate(eqns)}
     producer = {e.out: e for e in eqns}
@@ -92,30 +92,24 @@ class Nesting:
         self.header = header  # frame -> its header line (without indent)
         self.path: list = []
 
-    def enter(self, branch: tuple) -> tuple[list[str], str]:
-        """(the header lines to write first, the indent) for statements run under `branch`."""
+    def enter(self, frames: tuple) -> tuple[list[str], str]:
+        """(the header lines to write first, the indent) for statements run under `frames`."""
         k = 0
-        while k < min(len(self.path), len(branch)) and _same(self.path[k], branch[k]):
+        while k < min(len(self.path), len(frames)) and self.path[k] == frames[k]:
             k += 1
         closed = None
         while len(self.path) > k:
             closed = self.path.pop()
         headers = []
-        for f in branch[k:]:
+        for f in frames[k:]:
             indent = "    " * len(self.path)
-            if not is_loop(f) and closed is not None and not is_loop(closed) and closed[0] is f[0] and closed[1] and not f[1]:
+            if not is_loop(f) and closed is not None and not is_loop(closed) and closed.cond is f.cond and closed.want and not f.want:
                 headers.append(indent + "else:")
             else:
                 headers.append(indent + self.header(f))
             closed = None
             self.path.append(f)
         return headers, "    " * len(self.path)
-
-
-def _same(f, g) -> bool:
-    if is_loop(f) or is_loop(g):
-        return f is g
-    return f[0] is g[0] and f[1] == g[1]
 
 
 class Renderer:
@@ -213,7 +207,7 @@ class Renderer:
     def header(self, frame) -> str:
         """The line that opens a frame: `if c:`, `if not c:`, `for i in range(n):`, `while x > 1.0:`."""
         if not is_loop(frame):
-            return f"if {'' if frame[1] else 'not '}{self.names[frame[0]]}:"
+            return f"if {'' if frame.want else 'not '}{self.names[frame.cond]}:"
         if frame.kind == "while":
             for e in frame.head:  # the condition, written out in the header
                 self.inline[e.out] = self.expression(e)[0]
@@ -235,8 +229,8 @@ class Renderer:
     def forward_lines(self, eqns: list[Eqn]) -> list[str]:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
         lines, nest = [], Nesting(self.header)
-        key = lambda e: (e.loc.line if e.loc else 0, e.source, e.branch)  # noqa: E731
-        for (line, source, branch), group in groupby(eqns, key=key):
+        key = lambda e: (e.loc.line if e.loc else 0, e.source, e.frames)  # noqa: E731
+        for (line, source, frames), group in groupby(eqns, key=key):
             stmts = []
             for e in group:
                 stmts += self.statement(e)
@@ -249,13 +243,13 @@ class Renderer:
                 stmts.insert(0, f"# line {line}: {one_line(source)}")
             elif not source and e.op in (PUSH, PUSH_COPY):
                 stmts.insert(0, "# saved for the backward loop")
-            headers, indent = nest.enter(branch)
+            headers, indent = nest.enter(frames)
             lines += headers + [_indented(s, indent) for s in stmts]
         return lines
 
     def backward_lines(self) -> list[str]:
         blocks, nest = [], Nesting(self.header)
-        key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.branch)  # noqa: E731
+        key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.frames)  # noqa: E731
         for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
             fwd = group[0].block
@@ -278,11 +272,11 @@ class Renderer:
                 if lines and e.op is ACC and e.out.of not in explained:
                     explained.add(e.out.of)
                     stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses,
-                                                  looped=e.uses <= 1 and any(is_loop(f) for f in e.branch)))
+                                                  looped=e.uses <= 1 and any(is_loop(f) for f in e.frames)))
                 stmts += lines + self.dels(e)
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
-            headers, indent = nest.enter(group[0].branch)
+            headers, indent = nest.enter(group[0].frames)
             blocks.append(dict(context, stmts=[_indented(s, indent) for s in stmts], headers=headers, indent=indent))
         # what the blocks hold without their comments: the statements safety.check_module expects
         self.plain_backward = [line for b in blocks for line in b["headers"] + b["stmts"] if not is_comment(line)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .graph import Atom, Eqn, Graph, Loop, Var, frame_reads, is_loop
+from .graph import Atom, Branch, Eqn, Graph, Loop, Var, common_frames, frame_reads, is_loop, runs
 from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY, SCATTER_INTO,
                          SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op, Template)
 from .shapes import unbroadcast_axes
@@ -59,7 +59,7 @@ class Reverse:
         # Others may be views or aliases of other gradients (`grad_s2 = grad_s3`, np.broadcast_to).
         self.owned: set[Var] = set()
         self.wrt = wrt
-        self.tag: tuple = ()  # the frames (branch conditions, backward loops) the equations emitted now run under
+        self.frames: tuple = ()  # the frames (Branch, backward Loop) the equations emitted now run under
         # Rolled loops: what they add to the forward pass (tapes, saves, counts), by the equation they
         # go before or after; and the definitions of each variable (a loop's variables have several).
         self.before: dict[int, list[Eqn]] = {}
@@ -74,27 +74,20 @@ class Reverse:
     def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
         loc, source = (block.loc, block.source) if block is not None else (None, "")
         self.backward.append(Eqn(out, op, ins, loc, extra.pop("params", {}), block=block, source=source,
-                                 branch=self.tag, **extra))
+                                 frames=self.frames, **extra))
         return out
 
     def sweep(self, eqns: list[Eqn], depth: int) -> None:
         """The adjoints of `eqns`, last first; a run of equations inside an `if` on data (at this
         depth) is one region, handled by `region`."""
-        i = len(eqns) - 1
-        while i >= 0:
-            e = eqns[i]
-            if len(e.branch) > depth:
-                frame = e.branch[depth]
-                key = frame if is_loop(frame) else frame[0]
-                j = i
-                while j > 0 and len(eqns[j - 1].branch) > depth and _key(eqns[j - 1].branch[depth]) is key:
-                    j -= 1
+        for frame, j, end in reversed(list(runs(eqns, depth, by_site=True))):
+            if frame is not None:
                 if is_loop(frame):
-                    self.loop(eqns[j : i + 1], depth, frame)
+                    self.loop(eqns[j:end], depth, frame)
                 else:
-                    self.region(eqns[j : i + 1], depth, key)
-                i = j - 1
+                    self.region(eqns[j:end], depth, frame.cond)
                 continue
+            e = eqns[j]
             g = self.grad.get(e.out)
             if id(e) in self.overwrites:
                 # The equation overwrites a loop's variable: it gets its old value back (if the
@@ -112,7 +105,6 @@ class Reverse:
                     self.emit(e.out, MARK, (), e, params={"restore": e})
             elif g is not None:
                 self.adjoint(e, g)
-            i -= 1
 
     def region(self, eqns: list[Eqn], depth: int, c: Var) -> None:
         """The backward `if`: the same condition, each branch's adjoints from the same gradients.
@@ -122,7 +114,7 @@ class Reverse:
         the `if` whichever branch ran; after the branches the two versions are one (same name).
         """
         inside = {e.out for e in eqns}
-        outside = tag = self.tag
+        outside = self.frames
         for e in eqns:
             for a, rule in zip(e.ins, e.op.rules):
                 if rule is not None and a in self.active and a not in inside and self.grad.get(a) is None:
@@ -131,16 +123,16 @@ class Reverse:
         ends = []
         for want in (True, False):
             self.grad = dict(before)
-            self.tag = tag + ((c, want),)
-            arm = [e for e in eqns if e.branch[depth] == (c, want)]
+            self.frames = outside + (Branch(c, want),)
+            arm = [e for e in eqns if e.frames[depth] == Branch(c, want)]
             if arm:
-                self.emit(Var(None, "temp"), MARK, (), None, params={"region": arm[0].branch[: depth + 1]})
+                self.emit(Var(None, "temp"), MARK, (), None, params={"region": arm[0].frames[: depth + 1]})
             self.sweep(arm, depth + 1)
             for x, g in before.items():  # a gradient this arm reset to zero (a loop's variable) is written out
                 if self.grad.get(x) is None and g is not None:
                     self.zero(x)
             ends.append((dict(self.grad), len(self.backward)))
-        self.tag = outside
+        self.frames = outside
         (g_then, then_end), (g_else, _) = ends
         self.grad = dict(before)
         merges_then = []
@@ -150,8 +142,8 @@ class Reverse:
                 self.grad[x] = gt
                 continue
             merged = Var(None, "grad", of=x, shape=x.shape)
-            merges_then.append(Eqn(merged, MERGE, (gt,), branch=tag + ((c, True),)))
-            self.backward.append(Eqn(merged, MERGE, (gf,), branch=tag + ((c, False),)))
+            merges_then.append(Eqn(merged, MERGE, (gt,), frames=outside + (Branch(c, True),)))
+            self.backward.append(Eqn(merged, MERGE, (gf,), frames=outside + (Branch(c, False),)))
             self.grad[x] = merged
         self.backward[then_end:then_end] = merges_then
 
@@ -171,15 +163,15 @@ class Reverse:
         gradient of its old value starts at zero.  Afterwards the forward pass gets its tapes: a value
         the backward body reads is saved on a list per iteration and taken back, last first.
         """
-        outer = body[0].branch[:depth]
+        outer = body[0].frames[:depth]
         count = Var("n_iter", "value") if fwd.kind == "while" else None
         back = Loop("for", fwd.index, fwd.bounds, reverse=True) if count is None else Loop("for", bounds=(count,))
         inside = {e.out for e in body}
-        under = lambda d: any(f is fwd for f in d.branch)  # noqa: E731
+        under = lambda d: any(f is fwd for f in d.frames)  # noqa: E731
         # in the body's order (never a set's: the order decides the generated code)
         carried = list(dict.fromkeys(e.out for e in body if not all(under(d) for d in self.defs[e.out])))
         # the loop's own equations: those not in a loop nested in this one
-        direct = [e for e in body if not any(is_loop(f) for f in e.branch[depth + 1:])]
+        direct = [e for e in body if not any(is_loop(f) for f in e.frames[depth + 1:])]
         updates = [e for e in direct if e.out in carried]
         self.overwrites.update(id(e) for e in updates)
         for e in body:
@@ -191,7 +183,7 @@ class Reverse:
                 self.zero(v)
         entry = dict(self.grad)
         self.owned -= {entry[v] for v in carried if v in entry}
-        outside, self.tag = self.tag, self.tag + (back,)
+        outside, self.frames = self.frames, self.frames + (back,)
         start = len(self.backward)
         self.emit(Var(None, "temp"), MARK, (), None, params={"region": outer + (fwd,)})
         self.sweep(body, depth + 1)
@@ -202,7 +194,7 @@ class Reverse:
             if current is None:
                 current = self.zero(x)
             self.emit(g, MERGE, (current,), None, params={"carry": True})
-        self.tag = outside
+        self.frames = outside
         self.grad = entry
         self.owned -= {entry[v] for v in carried if v in entry}
         self.save(body, depth, fwd, self.backward[start:], direct, carried, count)
@@ -219,17 +211,17 @@ class Reverse:
         reads = {a for e in back_body for slot, a in zip(e.op.expr.slots, e.ins)
                  if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")
                  and not (slot in e.op.expr.shape_only and a.shape is not None)}  # np.shape(x): a constant
-        reads |= {v for e in back_body for f in e.branch[depth:] for v in frame_reads(f)}
-        top_loop = _outermost(body[0].branch)
-        outer = body[0].branch[:depth]
-        first = next(e for e in self.graph.eqns if any(f is top_loop for f in e.branch))
-        top = first.branch[: first.branch.index(top_loop)]
+        reads |= {v for e in back_body for f in e.frames[depth:] for v in frame_reads(f)}
+        top_loop = _outermost(body[0].frames)
+        outer = body[0].frames[:depth]
+        first = next(e for e in self.graph.eqns if any(f is top_loop for f in e.frames))
+        top = first.frames[: first.frames.index(top_loop)]
         tapes: dict[Var, Var] = {}
 
         def tape(v: Var) -> Var:
             if v not in tapes:
                 tapes[v] = Var(None, "tape", of=v)
-                self.before.setdefault(id(first), []).append(Eqn(tapes[v], TAPE, (), branch=top))
+                self.before.setdefault(id(first), []).append(Eqn(tapes[v], TAPE, (), frames=top))
             return tapes[v]
 
         # A loop's variable is also taken back when an equation before the loop reads it (or made
@@ -237,7 +229,7 @@ class Reverse:
         # So is one read anywhere in the loops around this one: their earlier iterations' adjoints
         # run after this loop's backward.
         begin = self.position[id(body[0])]
-        around = [e for e in self.graph.eqns[begin:] if any(f is top_loop for f in e.branch)]
+        around = [e for e in self.graph.eqns[begin:] if any(f is top_loop for f in e.frames)]
         reads |= {v for e in [*self.graph.eqns[:begin], *around] for v in _rule_reads(e) if v in carried}
         marks = {id(m.params["restore"]): m for m in back_body if m.op is MARK and "restore" in m.params}
         for e in direct:
@@ -246,28 +238,28 @@ class Reverse:
                 t = tape(e.out)
                 in_place = e.op is COPY_ARRAY or (e.ins and e.ins[0] is e.out)
                 self.before.setdefault(id(self._statement_start(e)), []).append(
-                    Eqn(t, PUSH_COPY if in_place and e.out.shape != () else PUSH, (t, e.out), branch=e.branch))
+                    Eqn(t, PUSH_COPY if in_place and e.out.shape != () else PUSH, (t, e.out), frames=e.frames))
                 m.out, m.op, m.ins, m.params = e.out, POP, (t,), {}
         # made in the body: the loop's own equations' values, and the counts of while loops inside
         made = list(dict.fromkeys([e.out for e in direct if e.out not in carried] +
-                                  [c for c in self.counts if self.defs[c][0].branch == outer + (fwd,)]))
+                                  [c for c in self.counts if self.defs[c][0].frames == outer + (fwd,)]))
         for v in made:
             if v not in reads:
                 continue
-            region = _common([d.branch for d in self.defs[v]])
-            last = [e for e in body if e.branch[: len(region)] == region][-1]
+            region = common_frames([d.frames for d in self.defs[v]])
+            last = [e for e in body if e.frames[: len(region)] == region][-1]
             t = tape(v)
             # a view (x[t], x.T) of an array the loop writes into in place is saved as a copy
             made = self.defs[v][0]
             if v.shape != () and len(self.defs[v]) == 1 and self._view_of_local(made):
                 # a view (z[t], x.T) of an array the loop may write into in place: a copy, right away
-                self.after.setdefault(id(made), []).append(Eqn(t, PUSH_COPY, (t, v), branch=made.branch))
+                self.after.setdefault(id(made), []).append(Eqn(t, PUSH_COPY, (t, v), frames=made.frames))
             else:
-                self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), branch=region))
+                self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), frames=region))
             mark = next(m for m in back_body if m.op is MARK and m.params.get("region") == region)
-            self.backward.insert(self.backward.index(mark) + 1, Eqn(v, POP, (t,), branch=mark.branch))
+            self.backward.insert(self.backward.index(mark) + 1, Eqn(v, POP, (t,), frames=mark.frames))
         if count is not None:
-            init, step = Eqn(count, COUNT, (), branch=outer), Eqn(count, STEP, (count,), branch=outer + (fwd,))
+            init, step = Eqn(count, COUNT, (), frames=outer), Eqn(count, STEP, (count,), frames=outer + (fwd,))
             self.before.setdefault(id(body[0]), []).append(init)
             self.after.setdefault(id(body[-1]), []).append(step)
             self.defs[count] = [init, step]
@@ -292,7 +284,7 @@ class Reverse:
         k = self.position[id(e)]
         if not e.source:  # a copy that closes a loop body: a statement of its own
             return e
-        same = lambda d: (d.loc, d.source, d.branch) == (e.loc, e.source, e.branch) and d.out is not e.out  # noqa: E731
+        same = lambda d: (d.loc, d.source, d.frames) == (e.loc, e.source, e.frames) and d.out is not e.out  # noqa: E731
         while k > 0 and same(eqns[k - 1]):
             k -= 1
         return eqns[k]
@@ -301,9 +293,9 @@ class Reverse:
         """The forward equations with what the loops added: tapes before, saves and counts inside."""
         eqns = []
         for e in self.graph.eqns:
-            eqns += sorted(self.before.get(id(e), ()), key=lambda x: len(x.branch))
+            eqns += sorted(self.before.get(id(e), ()), key=lambda x: len(x.frames))
             eqns.append(e)
-            eqns += sorted(self.after.get(id(e), ()), key=lambda x: -len(x.branch))
+            eqns += sorted(self.after.get(id(e), ()), key=lambda x: -len(x.frames))
         return eqns
 
     def run(self) -> Graph:
@@ -400,21 +392,8 @@ def _rule_reads(e: Eqn) -> set:
     return found | ({e.out} if "out" in slots else set())
 
 
-def _key(frame):
-    return frame if is_loop(frame) else frame[0]
-
-
 def _outermost(frames: tuple):
     return next(f for f in frames if is_loop(f))
-
-
-def _common(branches: list[tuple]) -> tuple:
-    """The frames every one of `branches` starts with."""
-    first = branches[0]
-    k = 0
-    while all(len(b) > k and (b[k] is first[k] if is_loop(first[k]) else b[k] == first[k]) for b in branches):
-        k += 1
-    return first[:k]
 
 
 def reverse(graph: Graph, wrt: list[Var]) -> Graph:

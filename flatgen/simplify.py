@@ -53,10 +53,10 @@ def _accumulated(graph: Graph) -> set[Var]:
     `if` on data or a loop touches (its conditions and bounds, what its body computes or reads)."""
     kept = {e.ins[0] for e in graph.eqns if e.op.inplace}
     for e in graph.eqns:
-        if e.branch:
+        if e.frames:
             kept.add(e.out)
             kept.update(a for a in e.ins if isinstance(a, Var))
-            kept.update(v for f in e.branch for v in frame_reads(f))
+            kept.update(v for f in e.frames for v in frame_reads(f))
     return kept
 
 
@@ -65,7 +65,7 @@ def fold_constants(graph: Graph) -> Graph:
     mapping, drop = {}, set()
     acc = _accumulated(graph)
     for e in graph.eqns:
-        if e.out in acc or e.branch:
+        if e.out in acc or e.frames:
             continue
         ins = [mapping.get(a, a) for a in e.ins]
         if e.op is SEED or (ins and all(isinstance(a, Lit) and isinstance(a.value, (int, float)) for a in ins)
@@ -92,7 +92,7 @@ def identities(graph: Graph) -> Graph:
     acc = _accumulated(graph)
     masks = {e.out for e in graph.eqns if e.op.gate == "compare"}  # 1 * (a < b) is a number, a < b a bool
     for e in graph.eqns:
-        if e.branch:
+        if e.frames:
             continue
         for keep, (other, neutral) in IDENTITY.get(e.op.name, ()):
             a, b = e.ins[keep], e.ins[other]
@@ -111,7 +111,7 @@ def copies(graph: Graph) -> Graph:
     mapping, drop = {}, set()
     acc = _accumulated(graph)
     for e in graph.eqns:
-        if (len(e.ins) == 1 and e.op.expr.slots == ("g",) and _is_identity(e.op.expr.text, "g") and not e.branch
+        if (len(e.ins) == 1 and e.op.expr.slots == ("g",) and _is_identity(e.op.expr.text, "g") and not e.frames
                 and e.out not in graph.outs[1:] and e.out.role != "partial"
                 and e.out not in acc and e.ins[0] not in acc):
             mapping[e.out] = e.ins[0]
@@ -129,7 +129,7 @@ def common(graph: Graph) -> Graph:
     defs = Counter(e.out for e in graph.eqns)
     for e in graph.eqns:
         if (e.op.inplace or e.op.expr.block or e.out in graph.outs[1:] or e.out.role == "partial"
-                or e.out in acc or e.branch or any(defs[a] > 1 for a in e.ins if isinstance(a, Var))):
+                or e.out in acc or e.frames or any(defs[a] > 1 for a in e.ins if isinstance(a, Var))):
             continue
         ins = tuple(mapping.get(a, a) for a in e.ins)
         key = (e.op, tuple(id(a) if isinstance(a, Var) else ("lit", repr(a.value)) for a in ins),
@@ -148,9 +148,9 @@ def dead(graph: Graph) -> Graph:
     keep = []
     for e in reversed(graph.eqns):
         # A loop's equations stay: the next iteration may read what an equation below computes.
-        if e.out in needed or any(is_loop(f) for f in e.branch):
+        if e.out in needed or any(is_loop(f) for f in e.frames):
             needed.update(a for a in e.ins if isinstance(a, Var))
-            needed.update(v for f in e.branch for v in frame_reads(f))  # conditions, loop bounds
+            needed.update(v for f in e.frames for v in frame_reads(f))  # conditions, loop bounds
             keep.append(e)
     kept = {id(e) for e in keep}
     return substitute(graph, {}, {id(e) for e in graph.eqns if id(e) not in kept})

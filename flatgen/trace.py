@@ -18,7 +18,7 @@ import numpy as np
 
 from . import fence
 from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
-from .graph import Atom, Eqn, Graph, Lit, Loop, Var, frame_reads, is_loop
+from .graph import Atom, Branch, Eqn, Graph, Lit, Loop, Var, frame_reads, is_loop
 from .parse import Source
 from . import shapes
 from .primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
@@ -72,7 +72,7 @@ class Tracer:
         self._constants: dict[str, Lit | None] = {}
         self.stmt: ast.stmt | None = None
         self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
-        self.tags: list = []  # the frames being traced: branches of `if`s on data (c, want), rolled loops
+        self.frames: list = []  # the frames being traced: Branch (a side of an `if` on data), Loop (rolled)
         # For `a += y` and `z[i] = v` on arrays, which numpy does in place: the array each view
         # (x[0], x.T, a reshape, an alias) shows, so a write can tell whether another name sees it.
         self.view_of: dict[Var, Var] = {}
@@ -142,7 +142,7 @@ class Tracer:
         elif isinstance(stmt, ast.If):
             known = self.truth(stmt.test, env)
             if known is None:
-                self.branch(stmt, env, prefix)
+                self.if_on_data(stmt, env, prefix)
             else:  # decided now: only the taken branch
                 self.stmt = stmt
                 for s in stmt.body if known else stmt.orelse:
@@ -206,7 +206,7 @@ class Tracer:
         assigned = _assigned(stmt.body)
         written = _written_in_place(stmt.body)
         target = stmt.target.id if isinstance(stmt, ast.For) else None
-        frames = tuple(self.tags)
+        frames = tuple(self.frames)
         state: dict[str, Var] = {}
         # a nested loop's index is that loop's own, not this loop's state
         indices = {n.target.id for st in stmt.body for n in ast.walk(st) if isinstance(n, ast.For)}
@@ -247,16 +247,16 @@ class Tracer:
             finally:
                 self.eqns = saved
             for e in loop.head:  # evaluated by the loop's header, outside any frame
-                e.branch = ()
+                e.frames = ()
             if not isinstance(cond, Var) or cond.shape != ():
                 raise ShapeError("a `while` on data needs one true/false value: this condition is an array",
                                  self.src.loc(stmt.test), "reduce it first, e.g. while np.max(err) > tol:")
             loop.cond = cond
         start = len(self.eqns)
-        self.tags.append(loop)
+        self.frames.append(loop)
         for s in stmt.body:
             self._stmt(s, env, prefix)
-        self.tags.pop()
+        self.frames.pop()
         self.stmt = stmt
         # `x, y = y, x`: a loop variable ending as another one's old value is copied first, before
         # the copies that close the body overwrite it
@@ -264,7 +264,7 @@ class Tracer:
             final = env[name]
             if final is not carried and any(final is c for c in state.values()):
                 held = Var(None, "temp", shape=final.shape)
-                self.eqns.append(Eqn(held, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
+                self.eqns.append(Eqn(held, COPY, (final,), self.src.loc(stmt), frames=frames + (loop,)))
                 env[name] = held
         claimed: dict = {}  # a body value now computed under a loop variable's name -> that variable
         for name, carried in state.items():
@@ -284,7 +284,7 @@ class Tracer:
                         self.view_of[carried] = self.view_of.pop(final)
                     claimed[final] = carried
                 else:
-                    self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), branch=frames + (loop,)))
+                    self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), frames=frames + (loop,)))
             env[name] = carried
         self.eqns[start:] = [e for e in self.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
         for name in [*assigned, *([target] if target else [])]:
@@ -299,14 +299,14 @@ class Tracer:
             # the variable of the loop this one sits in (directly, not in a branch of it), or made here
             enclosing = frames[-1] if frames and is_loop(frames[-1]) else None
             made_here = pre in self.carriers.get(enclosing, ()) or any(
-                e.out is pre and e.branch == frames for e in self.eqns)
+                e.out is pre and e.frames == frames for e in self.eqns)
             others = [n for n, v in env.items() if n != name and (v is pre or (isinstance(v, tuple) and pre in v))]
             if made_here and not others:
                 return pre
         shape = pre.shape
         carried = Var(prefix + name, "value", shape=shape)
         op = COPY_ARRAY if in_place and shape != () else COPY
-        self.eqns.append(Eqn(carried, op, (pre,), self.src.loc(self.stmt), branch=frames))
+        self.eqns.append(Eqn(carried, op, (pre,), self.src.loc(self.stmt), frames=frames))
         return carried
 
     def _can_retarget(self, final, carried: Var, start: int, claimed: dict, loop: Loop) -> bool:
@@ -329,7 +329,7 @@ class Tracer:
                 if "out" in slots and own & slots or len(own) > 1:
                     return False
         for e in body[first + 1:]:
-            reads = [*e.ins, *(v for f in e.branch if f is not loop for v in frame_reads(f))]
+            reads = [*e.ins, *(v for f in e.frames if f is not loop for v in frame_reads(f))]
             if any(a is carried for a in reads):
                 return False
         return True
@@ -400,7 +400,7 @@ class Tracer:
         else:
             env[name] = self.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
 
-    def branch(self, stmt: ast.If, env, prefix: str) -> None:
+    def if_on_data(self, stmt: ast.If, env, prefix: str) -> None:
         """An `if` on data: both branches are traced, each equation tagged with its condition; a name
         assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
         branch computed it last)."""
@@ -418,10 +418,10 @@ class Tracer:
         for want, body in ((True, stmt.body), (False, stmt.orelse)):
             local = ChainMap({}, env)  # what the branch assigns stays in local.maps[0]
             start = len(self.eqns)
-            self.tags.append((c, want))
+            self.frames.append(Branch(c, want))
             for s in body:
                 self._stmt(s, local, prefix)
-            self.tags.pop()
+            self.frames.pop()
             sides.append((local.maps[0], start, len(self.eqns)))
         (then_vals, t0, t1), (else_vals, f0, f1) = sides
         names = list(dict.fromkeys([*then_vals, *else_vals]))
@@ -462,8 +462,8 @@ class Tracer:
             self._may_share(p, v_t, v_f)
         # the copies close each branch: the then-branch's go before the else-branch's equations
         self.stmt = stmt
-        tail = [self._copy(p, v, (c, False)) for p, v in copies[1]]
-        head = [self._copy(p, v, (c, True)) for p, v in copies[0]]
+        tail = [self._copy(p, v, Branch(c, False)) for p, v in copies[1]]
+        head = [self._copy(p, v, Branch(c, True)) for p, v in copies[0]]
         self.eqns[f1:f1] = tail
         self.eqns[t1:t1] = head
 
@@ -488,9 +488,9 @@ class Tracer:
             return v
         return None
 
-    def _copy(self, out: Var, value, tag) -> Eqn:
+    def _copy(self, out: Var, value, frame: Branch) -> Eqn:
         # no source text: the copy closes its branch, it is not a line of the user's
-        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), branch=tuple(self.tags) + (tag,))
+        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), frames=tuple(self.frames) + (frame,))
 
     def truth(self, test: ast.expr, env: dict) -> bool | None:
         """True/False when known at trace time, None when it depends on the data."""
@@ -602,7 +602,7 @@ class Tracer:
         source = self._texts.get(key)
         if source is None:  # once per statement (and iteration), not once per equation
             source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, branch=tuple(self.tags)))
+        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, frames=tuple(self.frames)))
         if op.name in INT_OPS and any(a in self.ints for a in ins) and all(
                 a in self.ints or (isinstance(a, Lit) and _is_int(a.value)) for a in ins):
             self.ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
@@ -1013,8 +1013,8 @@ def _replace(eqns: list[Eqn], old: Var, new: Var) -> None:
     for e in eqns:
         e.ins = tuple(swap(a) for a in e.ins)
         e.out = swap(e.out)
-        e.branch = tuple(f if is_loop(f) else (swap(f[0]), f[1]) for f in e.branch)
-        loops.update(f for f in e.branch if is_loop(f))
+        e.frames = tuple(f if is_loop(f) else Branch(swap(f.cond), f.want) for f in e.frames)
+        loops.update(f for f in e.frames if is_loop(f))
     for loop in loops:
         loop.bounds = tuple(swap(b) for b in loop.bounds)
         loop.cond = swap(loop.cond)

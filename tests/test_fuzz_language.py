@@ -515,12 +515,12 @@ def if_statements(source: str) -> tuple[int, int]:
 
 def conditions(e) -> list:
     """The `if` frames an equation runs under (a rolled loop's frame is no condition)."""
-    return [f for f in e.branch if not is_loop(f)]
+    return [f for f in e.frames if not is_loop(f)]
 
 
 def all_eqns(graph: Graph) -> list:
     """The graph's equations and those of its `while` loops' conditions."""
-    heads = {id(f): f for e in graph.eqns for f in e.branch if is_loop(f) and f.head}
+    heads = {id(f): f for e in graph.eqns for f in e.frames if is_loop(f) and f.head}
     return list(graph.eqns) + [h for f in heads.values() for h in f.head]
 
 
@@ -937,7 +937,7 @@ def test_loop_generator_reaches_every_feature(tmp_path):
             g = generate(*load_target(f"{path}:f"), options)
         except Exception:  # noqa: BLE001 - a flatgen error or bug: test_fuzz_loops reports it
             continue
-        kinds.update({f.kind for e in g.graph.eqns for f in e.branch if is_loop(f)})
+        kinds.update({f.kind for e in g.graph.eqns for f in e.frames if is_loop(f)})
         kinds["int parameters kept out of the gradients"] += [v.hint for v in g.wrt] == program.floats
     missing = [f for f in PROMISED_LOOPS if features[f] == 0]
     assert not missing, f"loop features never generated: {missing}"
@@ -1011,7 +1011,7 @@ def test_loop_checks_can_fail(tmp_path):
         check_gradients("g", rnn, ["x", "w", "n"], (1.0, 1.0, 0.0), (1.0, 1.0, 0.0))
     path = tmp_path / "fuzz_language_-1.py"
     built = build_cli(rnn, rnn.configs[0], path)
-    assert any(is_loop(f) for e in built.graph.eqns for f in e.branch)
+    assert any(is_loop(f) for e in built.graph.eqns for f in e.frames)
     check_branches(rnn, built)  # a loop is no `if`
     with pytest.raises(AssertionError, match="but the forward graph has no equations under a condition"):
         check_branches(dataclasses_replace(rnn, data_ifs=1), built)
