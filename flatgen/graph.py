@@ -79,6 +79,18 @@ class Loop:
         atoms = [*self.bounds, *(a for e in self.head for a in e.ins), self.cond]
         return [a for a in atoms if isinstance(a, Var)]
 
+    @property
+    def site(self):
+        """A loop is its own site: its body is one run."""
+        return self
+
+    def text(self, show) -> str:
+        if self.kind == "while":
+            return f"while {show(self.cond)}"
+        index = show(self.index) if self.index is not None else "_"
+        bounds = f"range({', '.join(show(b) for b in self.bounds)})"
+        return f"for {index} in {'reversed(' + bounds + ')' if self.reverse else bounds}"
+
     def __repr__(self):
         return f"Loop({self.kind}, {self.index!r}, {self.bounds!r})"
 
@@ -115,23 +127,6 @@ class Branch:
     def __repr__(self):
         return f"Branch({self.cond!r}, {self.want})"
 
-
-def _loop_site(self):
-    return self
-
-
-Loop.site = property(_loop_site, doc="A loop is its own site: its body is one run.")
-
-
-def _loop_text(self, show) -> str:
-    if self.kind == "while":
-        return f"while {show(self.cond)}"
-    index = show(self.index) if self.index is not None else "_"
-    bounds = f"range({', '.join(show(b) for b in self.bounds)})"
-    return f"for {index} in {'reversed(' + bounds + ')' if self.reverse else bounds}"
-
-
-Loop.text = _loop_text
 
 Frame = Branch | Loop
 
