@@ -120,7 +120,7 @@ class Namer:
         made_by = {e.out: e for e in graph.eqns}
         for e in graph.eqns:
             g = made_by.get(e.ins[0]) if e.ins and e.op is MERGE and e.out in parent else None
-            if g is not None and g.op.gate == "init" and g.frames[: len(e.frames)] == e.frames:
+            if g is not None and g.op.zero_init and g.frames[: len(e.frames)] == e.frames:
                 parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
                 continue
             if e.op.inplace and isinstance(e.ins[0], Var) if e.ins else False:

@@ -308,6 +308,16 @@ class Op:
     defaults: dict = field(default_factory=dict)  # params and their defaults (dropped when rendered)
     elementwise: bool = True  # inputs broadcast: their gradients are summed back to their shapes
     inplace: bool = False  # bookkeeping ops that update their first input (the output takes its name)
+    mask: bool = False  # a comparison: its value is a boolean mask, with no gradient
+    writes_item: bool = False  # item assignment: a copy of the first input with an item written in
+    accumulate: "Op | None" = None  # a scatter rule: how a later contribution adds into its array in place
+    zero_init: bool = False  # a gradient's zeros, that contributions in branches are added to
+
+    @functools.cached_property
+    def rule_slots(self) -> frozenset[str]:
+        """What the local-gradient rules read: `out`, `g`, the input slots.  (The tracer asks, for a
+        loop's variable, whether the backward needs its old value and its new one at once.)"""
+        return frozenset(s for r in self.rules if r is not None for s in r.expr.slots)
 
     @functools.cached_property
     def math_expr(self) -> Template:
@@ -322,18 +332,30 @@ class Op:
         return expr.fn(*values, *(p[k] for k in expr.params))
 
 
-def prim(name: str, inputs: str, forward: str, rules: tuple[str | None, ...], gate: str, calls=(),
-         shape=S.broadcast, params: dict | None = None, elementwise=True) -> Op:
-    """A row of the table: `rules[i]` is the gradient sent to input i, over g, out, the inputs and params."""
+def prim(name: str, inputs: str, forward: str, rules: tuple["str | Op | None", ...], gate: str, calls=(),
+         shape=S.broadcast, params: dict | None = None, elementwise=True, mask=False) -> Op:
+    """A row of the table: `rules[i]` is the gradient sent to input i, over g, out, the inputs and
+    params (or an Op of its own, for a rule that is a statement block)."""
     slots = tuple(inputs.split())
     params = params or {}
     assert len(rules) == len(slots), name
     grads = tuple(
-        None if r is None else Op(f"{name}.d{s}", Template(r, ("g", "out", *slots), tuple(params)), gate,
-                                  defaults=params, elementwise=False)
+        r if r is None or isinstance(r, Op) else Op(f"{name}.d{s}", Template(r, ("g", "out", *slots), tuple(params)),
+                                                    gate, defaults=params, elementwise=False)
         for s, r in zip(slots, rules)
     )
-    return Op(name, Template(forward, slots, tuple(params)), gate, grads, tuple(calls), shape, params, elementwise)
+    return Op(name, Template(forward, slots, tuple(params)), gate, grads, tuple(calls), shape, params, elementwise,
+              mask=mask)
+
+
+# Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
+# zeros_like of an integer input would truncate the gradient written into it).  A later use of the
+# same array at another index adds into that array, in place (it is ours: made by the scatter).
+_IDX = {"idx": ()}
+SCATTER = Op("index.dx", Template("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g", "x"), ("idx",), block=True),
+             "index", defaults=_IDX, elementwise=False,
+             accumulate=Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
+                           defaults=_IDX, elementwise=False, inplace=True))
 
 
 def reduction(name: str, forward: str, keep_rule: str, axis_rule: str, gate: str, calls) -> list[Op]:
@@ -386,12 +408,12 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("where",   "c a b", "np.where(c, a, b)", (None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)"), "where",
          ["numpy.where"], S.where),
     # Comparisons make masks: piecewise constant, no gradient.
-    prim("gt",      "a b", "a > b",               (None, None),                          "compare", ["numpy.greater"]),
-    prim("lt",      "a b", "a < b",               (None, None),                          "compare", ["numpy.less"]),
-    prim("ge",      "a b", "a >= b",              (None, None),                          "compare", ["numpy.greater_equal"]),
-    prim("le",      "a b", "a <= b",              (None, None),                          "compare", ["numpy.less_equal"]),
-    prim("eq",      "a b", "a == b",              (None, None),                          "compare", ["numpy.equal"]),
-    prim("ne",      "a b", "a != b",              (None, None),                          "compare", ["numpy.not_equal"]),
+    prim("gt",      "a b", "a > b",               (None, None),                          "compare", ["numpy.greater"], mask=True),
+    prim("lt",      "a b", "a < b",               (None, None),                          "compare", ["numpy.less"], mask=True),
+    prim("ge",      "a b", "a >= b",              (None, None),                          "compare", ["numpy.greater_equal"], mask=True),
+    prim("le",      "a b", "a <= b",              (None, None),                          "compare", ["numpy.less_equal"], mask=True),
+    prim("eq",      "a b", "a == b",              (None, None),                          "compare", ["numpy.equal"], mask=True),
+    prim("ne",      "a b", "a != b",              (None, None),                          "compare", ["numpy.not_equal"], mask=True),
     # Matrix products, by operand rank (the tracer picks the row): never a Jacobian.
     prim("matmul",    "a b", "a @ b",  ("g @ b.T", "a.T @ g"),                 "matmul", ["numpy.matmul", "numpy.dot"],
          S.matmul, elementwise=False),
@@ -418,7 +440,7 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          S.reshape, {"shape": ()}, elementwise=False),
     prim("expand_dims", "x", "np.expand_dims(x, axis)",    ("np.reshape(g, np.shape(x))",), "layout",
          ["numpy.expand_dims"], S.expand_dims, {"axis": 0}, elementwise=False),
-    prim("index",     "x", "x[idx]",                       (None,),                       "index",
+    prim("index",     "x", "x[idx]",                       (SCATTER,),                    "index",
          shape=S.index, params={"idx": ()}, elementwise=False),
     # Constants built from shapes: no gradient.
     prim("zeros_like", "x", "np.zeros_like(x)",            (None,),                       "const", ["numpy.zeros_like"],
@@ -431,17 +453,6 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          S.fixed, {"shape": ()}, elementwise=False),
 ]}
 
-# Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
-# zeros_like of an integer input would truncate the gradient written into it).
-_IDX = {"idx": ()}
-SCATTER = Op("index.dx", Template("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g", "x"), ("idx",), block=True),
-             "index", defaults=_IDX, elementwise=False)
-object.__setattr__(TABLE["index"], "rules", (SCATTER,))
-# A later use of the same array at another index adds into that array, in place (it is ours: made by SCATTER).
-SCATTER_ADD = Op("index.acc", Template("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
-                 defaults=_IDX, elementwise=False, inplace=True)
-SCATTER_INTO: dict[Op, Op] = {SCATTER: SCATTER_ADD}  # a scatter rule -> its in-place accumulation
-
 # Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
 # The gradient of the written elements goes to v, the rest to the old z.
 SETITEM = Op(
@@ -450,7 +461,7 @@ SETITEM = Op(
               defaults=_IDX, elementwise=False),
            Op("setitem.dv", Template("g[idx]", ("g", "out", "x", "v"), ("idx",)), "setitem", defaults=_IDX,
               elementwise=False)),
-    shape=S.same, defaults=_IDX, elementwise=False,
+    shape=S.same, defaults=_IDX, elementwise=False, writes_item=True,
 )
 
 # Indexing by run-time integers (a rolled loop's index, `x[i]`, `X[:, i]`): one row per index
@@ -465,13 +476,12 @@ def _index_text(sig: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
 @functools.cache
 def index_at(sig: tuple[str, ...]) -> Op:
     idx, ints = _index_text(sig)
+    add = Op("index_at.acc", Template(f"OUT[{idx}] += g", ("OUT", "g", *ints), block=True), "copy",
+             elementwise=False, inplace=True)
     scatter = Op("index_at.dx", Template(f"OUT = np.zeros(np.shape(x))\nOUT[{idx}] = g", ("g", "x", *ints), block=True),
-                 "index", elementwise=False)
-    op = Op("index_at", Template(f"x[{idx}]", ("x", *ints)), "index", (scatter,) + (None,) * len(ints),
-            shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False)
-    SCATTER_INTO[scatter] = Op("index_at.acc", Template(f"OUT[{idx}] += g", ("OUT", "g", *ints), block=True), "copy",
-                               elementwise=False, inplace=True)
-    return op
+                 "index", elementwise=False, accumulate=add)
+    return Op("index_at", Template(f"x[{idx}]", ("x", *ints)), "index", (scatter,) + (None,) * len(ints),
+              shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False)
 
 
 @functools.cache
@@ -483,7 +493,7 @@ def setitem_at(sig: tuple[str, ...]) -> Op:
                   elementwise=False),
                Op("setitem_at.dv", Template(f"g[{idx}]", ("g", "out", "x", "v", *ints)), "setitem", elementwise=False))
         + (None,) * len(ints),
-        shape=S.same, elementwise=False,
+        shape=S.same, elementwise=False, writes_item=True,
     )
 
 
@@ -499,8 +509,8 @@ ACC = Op("acc", Template("a + b", ("a", "b")), "copy", inplace=True)  # a value 
 ZEROS = Op("zeros", Template("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
 # Before a backward `if` that adds to a gradient: float zeros (an integer x would make += fail), 0.0
 # for a scalar.
-INIT = Op("init", Template("np.zeros(np.shape(x))", ("x",)), "init")
-INIT_SCALAR = Op("init", Template("0.0", ("x",), exact=True), "init")
+INIT = Op("init", Template("np.zeros(np.shape(x))", ("x",)), "init", zero_init=True)
+INIT_SCALAR = Op("init", Template("0.0", ("x",), exact=True), "init", zero_init=True)
 # Rolled loops.  The forward loop saves on a tape (a list per value) what the backward loop reads;
 # the backward loop takes the values back, last first.  A while loop counts its iterations.
 TAPE = Op("tape", Template("[]", ()), "tape", elementwise=False)

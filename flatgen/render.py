@@ -175,7 +175,7 @@ class Renderer:
         if e.op.expr.block:  # statements of their own: OUT is the target
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
             lines = text.splitlines()
-            if e.op.name in ("setitem", "setitem_at") and e.ins[0] is e.out:
+            if e.op.writes_item and e.ins[0] is e.out:
                 lines = lines[1:]  # a loop writing into its own array: z[i] = v, in place (no copy)
             return [line if stable else UNSTABLE + line for line in lines]
         if e.op is ACC:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Branch, Eqn, Graph, Loop, Var, common_frames, frame_reads, is_loop, runs
-from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY, SCATTER_INTO,
+from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY,
                          SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op, Template)
 from .shapes import unbroadcast_axes
 
@@ -340,9 +340,9 @@ class Reverse:
             if rule is None or x not in self.active:
                 continue
             ins = tuple(slots[s] for s in rule.expr.slots)
-            if rule in SCATTER_INTO and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
+            if rule.accumulate is not None and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
                 acc = Var(None, "grad", of=x, shape=x.shape)
-                self.grad[x] = self.emit(acc, SCATTER_INTO[rule], (self.grad[x], slots["g"], *e.ins[1:]), e,
+                self.grad[x] = self.emit(acc, rule.accumulate, (self.grad[x], slots["g"], *e.ins[1:]), e,
                                          params=e.params, uses=self.uses[x])
                 self.owned.add(acc)
                 continue
@@ -355,7 +355,7 @@ class Reverse:
                 d = self.unbroadcast(d, x, e, role)
             if first:
                 self.grad[x] = d
-                if rule in SCATTER_INTO or self.backward[-1].op.expr.fresh:  # d is the last equation's output
+                if rule.accumulate is not None or self.backward[-1].op.expr.fresh:  # d is the last equation's output
                     self.owned.add(d)
             else:
                 acc = Var(None, "grad", of=x, shape=x.shape)

@@ -90,7 +90,7 @@ def identities(graph: Graph) -> Graph:
     """x * 1, x + 0, x - 0, x / 1, x ** 1 are x (when that does not change x's shape)."""
     mapping, drop = {}, set()
     acc = _accumulated(graph)
-    masks = {e.out for e in graph.eqns if e.op.gate == "compare"}  # 1 * (a < b) is a number, a < b a bool
+    masks = {e.out for e in graph.eqns if e.op.mask}  # 1 * (a < b) is a number, a < b a bool
     for e in graph.eqns:
         if e.frames:
             continue

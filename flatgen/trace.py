@@ -106,7 +106,7 @@ class Tracer:
         for i, o in enumerate(outs):
             if isinstance(o, tuple):
                 raise UnsupportedSyntax(f"{fn.name}() returns a nested tuple", where, "return a flat tuple of values")
-            if o in made_by and made_by[o].op.gate == "compare":
+            if o in made_by and made_by[o].op.mask:
                 raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
                                         where, "return a number computed from the values")
             if isinstance(o, Var) and o.shape not in ((), None):
@@ -323,7 +323,7 @@ class Tracer:
             # `s = s * w`: the backward reads the old s (for w's gradient); `h = np.tanh(h)`: the new h
             # (its output).  One name cannot hold both at once: then the new value gets its own name.
             if e.out is final and carried in e.ins:
-                slots = {s for r in e.op.rules if r is not None for s in r.expr.slots}
+                slots = e.op.rule_slots
                 own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is carried}
                 # `x = x * x`: two contributions to the old x, each reading the gradient of the new
                 if "out" in slots and own & slots or len(own) > 1:
@@ -590,7 +590,7 @@ class Tracer:
             value = op(*(a.value for a in ins), **params)
             if isinstance(value, np.generic):
                 value = value.item()
-            if _is_number(value) or (op.gate == "compare" and isinstance(value, bool)):
+            if _is_number(value) or (op.mask and isinstance(value, bool)):
                 return Lit(value)
         try:
             shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
@@ -606,7 +606,7 @@ class Tracer:
         if op.name in INT_OPS and any(a in self.ints for a in ins) and all(
                 a in self.ints or (isinstance(a, Lit) and _is_int(a.value)) for a in ins):
             self.ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
-        if not (op.expr.fresh or op.name in ("setitem", "setitem_at")) and ins and isinstance(ins[0], Var) and shape != ():
+        if not (op.expr.fresh or op.writes_item) and ins and isinstance(ins[0], Var) and shape != ():
             self.view_of[out] = self.view_of.get(ins[0], ins[0])  # a view of its input (an element is a copy)
         return out
 

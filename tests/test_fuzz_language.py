@@ -556,7 +556,7 @@ def decisions(graph: Graph, args) -> list:
         if e.op.name not in DECISIONS:
             return
         a, *b = [np.asarray(x, dtype=np.float64) for x in values]
-        if e.op.gate == "compare":
+        if e.op.mask:
             d = np.asarray(result)
         elif e.op.name == "abs":
             d = np.sign(a)

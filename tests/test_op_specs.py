@@ -20,7 +20,7 @@ against central differences (float64, step 1e-6 * max(1, |x|)) of what it claims
   left in a gradient graph) by value.
 
 Each spec returns the ops it checked; test_every_op_has_a_spec walks every Op object reachable from
-flatgen's modules (module globals, the table, rules of rules, SCATTER_INTO, the ops the run-time
+flatgen's modules (module globals, the table, rules of rules, each scatter rule's accumulate op, the ops the run-time
 index factories make) and fails for any op no spec checked, and for any op whose math-mode form
 differs from its numpy form but was not checked in math mode.
 """
@@ -287,7 +287,7 @@ def spec_setitem_at():
 
 def spec_scatter_acc(scatter: Op, xs, params, ints=()) -> set:
     """`grad_x[idx] += g` (x[idx] read a second time): the running gradient plus the VJP of x -> x[idx]."""
-    acc = P.SCATTER_INTO[scatter]
+    acc = scatter.accumulate
     (x,) = xs
     idx_of = (lambda x: x[params["idx"]]) if params else None
     read = idx_of or (lambda x: P.index_at(_sig_of(scatter))(x, *ints))
