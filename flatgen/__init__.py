@@ -12,7 +12,7 @@
 __version__ = "0.1.0"
 
 from .errors import FlatgenError  # noqa: E402
-from .primitives import SUPPORT_FUNCTIONS  # noqa: E402
+from .expr import SUPPORT_FUNCTIONS  # noqa: E402
 
 sigmoid = SUPPORT_FUNCTIONS["sigmoid"]  # the very function generated modules define
 

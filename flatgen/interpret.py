@@ -12,7 +12,8 @@ import numpy as np
 
 from .errors import UsageError
 from .graph import Eqn, Graph, Lit, Var, is_loop, runs
-from .primitives import SEED, SUPPORT_FUNCTIONS, ZEROS
+from .expr import SUPPORT_FUNCTIONS
+from .primitives import SEED, ZEROS
 
 unbroadcast = SUPPORT_FUNCTIONS["unbroadcast"]
 

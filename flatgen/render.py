@@ -1,7 +1,7 @@
 """Render: a gradient graph -> a standalone Python module, as a skeleton and statement bodies.
 
 Statements come from the primitive table's templates: each template's syntax tree, with constants
-and params substituted, is printed once per distinct pattern (primitives.Template.pattern) and
+and params substituted, is printed once per distinct pattern (expr.Expr.pattern) and
 filled with names from the one namer, so user names reach the module only as identifiers and
 numbers only as literals.  Jinja2 lays out the module skeleton (templates/module.py.j2), the
 backward blocks (backward.py.j2) and the comment that explains each gate (gates/<gate>.j2);
@@ -18,10 +18,11 @@ from typing import NamedTuple
 
 import jinja2
 
-from .format import UNSTABLE
+from .format import UNSTABLE, format_snippet
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
-from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP, SUPPORT, constant, fill
+from .expr import SUPPORT, constant, fill
+from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP
 from .safety import is_comment, one_line
 from .templates_dir import templates_dir
 
@@ -153,7 +154,7 @@ class Renderer:
         consts = [a.value if isinstance(a, Lit) else None for a in e.ins]
         template = e.op.template(self.math)
         pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                   [a.shape for a in e.ins], const_module=self.module_name)
+                                   [a.shape for a in e.ins], const_module=self.module_name, fmt=format_snippet)
         stable = True
         texts = []
         for slot, a in zip(template.slots, e.ins):

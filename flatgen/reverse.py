@@ -13,14 +13,15 @@ from __future__ import annotations
 from collections import Counter
 
 from .graph import Atom, Branch, Eqn, Graph, Loop, Var, common_frames, frame_reads, is_loop, runs
+from .expr import Expr
 from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY,
-                         SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op, Template)
+                         SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op)
 from .shapes import unbroadcast_axes
 
 # A place in the backward pass that a loop fills in once it knows what its backward reads: the start
 # of a backward region (values taken back from tapes go there), or the end of an adjoint block of an
 # equation that overwrote a loop's variable (its old value is taken back there).  Dropped at the end.
-MARK = Op("mark", Template("None", ()), "assign", elementwise=False)
+MARK = Op("mark", Expr("None", ()), "assign", elementwise=False)
 
 
 def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:

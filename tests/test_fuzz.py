@@ -62,7 +62,8 @@ from flatgen import interpret
 from flatgen.graph import Lit
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
-from flatgen.primitives import TABLE, Template
+from flatgen.expr import Expr
+from flatgen.primitives import TABLE
 from numerics import FD_FRACTION, fd_verdict, nonzero_entries
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_N", "240"))
@@ -407,7 +408,7 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
     assert check(program, tmp_path).fd == "checked"
     mul = TABLE["mul"]
     rules = mul.rules
-    wrong = replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b")))
+    wrong = replace(rules[0], expr=Expr("g * b * 1.0001", ("g", "out", "a", "b")))
     object.__setattr__(mul, "rules", (wrong, rules[1]))
     try:
         with pytest.raises(AssertionError, match="grad p0: generated .* vs central differences"):
@@ -457,7 +458,7 @@ def test_a_flat_entry_must_have_a_zero_gradient(tmp_path, monkeypatch):
     assert check(program, tmp_path).counts == Counter(checked=1, zero=1)
     where = TABLE["where"]
     rules = where.rules
-    leak = replace(rules[2], expr=Template("np.where(c, 0.5 * g, g)", ("g", "out", "c", "a", "b")))
+    leak = replace(rules[2], expr=Expr("np.where(c, 0.5 * g, g)", ("g", "out", "c", "a", "b")))
     object.__setattr__(where, "rules", (rules[0], rules[1], leak))
     try:
         with pytest.raises(AssertionError, match="grad p1: generated .* flat here"):

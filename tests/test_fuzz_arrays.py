@@ -72,7 +72,8 @@ from flatgen.format import format_source
 from flatgen.graph import Lit
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
-from flatgen.primitives import TABLE, Template
+from flatgen.expr import Expr
+from flatgen.primitives import TABLE
 from numerics import FD_FRACTION, fd_verdict, nonzero_entries
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_ARRAYS_N", "160"))
@@ -607,7 +608,7 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
     assert check(program, tmp_path).fd["checked"] == 9
     mul = TABLE["mul"]
     rules = mul.rules
-    wrong = replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b")))
+    wrong = replace(rules[0], expr=Expr("g * b * 1.0001", ("g", "out", "a", "b")))
     object.__setattr__(mul, "rules", (wrong, rules[1]))
     try:
         with pytest.raises(AssertionError, match=r"grad x\[0\]: generated .* vs central differences"):

@@ -960,11 +960,12 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
         check(dataclasses_replace(program, configs=program.configs[:1]), tmp_path)
     monkeypatch.undo()
     # 3: a wrong rule, in the generated code and the interpreter alike
-    from flatgen.primitives import TABLE, Template
+    from flatgen.expr import Expr
+    from flatgen.primitives import TABLE
 
     mul = TABLE["mul"]
     rules = mul.rules
-    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b"))),
+    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Expr("g * b * 1.0001", ("g", "out", "a", "b"))),
                                       rules[1]))
     try:
         with pytest.raises(AssertionError, match="grad x: generated .* vs central differences"):
@@ -1017,11 +1018,12 @@ def test_loop_checks_can_fail(tmp_path):
         check_branches(dataclasses_replace(rnn, data_ifs=1), built)
     with pytest.raises(AssertionError, match="printed another module"):
         check_command_line(rnn, rnn.configs[0], path, built.source.replace("for i in range(n):", "for i in range(0, n):"))
-    from flatgen.primitives import TABLE, Template
+    from flatgen.expr import Expr
+    from flatgen.primitives import TABLE
 
     mul = TABLE["mul"]
     rules = mul.rules
-    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Template("g * b * 1.0001", ("g", "out", "a", "b"))),
+    object.__setattr__(mul, "rules", (dataclasses_replace(rules[0], expr=Expr("g * b * 1.0001", ("g", "out", "a", "b"))),
                                       rules[1]))
     try:
         with pytest.raises(AssertionError, match="grad x: generated .* vs central differences"):

@@ -548,7 +548,7 @@ def reachable_name(reachable, label) -> str:
 
 def test_the_guard_sees_a_new_op(monkeypatch):
     """An op added to flatgen.primitives without a spec fails the guard."""
-    extra = Op("cube", P.Template("x ** 3", ("x",)), "pow")
+    extra = Op("cube", P.Expr("x ** 3", ("x",)), "pow")
     monkeypatch.setattr(P, "CUBE", extra, raising=False)
     with pytest.raises(AssertionError, match="CUBE"):
         test_every_op_has_a_spec()
@@ -560,7 +560,7 @@ def test_a_wrong_rule_fails_its_spec():
 
     mul = T["mul"]
     rules = mul.rules
-    wrong = replace(rules[0], expr=P.Template("g * b * 1.0001", ("g", "out", "a", "b")))
+    wrong = replace(rules[0], expr=P.Expr("g * b * 1.0001", ("g", "out", "a", "b")))
     object.__setattr__(mul, "rules", (wrong, rules[1]))
     try:
         with pytest.raises(AssertionError, match="mul, input 0"):

@@ -141,7 +141,7 @@ def test_the_oracle_catches_a_wrong_rule():
 
     tanh = P.TABLE["tanh"]
     rules = tanh.rules
-    object.__setattr__(tanh, "rules", (replace(rules[0], expr=P.Template("g * (1 - out**2) * (1 + 1e-9)",
+    object.__setattr__(tanh, "rules", (replace(rules[0], expr=P.Expr("g * (1 - out**2) * (1 + 1e-9)",
                                                                          ("g", "out", "x"))),))
     try:
         with pytest.raises(AssertionError, match="tanh, input 0"):
