@@ -14,7 +14,6 @@ import numpy as np
 
 from . import interpret
 from .errors import ShapeError, UsageError, guard
-from .fence import check_function
 from .files import compare, write_atomic
 from .parse import load_function
 from .pipeline import Options, floats, generate, shapes_of
@@ -57,7 +56,6 @@ class Flat:
                                shapes=shapes, math=math, style=style, free=free, unroll=unroll)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
-        check_function(self._src, self._node)  # what the subset refuses is refused now, whatever the shapes
         try:
             self._generated = self._base = generate(self._src, self._node, self.options)
         except ShapeError:

@@ -109,7 +109,16 @@ def _describe(node: ast.AST) -> str:
 
 def check_function(src: Source, fn: ast.AST, helper: bool = False) -> None:
     """Refuse what the subset does not allow in one function (the entry point, or a helper: helpers
-    may also have keyword-only parameters and default values)."""
+    may also have keyword-only parameters and default values).  Once per function and source: a
+    helper called ten times, or a function specialised to several shapes, is fenced once."""
+    key = (id(fn), helper)
+    if key in src.fenced:
+        return
+    _check_function(src, fn, helper)
+    src.fenced.add(key)
+
+
+def _check_function(src: Source, fn: ast.AST, helper: bool) -> None:
     if not isinstance(fn, ast.FunctionDef):
         refuse(src, fn)
     args = fn.args

@@ -27,6 +27,7 @@ class Source:
     file: str  # as shown to users: relative to the project root when inside it
     text: str
     tree: ast.Module = field(repr=False)
+    fenced: set = field(default_factory=set, repr=False)  # (id(function node), helper) the fence passed
 
     @cached_property
     def lines(self) -> list[str]:
