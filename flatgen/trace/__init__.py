@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import fence
-from .errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
-from .graph import Atom, Branch, Eqn, Graph, Lit, Loop, Var, frame_reads, is_loop
-from .parse import Source
-from . import shapes
-from .primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
+from .. import fence
+from ..errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
+from ..graph import Atom, Branch, Eqn, Graph, Lit, Loop, Var, frame_reads, is_loop
+from ..parse import Source
+from .. import shapes
+from ..primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
                          index_at, setitem_at)
 
 @dataclass(frozen=True)
