@@ -46,6 +46,7 @@ class Mutation:
 
 
 P, R, S, D = "flatgen/primitives.py", "flatgen/reverse.py", "flatgen/simplify.py", "flatgen/render.py"
+E, T = "flatgen/expr.py", "flatgen/tapes.py"  # the expressions' math forms; a rolled loop's saves
 
 MUTATIONS = [
     # -- the primitive table's rules -----------------------------------------------------------------
@@ -64,7 +65,7 @@ MUTATIONS = [
              "np.where: the gradient goes to the branch not taken"),
     Mutation("matmul.da", P, '"g @ b.T"', '"g.T @ b"', "matmul: transpose in the wrong place"),
     Mutation("matmul_mv.da", P, '"np.outer(g, b)"', '"np.outer(b, g)"', "matrix-vector: outer product reversed"),
-    Mutation("outer.db", P, '"g @ b", "a @ g"', '"g @ b", "g.T @ a"', "outer: the second operand's gradient transposed"),
+    Mutation("outer.da", P, '"g @ b", "a @ g"', '"g @ b[::-1]", "a @ g"', "outer: the first operand's gradient reads b reversed"),
     Mutation("transpose.dx", P, '"np.transpose(g, inverse)"', '"np.transpose(g, axes)"',
              "transpose: the permutation instead of its inverse"),
     Mutation("mean.dx", P, '"np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))"',
@@ -78,8 +79,8 @@ MUTATIONS = [
              "broadcast size-1 axes: summed without keepdims"),
     Mutation("copy_array", P, '"np.copy(x)"', '"x"', "a loop's array state aliases the value it starts from"),
     Mutation("push_copy", P, '"OUT.append(x.copy())"', '"OUT.append(x)"', "tapes save a view of an array written in place"),
-    Mutation("sigmoid_math", P, "1 / (1 + math.exp(-x)) if", "1 / (1 + math.exp(x)) if", "math mode's sigmoid"),
-    Mutation("sign_math", P, "[ast.Compare(x, [ast.Gt()], [ast.Constant(0)])]", "[ast.Compare(x, [ast.GtE()], [ast.Constant(0)])]",
+    Mutation("sigmoid_math", E, "1 / (1 + math.exp(-x)) if", "1 / (1 + math.exp(x)) if", "math mode's sigmoid"),
+    Mutation("sign_math", E, "[ast.Compare(x, [ast.Gt()], [ast.Constant(0)])]", "[ast.Compare(x, [ast.GtE()], [ast.Constant(0)])]",
              "math mode's sign(0) is 1: abs at 0 sends gradient"),
     # -- the reverse transform -----------------------------------------------------------------------
     Mutation("reverse.first", R, "first = self.grad.get(x) is None", "first = True",
@@ -108,7 +109,8 @@ MUTATIONS = [
              "common subexpressions across a loop's updates"),
     Mutation("simplify.dead_loops", S, "if e.out in needed or any(is_loop(f) for f in e.frames):",
              "if e.out in needed:", "dead code inside loops"),
-    Mutation("simplify.partial", S, ' and e.out.role != "partial"', "", "copies of contributions written inline"),
+    Mutation("simplify.returned", S, 'e.out not in graph.outs[1:] and e.out.role != "partial"', 'e.out.role != "partial"',
+             "copy propagation drops a returned gradient's own statement"),
     # -- the renderer -------------------------------------------------------------------------------
     Mutation("render.parens", D, 't, stable = f"({t})", False', "t, stable = t, False",
              "inlined contributions lose their parentheses"),
@@ -116,7 +118,7 @@ MUTATIONS = [
              "accumulation subtracts (gradients not owned)"),
     Mutation("render.acc_inplace", D, 'return [f"{target} += {d}"]', 'return [f"{target} = {d}"]',
              "accumulation overwrites (gradients owned)"),
-    Mutation("render.if_not", D, "f\"if {'' if frame[1] else 'not '}", "f\"if {'not ' if frame[1] else ''}",
+    Mutation("render.if_not", D, "f\"if {'' if frame.want else 'not '}", "f\"if {'not ' if frame.want else ''}",
              "branches swapped"),
     Mutation("render.reversed", D, "f'reversed({bounds})' if frame.reverse else bounds", "bounds",
              "backward loops written forwards"),

@@ -12,17 +12,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from .graph import Atom, Branch, Eqn, Graph, Loop, Var, common_frames, frame_reads, is_loop, runs
-from .expr import Expr
-from .primitives import (ACC, COPY, COPY_ARRAY, COUNT, INIT, INIT_SCALAR, MERGE, POP, PUSH, PUSH_COPY,
-                         SEED, SEED_K, STEP, SUM_LEAD, SUM_ONES, TAPE, UNBROADCAST, ZEROS, Op)
+from .graph import Atom, Branch, Eqn, Graph, Loop, Var, is_loop, runs
+from .primitives import (ACC, COPY, INIT, INIT_SCALAR, MERGE, POP, SEED, SEED_K, SUM_LEAD, SUM_ONES, UNBROADCAST,
+                         ZEROS)
 from .shapes import unbroadcast_axes
-
-# A place in the backward pass that a loop fills in once it knows what its backward reads: the start
-# of a backward region (values taken back from tapes go there), or the end of an adjoint block of an
-# equation that overwrote a loop's variable (its old value is taken back there).  Dropped at the end.
-MARK = Op("mark", Expr("None", ()), "assign", elementwise=False)
-
+from .tapes import MARK, Tapes
 
 def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on.
@@ -63,14 +57,9 @@ class Reverse:
         self.frames: tuple = ()  # the frames (Branch, backward Loop) the equations emitted now run under
         # Rolled loops: what they add to the forward pass (tapes, saves, counts), by the equation they
         # go before or after; and the definitions of each variable (a loop's variables have several).
-        self.before: dict[int, list[Eqn]] = {}
-        self.after: dict[int, list[Eqn]] = {}
-        self.defs: dict[Var, list[Eqn]] = {}
-        for e in graph.eqns:
-            self.defs.setdefault(e.out, []).append(e)
+        self.tapes = Tapes(graph)
+        self.defs = self.tapes.defs  # each variable's definitions (a loop's variables have several)
         self.overwrites: set[int] = set()  # equations that overwrite a loop's variable (by id)
-        self.counts: list[Var] = []  # the iteration counts of while loops
-        self.position = {id(e): k for k, e in enumerate(graph.eqns)}
 
     def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
         loc, source = (block.loc, block.source) if block is not None else (None, "")
@@ -198,106 +187,7 @@ class Reverse:
         self.frames = outside
         self.grad = entry
         self.owned -= {entry[v] for v in carried if v in entry}
-        self.save(body, depth, fwd, self.backward[start:], direct, carried, count)
-
-    def save(self, body, depth, fwd, back_body, direct, carried, count) -> None:
-        """Tapes for what the backward body reads of the values this loop computes.
-
-        A loop's variable is saved just before an equation overwrites it, and taken back right after
-        that equation's adjoint.  A value made in the body is saved at the end of the region that
-        makes it (the body, or a branch of an `if` in it) and taken back at the start of that
-        region's backward.  Tapes are made before the outermost loop, so one list serves every
-        iteration of the loops around.
-        """
-        reads = {a for e in back_body for slot, a in zip(e.op.expr.slots, e.ins)
-                 if isinstance(a, Var) and a.role not in ("grad", "partial", "seed", "tape")
-                 and not (slot in e.op.expr.shape_only and a.shape is not None)}  # np.shape(x): a constant
-        reads |= {v for e in back_body for f in e.frames[depth:] for v in frame_reads(f)}
-        top_loop = _outermost(body[0].frames)
-        outer = body[0].frames[:depth]
-        first = next(e for e in self.graph.eqns if any(f is top_loop for f in e.frames))
-        top = first.frames[: first.frames.index(top_loop)]
-        tapes: dict[Var, Var] = {}
-
-        def tape(v: Var) -> Var:
-            if v not in tapes:
-                tapes[v] = Var(None, "tape", of=v)
-                self.before.setdefault(id(first), []).append(Eqn(tapes[v], TAPE, (), frames=top))
-            return tapes[v]
-
-        # A loop's variable is also taken back when an equation before the loop reads it (or made
-        # it): that equation's adjoint comes after the backward loop and needs the value from then.
-        # So is one read anywhere in the loops around this one: their earlier iterations' adjoints
-        # run after this loop's backward.
-        begin = self.position[id(body[0])]
-        around = [e for e in self.graph.eqns[begin:] if any(f is top_loop for f in e.frames)]
-        reads |= {v for e in [*self.graph.eqns[:begin], *around] for v in _rule_reads(e) if v in carried}
-        marks = {id(m.params["restore"]): m for m in back_body if m.op is MARK and "restore" in m.params}
-        for e in direct:
-            m = marks.get(id(e))
-            if e.out in carried and m is not None and e.out in reads:  # saved before it is overwritten
-                t = tape(e.out)
-                in_place = e.op is COPY_ARRAY or (e.ins and e.ins[0] is e.out)
-                self.before.setdefault(id(self._statement_start(e)), []).append(
-                    Eqn(t, PUSH_COPY if in_place and e.out.shape != () else PUSH, (t, e.out), frames=e.frames))
-                m.out, m.op, m.ins, m.params = e.out, POP, (t,), {}
-        # made in the body: the loop's own equations' values, and the counts of while loops inside
-        made = list(dict.fromkeys([e.out for e in direct if e.out not in carried] +
-                                  [c for c in self.counts if self.defs[c][0].frames == outer + (fwd,)]))
-        for v in made:
-            if v not in reads:
-                continue
-            region = common_frames([d.frames for d in self.defs[v]])
-            last = [e for e in body if e.frames[: len(region)] == region][-1]
-            t = tape(v)
-            # a view (x[t], x.T) of an array the loop writes into in place is saved as a copy
-            made = self.defs[v][0]
-            if v.shape != () and len(self.defs[v]) == 1 and self._view_of_local(made):
-                # a view (z[t], x.T) of an array the loop may write into in place: a copy, right away
-                self.after.setdefault(id(made), []).append(Eqn(t, PUSH_COPY, (t, v), frames=made.frames))
-            else:
-                self.after.setdefault(id(last), []).append(Eqn(t, PUSH, (t, v), frames=region))
-            mark = next(m for m in back_body if m.op is MARK and m.params.get("region") == region)
-            self.backward.insert(self.backward.index(mark) + 1, Eqn(v, POP, (t,), frames=mark.frames))
-        if count is not None:
-            init, step = Eqn(count, COUNT, (), frames=outer), Eqn(count, STEP, (count,), frames=outer + (fwd,))
-            self.before.setdefault(id(body[0]), []).append(init)
-            self.after.setdefault(id(body[-1]), []).append(step)
-            self.defs[count] = [init, step]
-            self.counts.append(count)
-            fwd.count = count
-
-    def _view_of_local(self, e: Eqn) -> bool:
-        """Does `e` make a view (x[t], x.T) of an array computed here, not of a parameter (which
-        nothing writes into)?"""
-        if e.op.expr.fresh or e.op.expr.block:
-            return False  # a new array
-        while not e.op.expr.fresh and not e.op.expr.block and e.ins and isinstance(e.ins[0], Var):
-            if e.ins[0] not in self.defs:
-                return False  # a parameter
-            e = self.defs[e.ins[0]][0]
-        return e is not None and (e.op.expr.block or e.op.expr.fresh) and e.out.shape != ()
-
-    def _statement_start(self, e: Eqn) -> Eqn:
-        """The first equation of the user's statement that `e` ends (`t1 = h * w` for `h = np.tanh(t1)`):
-        a value saved there is saved before the statement, which overwrites it only at its end."""
-        eqns = self.graph.eqns
-        k = self.position[id(e)]
-        if not e.source:  # a copy that closes a loop body: a statement of its own
-            return e
-        same = lambda d: (d.loc, d.source, d.frames) == (e.loc, e.source, e.frames) and d.out is not e.out  # noqa: E731
-        while k > 0 and same(eqns[k - 1]):
-            k -= 1
-        return eqns[k]
-
-    def forward(self) -> list[Eqn]:
-        """The forward equations with what the loops added: tapes before, saves and counts inside."""
-        eqns = []
-        for e in self.graph.eqns:
-            eqns += sorted(self.before.get(id(e), ()), key=lambda x: len(x.frames))
-            eqns.append(e)
-            eqns += sorted(self.after.get(id(e), ()), key=lambda x: -len(x.frames))
-        return eqns
+        self.tapes.save(body, depth, fwd, self.backward, start, direct, carried, count)
 
     def run(self) -> Graph:
         outs = self.graph.outs
@@ -320,7 +210,7 @@ class Reverse:
                 self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
             grads.append(self.grad[p])
         g = self.graph
-        forward = self.forward()
+        forward = self.tapes.forward()
         backward = [e for e in self.backward if e.op is not MARK]
         restored = {e.out for e in backward if e.op is POP}
         outs = list(outs)
@@ -381,20 +271,6 @@ class Reverse:
             d = self.emit(Var(None, role, of=x, shape=x.shape), SUM_ONES, (d,), e,
                           params={"axis": ones if len(ones) > 1 else ones[0]})
         return d
-
-
-def _rule_reads(e: Eqn) -> set:
-    """The variables the rules of `e` read (its inputs by slot, and `out`)."""
-    rules = [r for r, a in zip(e.op.rules, e.ins) if r is not None and isinstance(a, Var)]  # constants get none
-    slots = {s for r in rules for s in r.expr.slots if not (s in r.expr.shape_only and s != "out")}
-    found = {a for s, a in zip(e.op.expr.slots, e.ins) if s in slots and isinstance(a, Var) and a.shape is not None}
-    found |= {a for s, a in zip(e.op.expr.slots, e.ins) if isinstance(a, Var) and a.shape is None
-              and any(s in r.expr.slots for r in rules)}
-    return found | ({e.out} if "out" in slots else set())
-
-
-def _outermost(frames: tuple):
-    return next(f for f in frames if is_loop(f))
 
 
 def reverse(graph: Graph, wrt: list[Var]) -> Graph:
