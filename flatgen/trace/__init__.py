@@ -23,6 +23,7 @@ from ..parse import Source
 from .. import shapes
 from ..primitives import (BUILTINS, CALLS, CONSTANTS, COPY, COPY_ARRAY, METHODS, SETITEM, TABLE, Op, constant,
                          index_at, setitem_at)
+from .emitter import Emitter, replace
 
 @dataclass(frozen=True)
 class OneBranch:
@@ -66,20 +67,16 @@ class Tracer:
         self.ints: set[Var] = set()  # integer values: loop indices, loop-bound parameters, arithmetic on them
         self.carriers: dict = {}  # loop being traced -> the variables it updates
         self.floats: set[str] = set()  # parameters annotated float
-        self.eqns: list[Eqn] = []
         self.stack: list[str] = []  # helpers being inlined, for recursion
         self.hashed: list[str] = []  # sources the result depends on (for the module's header)
         self._constants: dict[str, Lit | None] = {}
-        self.stmt: ast.stmt | None = None
-        self.loops: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
-        self.frames: list = []  # the frames being traced: Branch (a side of an `if` on data), Loop (rolled)
+        self.emit = Emitter(src)  # the equations, their frames and the statement being traced
         # For `a += y` and `z[i] = v` on arrays, which numpy does in place: the array each view
         # (x[0], x.T, a reshape, an alias) shows, so a write can tell whether another name sees it.
         self.view_of: dict[Var, Var] = {}
         self.callers: list = []  # the callers' scopes while a helper is inlined: they see its arguments' arrays
         self.defaults: set[Var] = set()  # helper parameters' default values (Python makes each one once)
         self.shares: dict[Var, set[Var]] = {}  # a value chosen at run time -> the arrays it may be
-        self._texts: dict = {}
 
     # -- functions and statements ----------------------------------------------------------------
 
@@ -101,7 +98,7 @@ class Tracer:
         if isinstance(out, Lit) and isinstance(out.value, tuple):  # return 1.0, 2.0: constants, still several
             out = tuple(Lit(v) for v in out.value)
         outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
-        made_by = {e.out: e for e in self.eqns}
+        made_by = {e.out: e for e in self.emit.eqns}
         where = self.src.loc(self._return(fn).value)
         for i, o in enumerate(outs):
             if isinstance(o, tuple):
@@ -117,7 +114,7 @@ class Tracer:
             if isinstance(o, Var) and o.role == "temp" and len(outs) > 1:
                 o.hint, o.role = f"{fn.name}_{i}", "value"
         ints = frozenset(p for p in params if p in self.ints)
-        return Graph(fn.name, params, self.eqns, outs, ints=ints)
+        return Graph(fn.name, params, self.emit.eqns, outs, ints=ints)
 
     def _return(self, fn):
         return next(s for s in fn.body if isinstance(s, ast.Return))
@@ -125,13 +122,13 @@ class Tracer:
     def _body(self, fn: ast.FunctionDef, env: dict[str, Atom], prefix: str, result_hint: str) -> Atom:
         for stmt in fn.body:
             if isinstance(stmt, ast.Return):
-                self.stmt = stmt
+                self.emit.stmt = stmt
                 return self.expr(stmt.value, env, result_hint)
             self._stmt(stmt, env, prefix)
         raise AssertionError("the fence guarantees a final return")  # pragma: no cover
 
     def _stmt(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
-        self.stmt = stmt
+        self.emit.stmt = stmt
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
             target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
             hint = prefix + target.id if isinstance(target, ast.Name) else None
@@ -144,7 +141,7 @@ class Tracer:
             if known is None:
                 self.if_on_data(stmt, env, prefix)
             else:  # decided now: only the taken branch
-                self.stmt = stmt
+                self.emit.stmt = stmt
                 for s in stmt.body if known else stmt.orelse:
                     self._stmt(s, env, prefix)
         elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # z[0] += v
@@ -176,10 +173,9 @@ class Tracer:
                 if len(steps) <= min(self.unroll, MAX_UNROLL):
                     for i in steps:
                         env[stmt.target.id] = Lit(i)
-                        self.loops.append(f"{stmt.target.id} = {i}")
-                        for s in stmt.body:
-                            self._stmt(s, env, prefix)
-                        self.loops.pop()
+                        with self.emit.iteration(f"{stmt.target.id} = {i}"):
+                            for s in stmt.body:
+                                self._stmt(s, env, prefix)
                     return
             self.rolled(stmt, env, prefix, bounds)
         elif isinstance(stmt, ast.While):
@@ -201,12 +197,12 @@ class Tracer:
         defined before the loop and (last) in the body, read by the next iteration and after the loop.
         A name first assigned in the body has no value after it (the loop may run zero times).
         """
-        self.stmt = stmt
+        self.emit.stmt = stmt
         loop = Loop("for" if isinstance(stmt, ast.For) else "while")
         assigned = _assigned(stmt.body)
         written = _written_in_place(stmt.body)
         target = stmt.target.id if isinstance(stmt, ast.For) else None
-        frames = tuple(self.frames)
+        frames = self.emit.here()
         state: dict[str, Var] = {}
         # a nested loop's index is that loop's own, not this loop's state
         indices = {n.target.id for st in stmt.body for n in ast.walk(st) if isinstance(n, ast.For)}
@@ -240,31 +236,26 @@ class Tracer:
             if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
                 raise UnsupportedSyntax("`and`/`or`/`not` on data in a `while` are not in flatgen's subset yet",
                                         self.src.loc(stmt.test), "compare once: while err > tol:")
-            saved = self.eqns
-            self.eqns = loop.head  # the condition's equations run before every iteration
-            try:
+            with self.emit.into(loop.head):  # the condition's equations run before every iteration
                 cond = self.expr(stmt.test, env, None)
-            finally:
-                self.eqns = saved
             for e in loop.head:  # evaluated by the loop's header, outside any frame
                 e.frames = ()
             if not isinstance(cond, Var) or cond.shape != ():
                 raise ShapeError("a `while` on data needs one true/false value: this condition is an array",
                                  self.src.loc(stmt.test), "reduce it first, e.g. while np.max(err) > tol:")
             loop.cond = cond
-        start = len(self.eqns)
-        self.frames.append(loop)
-        for s in stmt.body:
-            self._stmt(s, env, prefix)
-        self.frames.pop()
-        self.stmt = stmt
+        start = len(self.emit.eqns)
+        with self.emit.under(loop):
+            for s in stmt.body:
+                self._stmt(s, env, prefix)
+        self.emit.stmt = stmt
         # `x, y = y, x`: a loop variable ending as another one's old value is copied first, before
         # the copies that close the body overwrite it
         for name, carried in state.items():
             final = env[name]
             if final is not carried and any(final is c for c in state.values()):
                 held = Var(None, "temp", shape=final.shape)
-                self.eqns.append(Eqn(held, COPY, (final,), self.src.loc(stmt), frames=frames + (loop,)))
+                self.emit.eqns.append(self.emit.copy(held, final, frames + (loop,)))
                 env[name] = held
         claimed: dict = {}  # a body value now computed under a loop variable's name -> that variable
         for name, carried in state.items():
@@ -279,14 +270,14 @@ class Tracer:
                                  self.src.loc(stmt), f"give `{name}` its final shape before the loop, e.g. np.zeros(...)")
             if final is not carried:
                 if self._can_retarget(final, carried, start, claimed, loop):
-                    _replace(self.eqns[start:], final, carried)
+                    replace(self.emit.eqns[start:], final, carried)
                     if final in self.view_of:
                         self.view_of[carried] = self.view_of.pop(final)
                     claimed[final] = carried
                 else:
-                    self.eqns.append(Eqn(carried, COPY, (final,), self.src.loc(stmt), frames=frames + (loop,)))
+                    self.emit.eqns.append(self.emit.copy(carried, final, frames + (loop,)))
             env[name] = carried
-        self.eqns[start:] = [e for e in self.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
+        self.emit.eqns[start:] = [e for e in self.emit.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
         for name in [*assigned, *([target] if target else [])]:
             if name not in state:
                 env[name] = LoopLocal(name, stmt)
@@ -299,14 +290,14 @@ class Tracer:
             # the variable of the loop this one sits in (directly, not in a branch of it), or made here
             enclosing = frames[-1] if frames and is_loop(frames[-1]) else None
             made_here = pre in self.carriers.get(enclosing, ()) or any(
-                e.out is pre and e.frames == frames for e in self.eqns)
+                e.out is pre and e.frames == frames for e in self.emit.eqns)
             others = [n for n, v in env.items() if n != name and (v is pre or (isinstance(v, tuple) and pre in v))]
             if made_here and not others:
                 return pre
         shape = pre.shape
         carried = Var(prefix + name, "value", shape=shape)
         op = COPY_ARRAY if in_place and shape != () else COPY
-        self.eqns.append(Eqn(carried, op, (pre,), self.src.loc(self.stmt), frames=frames))
+        self.emit.eqns.append(self.emit.copy(carried, pre, frames, op))
         return carried
 
     def _can_retarget(self, final, carried: Var, start: int, claimed: dict, loop: Loop) -> bool:
@@ -315,7 +306,7 @@ class Tracer:
         if not isinstance(final, Var) or final in claimed or final in claimed.values() or final.role == "param" \
                 or final in self.ints:
             return False
-        body = self.eqns[start:]
+        body = self.emit.eqns[start:]
         first = next((k for k, e in enumerate(body) if e.out is final), None)
         if first is None:
             return False
@@ -409,7 +400,7 @@ class Tracer:
             error = ShapeError if self.decided_on_assumed else UnsupportedSyntax
             raise error("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
                         self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
-        self.stmt = stmt
+        self.emit.stmt = stmt
         c = self.expr(stmt.test, env, None)
         if not isinstance(c, Var) or c.shape != ():
             raise ShapeError("an `if` on data needs one true/false value: this condition is an array",
@@ -417,12 +408,11 @@ class Tracer:
         sides = []
         for want, body in ((True, stmt.body), (False, stmt.orelse)):
             local = ChainMap({}, env)  # what the branch assigns stays in local.maps[0]
-            start = len(self.eqns)
-            self.frames.append(Branch(c, want))
-            for s in body:
-                self._stmt(s, local, prefix)
-            self.frames.pop()
-            sides.append((local.maps[0], start, len(self.eqns)))
+            start = len(self.emit.eqns)
+            with self.emit.under(Branch(c, want)):
+                for s in body:
+                    self._stmt(s, local, prefix)
+            sides.append((local.maps[0], start, len(self.emit.eqns)))
         (then_vals, t0, t1), (else_vals, f0, f1) = sides
         names = list(dict.fromkeys([*then_vals, *else_vals]))
         taken: set = set()
@@ -454,18 +444,18 @@ class Tracer:
                 copies[0].append((p, v_t))
             taken.add(p)
             if self._made_in(v_f, f0, f1, taken | {v_t}) is v_f:
-                _replace(self.eqns[f0:f1], v_f, p)  # the else branch computes p directly
+                replace(self.emit.eqns[f0:f1], v_f, p)  # the else branch computes p directly
                 renamed[v_f] = p
             else:
                 copies[1].append((p, v_f))
             env[name] = p
             self._may_share(p, v_t, v_f)
         # the copies close each branch: the then-branch's go before the else-branch's equations
-        self.stmt = stmt
+        self.emit.stmt = stmt
         tail = [self._copy(p, v, Branch(c, False)) for p, v in copies[1]]
         head = [self._copy(p, v, Branch(c, True)) for p, v in copies[0]]
-        self.eqns[f1:f1] = tail
-        self.eqns[t1:t1] = head
+        self.emit.eqns[f1:f1] = tail
+        self.emit.eqns[t1:t1] = head
 
     def _may_share(self, out, *values) -> None:
         """`out` is one of `values` at run time (a branch's value, a conditional expression): it may
@@ -484,13 +474,12 @@ class Tracer:
 
     def _made_in(self, v, start: int, end: int, taken: set):
         """`v` if it is a variable computed in eqns[start:end] and not already a merged name, else None."""
-        if isinstance(v, Var) and v not in taken and any(e.out is v for e in self.eqns[start:end]):
+        if isinstance(v, Var) and v not in taken and any(e.out is v for e in self.emit.eqns[start:end]):
             return v
         return None
 
     def _copy(self, out: Var, value, frame: Branch) -> Eqn:
-        # no source text: the copy closes its branch, it is not a line of the user's
-        return Eqn(out, COPY, (value,), self.src.loc(self.stmt), frames=tuple(self.frames) + (frame,))
+        return self.emit.copy(out, value, self.emit.here() + (frame,))  # the copy closes its branch
 
     def truth(self, test: ast.expr, env: dict) -> bool | None:
         """True/False when known at trace time, None when it depends on the data."""
@@ -502,11 +491,11 @@ class Tracer:
         if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
             v = self.truth(test.operand, env)
             return None if v is None else not v
-        saved = len(self.eqns)
-        value = self.expr(test, env, None)
-        if isinstance(value, Lit) and not isinstance(value.value, (tuple, slice)):
-            return bool(value.value)
-        del self.eqns[saved:]
+        with self.emit.trial() as trial:
+            value = self.expr(test, env, None)
+            if isinstance(value, Lit) and not isinstance(value.value, (tuple, slice)):
+                return bool(value.value)
+            trial.undo()  # decided by the data: traced where the `if` is
         return None
 
     def number(self, value, node):
@@ -582,9 +571,9 @@ class Tracer:
     def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None, **params) -> Atom:
         """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
         for a in ins:
-            self.number(a, node or self.stmt)
+            self.number(a, node or self.emit.stmt)
             if isinstance(a, Lit) and not (_is_number(a.value) or isinstance(a.value, bool)):  # True is 1
-                raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.stmt),
+                raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.emit.stmt),
                                         "use numbers and arrays in arithmetic")
         if ins and all(isinstance(a, Lit) for a in ins):
             value = op(*(a.value for a in ins), **params)
@@ -595,14 +584,10 @@ class Tracer:
         try:
             shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
         except ValueError as e:
-            raise ShapeError(str(e), self.src.loc(node or self.stmt),
+            raise ShapeError(str(e), self.src.loc(node or self.emit.stmt),
                                     "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
         out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
-        key = (id(self.stmt), tuple(self.loops))
-        source = self._texts.get(key)
-        if source is None:  # once per statement (and iteration), not once per equation
-            source = self._texts[key] = _stmt_text(self.stmt) + (f"  ({', '.join(self.loops)})" if self.loops else "")
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, frames=tuple(self.frames)))
+        self.emit.equation(out, op, ins, params)
         if op.name in INT_OPS and any(a in self.ints for a in ins) and all(
                 a in self.ints or (isinstance(a, Lit) and _is_int(a.value)) for a in ins):
             self.ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
@@ -787,11 +772,11 @@ class Tracer:
         parts = node.elts if isinstance(node, ast.Tuple) else [node]
         if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp)) for p in parts):
             return None
-        saved = len(self.eqns)
-        values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
-        if not any(isinstance(v, Var) for v in values):
-            del self.eqns[saved:]
-            return None
+        with self.emit.trial() as trial:
+            values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
+            if not any(isinstance(v, Var) for v in values):
+                trial.undo()  # a constant index after all: x[n - 1] with n a constant
+                return None
         sig, ints, shape_idx = [], [], []
         for p, v in zip(parts, values):
             if isinstance(v, Var):
@@ -818,12 +803,11 @@ class Tracer:
 
     def static(self, node: ast.expr, env: dict[str, Atom], what: str):
         """A trace-time constant: a number, a tuple of them, None, a bool, a slice."""
-        saved = len(self.eqns)
-        value = self.expr(node, env, None)
-        if not isinstance(value, Lit) or len(self.eqns) != saved:
-            del self.eqns[saved:]
-            raise UnsupportedSyntax(f"{what} must be a constant known when the module is generated",
-                                    self.src.loc(node), "write a number, a tuple of numbers, or use x.shape")
+        with self.emit.trial() as trial:
+            value = self.expr(node, env, None)
+            if not isinstance(value, Lit) or trial.emitted:  # the error undoes the trial's equations
+                raise UnsupportedSyntax(f"{what} must be a constant known when the module is generated",
+                                        self.src.loc(node), "write a number, a tuple of numbers, or use x.shape")
         return value.value
 
     def inline(self, fn: ast.FunctionDef, call: ast.Call, env: dict[str, Atom], hint: str | None,
@@ -839,14 +823,13 @@ class Tracer:
         self.hashed.append(self._segment(fn))
         self.stack.append(fn.name)
         self.callers.append(env)
-        saved = self.stmt
         try:
             scope = bound if enclosing is None else ChainMap(bound, enclosing)  # writes stay local
-            result = self._body(fn, scope, f"{fn.name}_", hint or f"{fn.name}_out")
+            with self.emit.elsewhere():
+                result = self._body(fn, scope, f"{fn.name}_", hint or f"{fn.name}_out")
         finally:
             self.stack.pop()
             self.callers.pop()
-            self.stmt = saved
         return result
 
     def bind_call(self, fn: ast.FunctionDef, call: ast.Call, env: dict) -> dict:
@@ -871,9 +854,8 @@ class Tracer:
             if p not in bound:
                 if p not in defaults:
                     raise UnsupportedSyntax(f"{fn.name}() is missing the argument `{p}`", self.src.loc(call), usage)
-                saved = self.stmt
-                bound[p] = self.expr(defaults[p], {}, None)  # evaluated where Python evaluates it: the module
-                self.stmt = saved
+                with self.emit.elsewhere():  # evaluated where Python evaluates it: the module
+                    bound[p] = self.expr(defaults[p], {}, None)
                 if isinstance(bound[p], Var):
                     self.defaults.add(self.view_of.get(bound[p], bound[p]))
         return bound
@@ -944,21 +926,19 @@ class Tracer:
                 f"module-level `{name}` is assigned more than once; flatgen reads the source, not the running module",
                 self.src.loc(node), "give the constant one assignment at module level, or pass it as a parameter",
             )
-        saved_eqns, saved_stmt = len(self.eqns), self.stmt
         self._constants[name] = None  # a constant defined through itself is refused above
-        try:
-            value = self.expr(values[0], {}, None)
-        except FlatgenError:
-            value = None
-        finally:
-            self.stmt = saved_stmt
-        if not isinstance(value, Lit) or len(self.eqns) != saved_eqns or not _is_number(value.value):
-            del self.eqns[saved_eqns:]
-            self._constants.pop(name, None)
-            raise NameResolutionError(
-                f"module-level `{name}` is not a numeric constant flatgen can read",
-                self.src.loc(node), "module constants must be numbers (or arithmetic on numbers); pass anything else as a parameter",
-            )
+        with self.emit.trial() as trial:
+            try:
+                with self.emit.elsewhere():
+                    value = self.expr(values[0], {}, None)
+            except FlatgenError:
+                value = None
+            if not isinstance(value, Lit) or trial.emitted or not _is_number(value.value):
+                self._constants.pop(name, None)
+                raise NameResolutionError(  # and the trial's equations are undone
+                    f"module-level `{name}` is not a numeric constant flatgen can read", self.src.loc(node),
+                    "module constants must be numbers (or arithmetic on numbers); pass anything else as a parameter",
+                )
         self._constants[name] = value
         self.hashed.append(f"{name} = {value.value!r}")
         return value
@@ -1006,22 +986,6 @@ def _written_in_place(body: list[ast.stmt]) -> set[str]:
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
 
 
-def _replace(eqns: list[Eqn], old: Var, new: Var) -> None:
-    """Every use and definition of `old` in `eqns` (inputs, outputs, conditions, loop headers) becomes `new`."""
-    swap = lambda a: new if a is old else a  # noqa: E731
-    loops = set()
-    for e in eqns:
-        e.ins = tuple(swap(a) for a in e.ins)
-        e.out = swap(e.out)
-        e.frames = tuple(f if is_loop(f) else Branch(swap(f.cond), f.want) for f in e.frames)
-        loops.update(f for f in e.frames if is_loop(f))
-    for loop in loops:
-        loop.bounds = tuple(swap(b) for b in loop.bounds)
-        loop.cond = swap(loop.cond)
-        for e in loop.head:
-            e.ins = tuple(swap(a) for a in e.ins)
-
-
 def _is_number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
@@ -1037,19 +1001,6 @@ def _tuple_axis(axis):
 
 def _op_symbol(op: ast.operator) -> str:
     return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]
-
-
-def _stmt_text(stmt: ast.stmt | None) -> str:
-    """The user's statement for comments, printed from the AST (never raw text); loops by their header."""
-    if stmt is None:
-        return ""
-    if isinstance(stmt, ast.For):
-        return f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"
-    if isinstance(stmt, ast.If):  # the header only: the branches have lines of their own
-        return f"if {ast.unparse(stmt.test)}:"
-    if isinstance(stmt, ast.While):
-        return f"while {ast.unparse(stmt.test)}:"
-    return ast.unparse(stmt)
 
 
 def _call_hint(name: str) -> str:
