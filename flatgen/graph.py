@@ -24,9 +24,20 @@ from .errors import Loc
 from .primitives import Op
 
 
+# What a variable is, which decides how naming.Namer names it.
+ROLES = {
+    "param": "a parameter of the user's function (keeps its name)",
+    "value": "a value the user named (s3), or a loop's count (n_iter)",
+    "temp": "a nested expression's value (t1, t2, ...)",
+    "grad": "a gradient (grad_s3)",
+    "partial": "one contribution to a gradient, written inline where it is added",
+    "seed": "the upstream gradients of a function with several outputs (the `seed=` keyword)",
+    "tape": "a rolled loop's saved values (h_tape)",
+}
+
+
 class Var:
-    """A value.  role: param | value (named by the user) | temp (a nested expression's value) |
-    grad (a gradient) | partial (one contribution to a gradient, written inline where it is used)."""
+    """A value, with a hint (the user's name, or None) and a role, one of ROLES."""
 
     __slots__ = ("hint", "role", "of", "shape")
 

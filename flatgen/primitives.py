@@ -228,30 +228,30 @@ MERGE = Op("merge", Expr("x", ("x",)), "assign", elementwise=False, inplace=True
 
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Expr("1.0", ()), "base")  # d out / d out, for a scalar output
-SEED_K = Op("seed", Expr("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
+SEED_K = Op("seed_k", Expr("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
 ACC = Op("acc", Expr("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Expr("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
 # Before a backward `if` that adds to a gradient: float zeros (an integer x would make += fail), 0.0
 # for a scalar.
 INIT = Op("init", Expr("np.zeros(np.shape(x))", ("x",)), "init", zero_init=True)
-INIT_SCALAR = Op("init", Expr("0.0", ("x",), exact=True), "init", zero_init=True)
+INIT_SCALAR = Op("init_scalar", Expr("0.0", ("x",), exact=True), "init", zero_init=True)
 # Rolled loops.  The forward loop saves on a tape (a list per value) what the backward loop reads;
 # the backward loop takes the values back, last first.  A while loop counts its iterations.
 TAPE = Op("tape", Expr("[]", ()), "tape", elementwise=False)
 PUSH = Op("push", Expr("OUT.append(x)", ("OUT", "x"), block=True), "tape", elementwise=False, inplace=True)
 # An array the loop then writes into in place is saved as a copy.
-PUSH_COPY = Op("push", Expr("OUT.append(x.copy())", ("OUT", "x"), block=True), "tape", elementwise=False,
+PUSH_COPY = Op("push_copy", Expr("OUT.append(x.copy())", ("OUT", "x"), block=True), "tape", elementwise=False,
                inplace=True)
 POP = Op("pop", Expr("x.pop()", ("x",)), "restore", elementwise=False)
 COUNT = Op("count", Expr("0", ()), "count", elementwise=False)
 STEP = Op("step", Expr("x + 1", ("x",)), "count", elementwise=False, inplace=True)  # written n_iter += 1
 # A loop's variable that starts as a value another name still holds, and that the loop writes into.
-COPY_ARRAY = prim("copy", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False)
+COPY_ARRAY = prim("copy_array", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False)
 
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
-SUM_LEAD = Op("unbroadcast", Expr("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
+SUM_LEAD = Op("sum_lead", Expr("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",
               defaults={"axis": None}, elementwise=False)
-SUM_ONES = Op("unbroadcast", Expr("np.sum(x, axis=axis, keepdims=True)", ("x",), ("axis",)), "broadcast",
+SUM_ONES = Op("sum_ones", Expr("np.sum(x, axis=axis, keepdims=True)", ("x",), ("axis",)), "broadcast",
               defaults={"axis": None}, elementwise=False)
 # ... and when the input's shape is unknown until run time.
 UNBROADCAST = Op("unbroadcast", Expr("unbroadcast(x, np.shape(y))", ("x", "y")), "broadcast", elementwise=False)
