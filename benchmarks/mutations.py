@@ -112,8 +112,10 @@ MUTATIONS = [
     Mutation("simplify.returned", S, 'e.out not in graph.outs[1:] and e.out.role != "partial"', 'e.out.role != "partial"',
              "copy propagation drops a returned gradient's own statement"),
     # -- the renderer -------------------------------------------------------------------------------
-    Mutation("render.parens", D, 't, stable = f"({t})", False', "t, stable = t, False",
-             "inlined contributions lose their parentheses"),
+    Mutation("render.select_parens", D, 'd = f"({d})"', "d = d",
+             "math mode: a select added to a gradient loses its parentheses"),
+    Mutation("render.merges", D, "if e.op in (MERGE, COPY) and value == target:", "if e.op in (MERGE, COPY):",
+             "merges and copies never written"),
     Mutation("render.acc_sign", D, "{self.text(e.ins[0])} + {d}", "{self.text(e.ins[0])} - {d}",
              "accumulation subtracts (gradients not owned)"),
     Mutation("render.acc_inplace", D, 'return [f"{target} += {d}"]', 'return [f"{target} = {d}"]',
@@ -176,7 +178,7 @@ def run_tests(copy: Path, args) -> tuple[int, str, float]:
 
 
 def first_failure(out: str) -> str:
-    m = re.search(r"^(?:FAILED|ERROR) (\S+)", out, re.M)
+    m = re.search(r"^(?:FAILED|ERROR) (.+?)(?: - |$)", out, re.M)
     if m:
         return m.group(1)
     m = re.search(r"^E\s+(.*)$", out, re.M)

@@ -120,6 +120,16 @@ def square_before_and_after(p, n):
     return a + np.sin(p * p)
 
 
+def made_then_looped(x, n):
+    """compact: p is made here and updated by the loop itself (one variable, defined twice): p * p
+    before the loop is not p * p after it."""
+    p = x * 1.5
+    a = np.sin(p * p)
+    for i in range(n):
+        p = np.tanh(p + 0.5)
+    return a + np.sin(p * p)
+
+
 def loop_then_loop_in_a_branch(p, n):
     """A while loop's variable, updated again by a loop in one branch of a later if."""
     g = 1.0
@@ -150,5 +160,6 @@ CASES = {
     "aug": [((0.5, n), (1,)) for n in (0, 3)],
     "if_reads_old": [((x, n), (1,)) for x in (0.3, 0.9) for n in (0, 3)],
     "square_before_and_after": [((0.7, n), (1,)) for n in (0, 2)],
+    "made_then_looped": [((0.7, n), (1,)) for n in (0, 2)],
     "loop_then_loop_in_a_branch": [((x, n), (1,)) for x in (1.13, -2.0) for n in (0, 3)],
 }

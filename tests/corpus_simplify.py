@@ -127,6 +127,14 @@ def int_parameter(n: int, x: float):  # n * 1 keeps an int an int, n * 1.0 makes
     return x * (n * 1) + x * (n * 1.0) + (n + 0) * x * x + np.sin(x * 1)
 
 
+def int_times_float_one(n: int, x: float):  # 9.0, not 9: n * 1.0 is not n
+    return (n * 1.0) * (n * 1)
+
+
+def masks_added(x, y):  # 1 * (x < y) is 1, not True: True + True is True, and -True fails for numpy
+    return ((1 * (x < y)) + (1 * (x < y))) * x + ((x > y) * 1 - (x <= y) * 1) * y + np.sin(x)
+
+
 def array_identities(v, w):
     return np.sum(np.sin(v * 1) * (0 + w) + (v - 0) / 1 + (1 * w) ** 1 + (0 - v) * w)
 
@@ -140,6 +148,6 @@ CASES = {
     "mul_minus_one": [(0.7, -1.3)], "add_minus_one": [(0.7, -1.3)], "small_ints": [(0.7, -1.3)],
     "float_neutrals": [(0.7, -1.3)], "folded_one": [(0.7, -1.3)], "chained": [(0.7, -1.3)],
     "identity_reused": [(0.7, -1.3)], "several_outputs": [(0.7, -1.3)], "mask_times_one": [(0.7, -1.3), (0.7, 0.2)],
-    "int_parameter": [(3, 0.7)],
+    "int_parameter": [(3, 0.7)], "int_times_float_one": [(3, 0.7)], "masks_added": [(0.7, -1.3), (0.2, 0.9)],
     "array_identities": [(np.array([0.7, -1.3, 0.2]), np.array([0.4, 0.9, -0.6]))],
 }
