@@ -512,6 +512,11 @@ def _features(program: fz.Program, graph) -> Counter:
             found[f"compare {type(node.ops[0]).__name__}"] += 1
         elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.MatMult):
             found["@"] += 1
+        elif isinstance(node, ast.Constant) and type(node.value) is int and node.value in (0, 1, 2, 3):
+            found[f"int literal {node.value}"] += 1
+        elif (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant)
+              and node.operand.value == 1):
+            found["int literal -1"] += 1
         elif isinstance(node, ast.Call):
             name = ast.unparse(node.func)
             if isinstance(node.func, ast.Attribute) and node.func.attr in ("sum", "mean", "max", "min") and \
@@ -582,7 +587,8 @@ def test_generator_reaches_every_primitive_and_feature(tmp_path):
         "np.zeros_like", "np.ones_like", "np.power", "keepdims=True", "axis int", "axis tuple", "axis negative",
         "axis positional", "reshape -1", ".transpose()", ".T", ".shape", ".size", ".ndim", "x[None] / x[:, None]",
         "x[..., i]", "x[::-1]", "x[::2]", "slice", "int index", "fan-out >= 5", "rebinding",
-        "rebinding to a new shape", "tricky name",
+        "rebinding to a new shape", "tricky name", "int literal 0", "int literal 1", "int literal -1", "int literal 2",
+        "int literal 3",
     ]
     missing = [f for f in expected if features[f] == 0]
     assert not missing, f"features never generated: {missing} ({dict(features)})"

@@ -73,6 +73,7 @@ each unroll option.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import importlib.util
@@ -883,6 +884,12 @@ def test_generator_reaches_every_feature(tmp_path):
             if "decorator" in c.paths:
                 features[f"decorator shapes by {c.shapes_by}"] += program.has_arrays
         features["several seeds"] += len(program.seeds) > 1
+        for node in ast.walk(ast.parse(program.source)):
+            if isinstance(node, ast.Constant) and type(node.value) is int and node.value in (0, 1, 2, 3):
+                features[f"int literal {node.value}"] += 1
+            elif (isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+                  and isinstance(node.operand, ast.Constant) and node.operand.value == 1):
+                features["int literal -1"] += 1
         path = tmp_path / f"fuzz_language_{seed}.py"
         path.write_text(program.source)
         shapes = tuple((n, s) for n, s in program.shapes if s) or None
@@ -897,7 +904,7 @@ def test_generator_reaches_every_feature(tmp_path):
     assert not missing, f"features never generated: {missing}"
     ways = ["style lecture", "style compact", "math None", "math True", "free True", "free False", "path cli",
             "path decorator", "decorator shapes by example", "decorator shapes by shapes", "decorator shapes by call",
-            "several seeds"]
+            "several seeds", "int literal 0", "int literal 1", "int literal -1", "int literal 2", "int literal 3"]
     assert all(features[w] for w in ways), {w: features[w] for w in ways}
     assert PRIMITIVES <= ops, f"operations never traced: {sorted(PRIMITIVES - ops)}"
     assert fan_out >= 10, f"only {fan_out} programs use a value 5 times or more"
