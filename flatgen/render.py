@@ -11,6 +11,7 @@ format.py puts the statements into the skeleton the way Black would.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import groupby
@@ -42,8 +43,35 @@ def environment() -> jinja2.Environment:
     return env
 
 
-def gate_text(gate: str, **context) -> str:
-    return one_line(environment().get_template(f"gates/{gate}.j2").render(**context).strip())
+# Jinja renders each comment once per form, with holes (names never contain \x01) that are filled per
+# block: a 10,000-line function has 28,000 backward blocks and a few dozen forms of comment.
+_HOLE = "\x01{}\x01"
+_HOLES = re.compile("\x01([^\x01]*)\x01")
+
+
+@lru_cache(maxsize=None)
+def _form(template: str, **context) -> tuple[str, ...]:
+    """The template rendered with holes: (text, hole, text, hole, ..., text)."""
+    return tuple(_HOLES.split(environment().get_template(template).render(**context).strip()))
+
+
+def _fill(form: tuple[str, ...], values: dict) -> str:
+    return "".join(values[part] if k % 2 else part for k, part in enumerate(form))
+
+
+def gate_text(gate: str, out: str = "", ins=(), name: str = "", uses: int = 0, looped: bool | None = None) -> str:
+    """The gate's explanation (templates/gates/<gate>.j2), on one line, for these names."""
+    context = {} if looped is None else {"looped": looped}
+    form = _form(f"gates/{gate}.j2", out=_HOLE.format("out"), name=_HOLE.format("name"), uses=uses,
+                 ins=tuple(_HOLE.format(k) for k in range(len(ins))), **context)
+    return one_line(_fill(form, {"out": out, "name": name, **{str(k): v for k, v in enumerate(ins)}}))
+
+
+def block_comment(gate: str, source: str, line: int) -> str:
+    """The comment that opens a backward block (templates/backward.py.j2)."""
+    form = _form("backward.py.j2", source=_HOLE.format("source") if source else "", line=_HOLE.format("line"),
+                 gate=_HOLE.format("gate"))
+    return _fill(form, {"source": one_line(source), "line": str(line), "gate": gate})
 
 
 @dataclass
@@ -249,7 +277,7 @@ class Renderer:
         return lines
 
     def backward_lines(self) -> list[str]:
-        blocks, nest = [], Nesting(self.header)
+        written, plain, nest = [], [], Nesting(self.header)
         key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.frames)  # noqa: E731
         for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
@@ -278,10 +306,14 @@ class Renderer:
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
             headers, indent = nest.enter(group[0].frames)
-            blocks.append(dict(context, stmts=[_indented(s, indent) for s in stmts], headers=headers, indent=indent))
+            gate = gate_text(context["gate"], out=context["out"], ins=context["ins"], name=context["out"],
+                             uses=context["uses"])
+            stmts = [_indented(s, indent) for s in stmts]
+            written += headers + [indent + block_comment(gate, context["source"], context["line"])] + stmts
+            plain += headers + [s for s in stmts if not is_comment(s)]
         # what the blocks hold without their comments: the statements safety.check_module expects
-        self.plain_backward = [line for b in blocks for line in b["headers"] + b["stmts"] if not is_comment(line)]
-        return environment().get_template("backward.py.j2").render(blocks=blocks).splitlines()
+        self.plain_backward = plain
+        return written
 
     def shape_checks(self) -> list[str]:
         """Each array parameter as an array (a list or tuple is converted, as numpy functions do: never
