@@ -153,7 +153,8 @@ def build_all(args):
         if r.module_name in seen:
             raise UsageError(
                 f"{seen[r.module_name]} and {r.target} would both be written to {r.module_name}.py",
-                hint='give one of them its own module name: { target = "...", name = "..." } in [tool.flatgen], or --name',
+                hint='give one of them its own module name: { target = "...", name = "..." } in [tool.flatgen], '
+                     'or --name',
             )
         seen[r.module_name] = r.target
     return results, out_dir

@@ -69,7 +69,8 @@ def load_config() -> Config:
         inside = False
     if not inside:
         raise UsageError(f"{path}: [tool.flatgen] out = {out!r} is outside the project folder {root}",
-                         hint='a folder below pyproject.toml, e.g. out = "generated" (--out on the command line may go elsewhere)')
+                         hint='a folder below pyproject.toml, e.g. out = "generated" '
+                              '(--out on the command line may go elsewhere)')
     targets = section.get("targets", [])
     if not isinstance(targets, list):
         raise UsageError(f"{path}: [tool.flatgen] targets must be a list, got {targets!r}",
@@ -107,7 +108,8 @@ def load_config() -> Config:
                                  hint='shapes = { W = [2, 2], x = [2], c = [] }   # [] is a scalar')
             shapes = tuple((k, tuple(v)) for k, v in shapes.items())
         wrt = entry.get("wrt")
-        if wrt is not None and not (isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)):
+        names = isinstance(wrt, list) and all(isinstance(w, str) and w.isidentifier() for w in wrt)
+        if wrt is not None and not names:
             raise UsageError(f"{path}: wrt of {entry['target']} must be a list of parameter names")
         name = entry.get("name")
         if name is not None:

@@ -55,38 +55,7 @@ class Namer:
                   extra: Graph | None = None) -> "Namer":
         """Names for every variable of `graph`, and aliases for the module-level names in `globals_`
         (which also avoid `reserved`, the module's own function names)."""
-        variables: list[Var] = []
-        seen: set[int] = set()
-
-        def visit(v):
-            if isinstance(v, Var) and id(v) not in seen:
-                seen.add(id(v))
-                variables.append(v)
-
-        for p in graph.params:
-            visit(p)
-        if graph.seed is not None:  # a keyword of the gradient function, used or not
-            visit(graph.seed)
-        loops: set[int] = set()
-
-        def visit_eqn(e):
-            for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
-                if is_loop(f) and id(f) not in loops:
-                    loops.add(id(f))
-                    for v in (f.index, *f.bounds, f.count):
-                        visit(v)
-                    for h in f.head:
-                        visit_eqn(h)
-            for a in e.ins:
-                visit(a)
-            visit(e.out)
-
-        for e in graph.eqns:
-            visit_eqn(e)
-        for o in graph.outs:
-            visit(o)
-        for e in extra.eqns if extra is not None else ():  # the value function's graph, if it differs
-            visit_eqn(e)
+        variables = _in_order(graph, extra)
 
         user = {v.hint for v in variables if v.role in ("param", "value") and v.hint}
         self = cls(user)
@@ -154,3 +123,41 @@ class Namer:
             if v.role == "tape":
                 self.names[v] = self.fresh(f"{self.names[v.of]}_tape")
         return self
+
+
+def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
+    """Every variable of `graph` (and of `extra`, the value function's graph), in the order names are
+    handed out: parameters, the seed, then as equations read and define them (a loop's header first)."""
+    variables: list[Var] = []
+    seen: set[int] = set()
+
+    def visit(v):
+        if isinstance(v, Var) and id(v) not in seen:
+            seen.add(id(v))
+            variables.append(v)
+
+    for p in graph.params:
+        visit(p)
+    if graph.seed is not None:  # a keyword of the gradient function, used or not
+        visit(graph.seed)
+    loops: set[int] = set()
+
+    def visit_eqn(e):
+        for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
+            if is_loop(f) and id(f) not in loops:
+                loops.add(id(f))
+                for v in (f.index, *f.bounds, f.count):
+                    visit(v)
+                for h in f.head:
+                    visit_eqn(h)
+        for a in e.ins:
+            visit(a)
+        visit(e.out)
+
+    for e in graph.eqns:
+        visit_eqn(e)
+    for o in graph.outs:
+        visit(o)
+    for e in extra.eqns if extra is not None else ():  # the value function's graph, if it differs
+        visit_eqn(e)
+    return variables

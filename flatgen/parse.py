@@ -38,7 +38,8 @@ class Source:
 
     @cached_property
     def functions(self) -> dict[str, ast.FunctionDef]:
-        """Module-level functions by name (the helpers the tracer may inline; `async def` too, for the fence to refuse)."""
+        """Module-level functions by name (the helpers the tracer may inline; `async def` too, for the
+        fence to refuse)."""
         kinds = (ast.FunctionDef, ast.AsyncFunctionDef)
         return {n.name: n for n in self.tree.body if isinstance(n, kinds)}
 
@@ -116,9 +117,11 @@ class Source:
                     if a.name == "*":
                         add("*", node)
                     else:
-                        add(a.asname or a.name.split(".")[0], node, top and not (isinstance(node, ast.ImportFrom) and node.level))
+                        relative = isinstance(node, ast.ImportFrom) and node.level
+                        add(a.asname or a.name.split(".")[0], node, top and not relative)
                 return
-            plain_target = top and isinstance(node, (ast.Assign, ast.AnnAssign)) and getattr(node, "value", None) is not None
+            plain_target = (top and isinstance(node, (ast.Assign, ast.AnnAssign))
+                            and getattr(node, "value", None) is not None)
             for child in ast.iter_child_nodes(node):
                 if isinstance(child, ast.Name) and isinstance(child.ctx, (ast.Store, ast.Del)):
                     plain = plain_target and isinstance(child.ctx, ast.Store) and (
@@ -164,7 +167,8 @@ class Source:
                     else f"it is bound on line {lines} by a statement flatgen does not read statically "
                          "(inside an if/for/with/try, a loop or with target, a walrus, del, global, a class, "
                          "or a decorated function)")
-            hint = "bind it once, at the top level of the module (NAME = <number>, def, import), or pass it as a parameter"
+            hint = ("bind it once, at the top level of the module (NAME = <number>, def, import), "
+                    "or pass it as a parameter")
         raise NameResolutionError(
             f"module-level `{name}` cannot be resolved from the source: {what}; Python would see "
             "whichever binding ran last", self.loc(node), hint)

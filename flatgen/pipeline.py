@@ -264,7 +264,8 @@ def select_wrt(graph: Graph, wrt: tuple[str, ...] | None) -> list[Var]:
     unknown = [w for w in wrt if w not in by_name]
     if unknown:
         raise UsageError(
-            f"wrt names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} not a parameter of {graph.name}()",
+            f"wrt names {', '.join(unknown)}, which {'is' if len(unknown) == 1 else 'are'} "
+            f"not a parameter of {graph.name}()",
             hint=f"parameters: {', '.join(by_name) or 'none'}",
         )
     if len(set(wrt)) != len(wrt):

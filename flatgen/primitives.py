@@ -82,6 +82,11 @@ SCATTER = Op("index.dx", Expr("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g",
                            defaults=_IDX, elementwise=False, inplace=True))
 
 
+def compare(name: str, forward: str, call: str) -> Op:
+    """A comparison's row: a boolean mask, piecewise constant, so no gradient to either input."""
+    return prim(name, "a b", forward, (None, None), "compare", [call], mask=True)
+
+
 def reduction(name: str, forward: str, keep_rule: str, axis_rule: str, gate: str, calls) -> list[Op]:
     """Two rows per reduction: `name` when the reduced axes are kept (keepdims, or all axes) so the
     gradient broadcasts as it is, `name_axis` when they are dropped and must be put back."""
@@ -101,49 +106,50 @@ def _chooser(g: str, out: str) -> str:
     return f"(x == {out}) * ({g} / np.sum(x == {out}, axis=axis, keepdims=True))"
 
 
-#                name        inputs  forward               local-gradient rule per input        gate       user calls
+#         name       inputs forward              local-gradient rule per input      gate   user calls
 TABLE: dict[str, Op] = {op.name: op for op in [
-    prim("add",     "a b", "a + b",               ("g", "g"),                            "add"),
-    prim("sub",     "a b", "a - b",               ("g", "-g"),                           "sub"),
-    prim("mul",     "a b", "a * b",               ("g * b", "g * a"),                    "mul", ["numpy.multiply"]),
-    prim("div",     "a b", "a / b",               ("g / b", "-g * out / b"),             "div", ["numpy.divide"]),
+    prim("add",     "a b", "a + b",             ("g", "g"),                        "add"),
+    prim("sub",     "a b", "a - b",             ("g", "-g"),                       "sub"),
+    prim("mul",     "a b", "a * b",             ("g * b", "g * a"),                "mul", ["numpy.multiply"]),
+    prim("div",     "a b", "a / b",             ("g / b", "-g * out / b"),         "div", ["numpy.divide"]),
     # d(a ** b)/db = out * log(a); at a == 0 that is 0 * -inf, but 0 ** b is flat (0 for b > 0): log(1) there
-    prim("pow",     "a b", "a ** b",              ("g * b * a ** (b - 1)", "g * out * np.log(np.where(a == 0, 1.0, a))"), "pow",
+    prim("pow",     "a b", "a ** b",            ("g * b * a ** (b - 1)",
+                                                 "g * out * np.log(np.where(a == 0, 1.0, a))"), "pow",
          ["numpy.power", "math.pow"]),
-    prim("neg",     "x",   "-x",                  ("-g",),                               "neg", ["numpy.negative"]),
-    prim("exp",     "x",   "np.exp(x)",           ("g * out",),                          "exp", ["numpy.exp", "math.exp"]),
-    prim("log",     "x",   "np.log(x)",           ("g / x",),                            "log", ["numpy.log", "math.log"]),
-    prim("sqrt",    "x",   "np.sqrt(x)",          ("g / (2 * out)",),                    "sqrt", ["numpy.sqrt", "math.sqrt"]),
-    prim("tanh",    "x",   "np.tanh(x)",          ("g * (1 - out**2)",),                 "tanh", ["numpy.tanh", "math.tanh"]),
-    prim("sin",     "x",   "np.sin(x)",           ("g * np.cos(x)",),                    "sin", ["numpy.sin", "math.sin"]),
-    prim("cos",     "x",   "np.cos(x)",           ("-g * np.sin(x)",),                   "cos", ["numpy.cos", "math.cos"]),
-    prim("abs",     "x",   "np.abs(x)",           ("g * np.sign(x)",),                   "abs",
+    prim("neg",     "x",   "-x",                ("-g",),                           "neg", ["numpy.negative"]),
+    prim("exp",     "x",   "np.exp(x)",         ("g * out",),                      "exp", ["numpy.exp", "math.exp"]),
+    prim("log",     "x",   "np.log(x)",         ("g / x",),                        "log", ["numpy.log", "math.log"]),
+    prim("sqrt",    "x",   "np.sqrt(x)",        ("g / (2 * out)",),                "sqrt", ["numpy.sqrt", "math.sqrt"]),
+    prim("tanh",    "x",   "np.tanh(x)",        ("g * (1 - out**2)",),             "tanh", ["numpy.tanh", "math.tanh"]),
+    prim("sin",     "x",   "np.sin(x)",         ("g * np.cos(x)",),                "sin", ["numpy.sin", "math.sin"]),
+    prim("cos",     "x",   "np.cos(x)",         ("-g * np.sin(x)",),               "cos", ["numpy.cos", "math.cos"]),
+    prim("abs",     "x",   "np.abs(x)",         ("g * np.sign(x)",),               "abs",
          ["numpy.abs", "numpy.absolute", "math.fabs", "builtins.abs"]),
     # Routers: ties send the whole gradient to the first argument, as Python's max(a, b) returns a.
     # numpy's propagate nan; the builtins (of two numbers) return a unless b is larger (smaller).
-    prim("maximum", "a b", "np.maximum(a, b)",    ("g * (a >= b)", "g * (a < b)"),       "max", ["numpy.maximum"]),
-    prim("minimum", "a b", "np.minimum(a, b)",    ("g * (a <= b)", "g * (a > b)"),       "min", ["numpy.minimum"]),
-    prim("max2",    "a b", "max(a, b)",           ("g * (a >= b)", "g * (a < b)"),       "max", ["builtins.max"],
+    prim("maximum", "a b", "np.maximum(a, b)",  ("g * (a >= b)", "g * (a < b)"),   "max", ["numpy.maximum"]),
+    prim("minimum", "a b", "np.minimum(a, b)",  ("g * (a <= b)", "g * (a > b)"),   "min", ["numpy.minimum"]),
+    prim("max2",    "a b", "max(a, b)",         ("g * (a >= b)", "g * (a < b)"),   "max", ["builtins.max"],
          S.scalars),
-    prim("min2",    "a b", "min(a, b)",           ("g * (a <= b)", "g * (a > b)"),       "min", ["builtins.min"],
+    prim("min2",    "a b", "min(a, b)",         ("g * (a <= b)", "g * (a > b)"),   "min", ["builtins.min"],
          S.scalars),
-    prim("sigmoid", "x",   "sigmoid(x)",          ("g * (1 - out) * out",),              "sigmoid", ["flatgen.sigmoid"]),
+    prim("sigmoid", "x",   "sigmoid(x)",        ("g * (1 - out) * out",),          "sigmoid", ["flatgen.sigmoid"]),
     # np.where routes like an if: the gradient goes to the branch that was taken.
     prim("where",   "c a b", "np.where(c, a, b)", (None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)"), "where",
          ["numpy.where"], S.where),
     # Comparisons make masks: piecewise constant, no gradient.
-    prim("gt",      "a b", "a > b",               (None, None),                          "compare", ["numpy.greater"], mask=True),
-    prim("lt",      "a b", "a < b",               (None, None),                          "compare", ["numpy.less"], mask=True),
-    prim("ge",      "a b", "a >= b",              (None, None),                          "compare", ["numpy.greater_equal"], mask=True),
-    prim("le",      "a b", "a <= b",              (None, None),                          "compare", ["numpy.less_equal"], mask=True),
-    prim("eq",      "a b", "a == b",              (None, None),                          "compare", ["numpy.equal"], mask=True),
-    prim("ne",      "a b", "a != b",              (None, None),                          "compare", ["numpy.not_equal"], mask=True),
+    compare("gt", "a > b", "numpy.greater"),
+    compare("lt", "a < b", "numpy.less"),
+    compare("ge", "a >= b", "numpy.greater_equal"),
+    compare("le", "a <= b", "numpy.less_equal"),
+    compare("eq", "a == b", "numpy.equal"),
+    compare("ne", "a != b", "numpy.not_equal"),
     # Matrix products, by operand rank (the tracer picks the row): never a Jacobian.
-    prim("matmul",    "a b", "a @ b",  ("g @ b.T", "a.T @ g"),                 "matmul", ["numpy.matmul", "numpy.dot"],
+    prim("matmul",    "a b", "a @ b",  ("g @ b.T", "a.T @ g"),         "matmul", ["numpy.matmul", "numpy.dot"],
          S.matmul, elementwise=False),
-    prim("matmul_mv", "a b", "a @ b",  ("np.outer(g, b)", "a.T @ g"),          "matmul", shape=S.matmul, elementwise=False),
-    prim("matmul_vm", "a b", "a @ b",  ("b @ g", "np.outer(a, g)"),            "matmul", shape=S.matmul, elementwise=False),
-    prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),                     "matmul", shape=S.matmul, elementwise=False),
+    prim("matmul_mv", "a b", "a @ b",  ("np.outer(g, b)", "a.T @ g"),  "matmul", (), S.matmul, elementwise=False),
+    prim("matmul_vm", "a b", "a @ b",  ("b @ g", "np.outer(a, g)"),    "matmul", (), S.matmul, elementwise=False),
+    prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),             "matmul", (), S.matmul, elementwise=False),
     prim("outer",     "a b", "np.outer(a, b)", ("g @ b", "a @ g"),       "outer", ["numpy.outer"],
          S.outer, elementwise=False),
     *reduction("sum",  "np.sum(x, axis=axis, keepdims=keepdims)",
@@ -151,10 +157,10 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     *reduction("mean", "np.mean(x, axis=axis, keepdims=keepdims)",
                "np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))",
                f"np.broadcast_to({_G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
-    *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT), "reduce_max",
-               ["numpy.max", "numpy.amax"]),
-    *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT), "reduce_min",
-               ["numpy.min", "numpy.amin"]),
+    *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT),
+               "reduce_max", ["numpy.max", "numpy.amax"]),
+    *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT),
+               "reduce_min", ["numpy.min", "numpy.amin"]),
     # Layout: the gradient is laid back out the way the input was.
     prim("T",         "x", "x.T",                          ("g.T",),                      "layout", shape=S.transpose,
          elementwise=False),

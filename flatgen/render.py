@@ -132,7 +132,9 @@ class Nesting:
         headers = []
         for f in frames[k:]:
             indent = "    " * len(self.path)
-            if not is_loop(f) and closed is not None and not is_loop(closed) and closed.cond is f.cond and closed.want and not f.want:
+            other_side = (not is_loop(f) and closed is not None and not is_loop(closed) and closed.cond is f.cond
+                          and closed.want and not f.want)
+            if other_side:
                 headers.append(indent + "else:")
             else:
                 headers.append(indent + self.header(f))
@@ -326,7 +328,8 @@ class Renderer:
             if p.shape not in ((), None):
                 name = self.names[p]
                 lines += [f"if {np_}.shape({name}) != {p.shape!r}:",
-                          f"    raise ValueError(f\"{name} must have shape {p.shape!r} (the module was generated for it), "
+                          f"    raise ValueError(f\"{name} must have shape {p.shape!r} "
+                          f"(the module was generated for it), "
                           f"got {{{np_}.shape({name})}}\")"]
         return lines
 

@@ -166,7 +166,8 @@ class Reverse:
         self.overwrites.update(id(e) for e in updates)
         for e in body:
             for a, rule in zip(e.ins, e.op.rules):
-                if rule is not None and a in self.active and (a not in inside or a in carried) and self.grad.get(a) is None:
+                reaches = rule is not None and a in self.active and (a not in inside or a in carried)
+                if reaches and self.grad.get(a) is None:
                     self.zero(a)
         for v in carried:
             if v in self.active and self.grad.get(v) is None:
