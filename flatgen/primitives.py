@@ -170,6 +170,14 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          S.reshape, {"shape": ()}, elementwise=False),
     prim("expand_dims", "x", "np.expand_dims(x, axis)",    ("np.reshape(g, np.shape(x))",), "layout",
          ["numpy.expand_dims"], S.expand_dims, {"axis": 0}, elementwise=False),
+    # What the rules need to be written in primitives (flatgen/lower.py): the gradient of a broadcast
+    # is summed over the broadcast axes (`axes`, all of them, kept) and laid back out to x's shape;
+    # a sign is piecewise constant.
+    prim("broadcast_to", "x", "np.broadcast_to(x, shape)",
+         ("np.reshape(np.sum(g, axis=axes, keepdims=True), np.shape(x))",), "sum",
+         shape=S.fixed, params={"shape": (), "axes": ()}, elementwise=False),
+    prim("sign",      "x", "np.sign(x)",                   (None,),                       "const", ["numpy.sign"],
+         S.same, elementwise=False),
     prim("index",     "x", "x[idx]",                       (SCATTER,),                    "index",
          shape=S.index, params={"idx": ()}, elementwise=False),
     # Constants built from shapes: no gradient.

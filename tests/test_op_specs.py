@@ -186,6 +186,10 @@ TABLE_CASES: dict[str, list] = {
                   ((rand(2, 3),), {"axes": None, "inverse": None})],
     "reshape": [((rand(6),), {"shape": (2, 3)}), ((rand(2, 3, 2),), {"shape": (3, 4)})],
     "expand_dims": [((rand(3),), {"axis": 0}), ((rand(2, 3),), {"axis": (0, 3)})],
+    # the rows the lowering of rules to primitives needs (flatgen/lower.py)
+    "broadcast_to": [((rand(3),), {"shape": (2, 3), "axes": (0,)}), ((rand(2, 1),), {"shape": (4, 2, 3), "axes": (0, 2)}),
+                     ((rand(),), {"shape": (2, 2), "axes": (0, 1)})],
+    "sign": [((np.array([-1.5, 0.3, 2.0]),), {})],
     "index": [((rand(5),), {"idx": 1}), ((rand(3, 4),), {"idx": (slice(None), 2)}),
               ((rand(5),), {"idx": slice(1, None)}), ((rand(5),), {"idx": slice(None, None, -2)}),
               ((rand(3, 4),), {"idx": (None, slice(None))}), ((rand(2, 3, 4),), {"idx": (Ellipsis, 0)}),
@@ -197,7 +201,7 @@ TABLE_CASES: dict[str, list] = {
 MATH_CASES: dict[str, list] = {
     "add": [(0.7, -1.3)], "sub": [(0.7, -1.3)], "mul": [(0.7, -1.3)], "div": [(0.7, -1.3)],
     "pow": [(1.7, 2.3), (0.4, -1.5)], "neg": [(0.4,)], "exp": [(0.3,)], "log": [(0.8,)], "sqrt": [(1.3,)],
-    "tanh": [(0.3,)], "sin": [(0.3,)], "cos": [(0.3,)], "abs": [(0.3,), (-2.0,)],
+    "tanh": [(0.3,)], "sin": [(0.3,)], "cos": [(0.3,)], "abs": [(0.3,), (-2.0,)], "sign": [(0.3,), (-2.0,)],
     "maximum": [(1.0, 2.0), (3.0, -1.0)], "minimum": [(1.0, 2.0), (3.0, -1.0)], "sigmoid": [(0.3,), (-4.0,)],
     "max2": [(1.0, 2.0), (3.0, -1.0)], "min2": [(1.0, 2.0), (3.0, -1.0)],
     "where": [(True, 0.5, -0.25), (False, 0.5, -0.25)],
@@ -459,11 +463,22 @@ def spec_mark():
     return {(id(MARK), False)}
 
 
+def spec_constant():
+    """lower.CONSTANT, `out = c` (a lowered seed or scalar zero): the value itself, and no gradient."""
+    from flatgen.lower import CONSTANT
+
+    for c in (1.0, 0.0, -2.5):
+        assert CONSTANT(c) == c and CONSTANT(c, math_mode=True) == c
+    assert CONSTANT.rules == (None,)
+    return {(id(CONSTANT), False), (id(CONSTANT), True)}
+
+
 # (a case for a row the table does not have, e.g. while a row is being added or renamed, is not run)
 SPECS = {f"table:{name}": spec_table(name) for name in TABLE_CASES if name in T} | {
     "copies": spec_copies, "setitem": spec_setitem, "index_at": spec_index_at, "setitem_at": spec_setitem_at,
     "scatter": spec_scatter, "acc": spec_acc, "merge": spec_merge, "seed": spec_seed, "zeros": spec_zeros,
     "unbroadcast": spec_unbroadcast, "tapes": spec_tapes, "counts": spec_counts, "mark": spec_mark,
+    "constant": spec_constant,
 }
 
 
