@@ -1,0 +1,128 @@
+"""Branches: an `if` decided now, or an `if` on data.
+
+An `if` whose test is known when the module is generated (`truth`: a constant, a shape, a loop's
+unrolled index) traces only the taken branch.  An `if` on data traces both branches, each equation
+under its `Branch` frame; a name either branch assigns becomes one variable after the `if`, defined
+at the end of each branch: by the equation that computes it there when it can (renamed), else by a
+copy that closes the branch.  A name assigned in one branch only has no value after (`OneBranch`).
+"""
+
+from __future__ import annotations
+
+import ast
+from collections import ChainMap
+
+from ..errors import ShapeError, UnsupportedSyntax
+from ..graph import Branch, Eqn, Lit, Var
+from .emitter import replace
+from .shared import Closure, LoopLocal, OneBranch, Part
+
+
+class Branches(Part):
+    def if_statement(self, stmt: ast.If, env, prefix: str) -> None:
+        known = self.truth(stmt.test, env)
+        if known is None:
+            self.on_data(stmt, env, prefix)
+        else:  # decided now: only the taken branch
+            self.emit.stmt = stmt
+            for s in stmt.body if known else stmt.orelse:
+                self.statement(s, env, prefix)
+
+    def truth(self, test: ast.expr, env: dict) -> bool | None:
+        """True/False when known at trace time, None when it depends on the data."""
+        if isinstance(test, ast.BoolOp):
+            values = [self.truth(v, env) for v in test.values]
+            if isinstance(test.op, ast.And):
+                return False if False in values else (None if None in values else True)
+            return True if True in values else (None if None in values else False)
+        if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+            v = self.truth(test.operand, env)
+            return None if v is None else not v
+        with self.emit.trial() as trial:
+            value = self.expr(test, env, None)
+            if isinstance(value, Lit) and not isinstance(value.value, (tuple, slice)):
+                return bool(value.value)
+            trial.undo()  # decided by the data: traced where the `if` is
+        return None
+
+    def on_data(self, stmt: ast.If, env, prefix: str) -> None:
+        """An `if` on data: both branches are traced, each equation tagged with its condition; a name
+        assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
+        branch computed it last)."""
+        if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
+            # decided by a shape flatgen only assumed (v.ndim == 1 or ...): wait for the real shapes
+            error = ShapeError if self.t.decided_on_assumed else UnsupportedSyntax
+            raise error("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
+                        self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
+        self.emit.stmt = stmt
+        c = self.expr(stmt.test, env, None)
+        if not isinstance(c, Var) or c.shape != ():
+            raise ShapeError("an `if` on data needs one true/false value: this condition is an array",
+                             self.src.loc(stmt.test), "for arrays, select elementwise: np.where(c, a, b)")
+        sides = []
+        for want, body in ((True, stmt.body), (False, stmt.orelse)):
+            local = ChainMap({}, env)  # what the branch assigns stays in local.maps[0]
+            start = len(self.emit.eqns)
+            with self.emit.under(Branch(c, want)):
+                for s in body:
+                    self.statement(s, local, prefix)
+            sides.append((local.maps[0], start, len(self.emit.eqns)))
+        then_copies, else_copies = self._merge(stmt, env, prefix, sides)
+        # the copies close each branch: the then-branch's go before the else-branch's equations
+        self.emit.stmt = stmt
+        (_, _, t1), (_, _, f1) = sides
+        tail = [self._copy(p, v, Branch(c, False)) for p, v in else_copies]
+        head = [self._copy(p, v, Branch(c, True)) for p, v in then_copies]
+        self.emit.eqns[f1:f1] = tail
+        self.emit.eqns[t1:t1] = head
+
+    def _merge(self, stmt: ast.If, env, prefix: str, sides: list) -> tuple[list, list]:
+        """Each name a branch assigns gets its value after the `if` in `env`; returns the copies that
+        close each branch, (merged variable, the branch's value) for the then- and the else-branch."""
+        (then_vals, t0, t1), (else_vals, f0, f1) = sides
+        names = list(dict.fromkeys([*then_vals, *else_vals]))
+        taken: set = set()
+        renamed: dict = {}  # else-branch values now computed under their merged name
+        copies = ([], [])  # copies to append at the end of each branch
+        for name in names:
+            v_t = then_vals.get(name, env.get(name))
+            v_f = else_vals.get(name, env.get(name))
+            v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
+            if isinstance(v_t, LoopLocal) or isinstance(v_f, LoopLocal):
+                env[name] = v_t if isinstance(v_t, LoopLocal) else v_f  # maybe never set: no value after
+                continue
+            if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
+                env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if
+                continue
+            if v_t is v_f:  # the same value either way (an alias, a constant): no merge needed
+                env[name] = v_t
+                continue
+            for v in (v_t, v_f):
+                if isinstance(v, (tuple, Closure)):
+                    raise UnsupportedSyntax(f"`{name}` is a {type(v).__name__.lower()} assigned in a branch of an "
+                                            "`if` on data", self.src.loc(stmt), "assign numbers and arrays in branches")
+            if v_t.shape != v_f.shape:
+                raise ShapeError(f"`{name}` has shape {v_t.shape} in one branch and {v_f.shape} in the other",
+                                 self.src.loc(stmt), "give it the same shape in both branches")
+            p = self._made_in(v_t, t0, t1, taken)
+            if p is None:
+                p = Var(prefix + name, "value", shape=v_t.shape)
+                copies[0].append((p, v_t))
+            taken.add(p)
+            if self._made_in(v_f, f0, f1, taken | {v_t}) is v_f:
+                replace(self.emit.eqns[f0:f1], v_f, p)  # the else branch computes p directly
+                renamed[v_f] = p
+            else:
+                copies[1].append((p, v_f))
+            env[name] = p
+            self.t.views.may_share(p, v_t, v_f)
+        return copies
+
+    def _made_in(self, v, start: int, end: int, taken: set):
+        """`v` if it is a variable computed in eqns[start:end] and not already a merged name, else None."""
+        if isinstance(v, Var) and v not in taken and any(e.out is v for e in self.emit.eqns[start:end]):
+            return v
+        return None
+
+    def _copy(self, out: Var, value, frame: Branch) -> Eqn:
+        return self.emit.copy(out, value, self.emit.here() + (frame,))  # the copy closes its branch

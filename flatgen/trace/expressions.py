@@ -1,0 +1,223 @@
+"""Expressions: one equation per operation, nested subexpressions in temporaries.
+
+`expr` traces an expression into equations and returns the atom that holds its value: a `Var`, a
+`Lit` (a number or another trace-time constant: operations on constants only are folded here, so
+`2 * np.pi` is a number and `x.shape[0]` an int), or a tuple of atoms (which exists only while
+tracing: it is unpacked, indexed or returned).  `apply` is where every equation is made: it checks
+the inputs are numbers, folds constants, gives the output its shape from the table's shape rule,
+and keeps the integer analysis (loop indices and arithmetic on them are never differentiated) and
+the views (for in-place writes) up to date.  Indexing is here too: constant indices (`x[0, 1:]`)
+and run-time integer ones (`x[i]` in a rolled loop).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import numpy as np
+
+from .. import fence, shapes
+from ..errors import ShapeError, UnsupportedSyntax
+from ..graph import Atom, Lit, Var
+from ..primitives import TABLE, Op, constant, index_at
+from .shared import Part, is_int, is_number
+
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
+MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}
+INT_OPS = {"add", "sub", "mul", "neg"}  # integer arithmetic on loop indices and counts stays integer
+
+
+class Expressions(Part):
+    def expr(self, node: ast.expr, env: dict[str, Atom], hint: str | None) -> Atom:
+        """Trace `node`; its own equation (if it makes one) gets `hint`, nested ones temporaries."""
+        if isinstance(node, ast.Constant):
+            return Lit(node.value)
+        if isinstance(node, ast.Name):
+            return self.t.names.lookup(node.id, node, env)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, env, hint)
+        if isinstance(node, ast.UnaryOp):
+            x = self.number(self.expr(node.operand, env, None), node.operand)
+            return x if isinstance(node.op, ast.UAdd) else self.apply(TABLE["neg"], (x,), hint, node)
+        if isinstance(node, ast.BinOp):
+            a = self.number(self.expr(node.left, env, None), node.left)
+            b = self.number(self.expr(node.right, env, None), node.right)
+            return self.binop(node.op, a, b, hint, node)
+        if isinstance(node, ast.Compare):
+            a = self.number(self.expr(node.left, env, None), node.left)
+            b = self.number(self.expr(node.comparators[0], env, None), node.comparators[0])
+            return self.apply(TABLE[COMPARE[type(node.ops[0])]], (a, b), hint, node)
+        if isinstance(node, ast.IfExp):
+            return self.if_exp(node, env, hint)
+        if isinstance(node, ast.Call):
+            return self.t.calls.call(node, env, hint)
+        if isinstance(node, (ast.Tuple, ast.List)):  # a list of values is a tuple here: indexed, unpacked
+            items = [self.expr(e, env, None) for e in node.elts]
+            if all(isinstance(i, Lit) for i in items):
+                return Lit(tuple(i.value for i in items))  # a constant: a shape, an axis tuple
+            return tuple(items)  # a tuple of values exists only while tracing: unpacked, indexed or returned
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, env, hint)
+        if isinstance(node, ast.Slice):
+            part = lambda p: None if p is None else self.static(p, env, "slice bounds")  # noqa: E731
+            return Lit(slice(part(node.lower), part(node.upper), part(node.step)))
+        fence.refuse(self.src, node)
+
+    def if_exp(self, node: ast.IfExp, env: dict[str, Atom], hint: str | None) -> Atom:
+        """`a if c else b`: the taken side when `c` is known now, else a select (both sides computed)."""
+        known = self.t.branches.truth(node.test, env)
+        if known is not None:  # decided when the module is generated: only the taken side
+            return self.expr(node.body if known else node.orelse, env, hint)
+        if isinstance(node.test, (ast.BoolOp, ast.UnaryOp)):
+            error = ShapeError if self.t.decided_on_assumed else UnsupportedSyntax  # as in an `if` on data
+            raise error("`and`/`or`/`not` on data are not in flatgen's subset yet", self.src.loc(node.test),
+                        "write one comparison, or nest: a if c1 else (b if c2 else d)")
+        c = self.expr(node.test, env, None)
+        a = self.number(self.expr(node.body, env, None), node.body)
+        b = self.number(self.expr(node.orelse, env, None), node.orelse)
+        out = self.apply(TABLE["where"], (c, a, b), hint, node)  # a select: both sides are computed
+        self.t.views.may_share(out, a, b)  # Python's `a if c else b` is a or b itself, not a copy
+        return out
+
+    def binop(self, op: ast.operator, a: Atom, b: Atom, hint: str | None, node: ast.AST | None = None) -> Atom:
+        if isinstance(op, ast.MatMult):
+            return self.matmul(a, b, hint, node)
+        if isinstance(op, ast.Pow) and isinstance(b, Lit) and is_number(b.value) and b.value == 0 \
+                and isinstance(a, Var):
+            # x ** 0 is the constant 1: its gradient is 0 everywhere, where the power rule would give
+            # 0 * x ** -1 (nan at x = 0)
+            return Lit(1.0) if a.shape == () else self.apply(TABLE["ones_like"], (a,), hint, node)
+        return self.apply(TABLE[BINOPS[type(op)]], (a, b), hint, node)
+
+    def matmul(self, a: Atom, b: Atom, hint: str | None, node) -> Atom:
+        ranks = (len(a.shape) if a.shape is not None else None, len(b.shape) if b.shape is not None else None)
+        name = MATMUL_BY_RANK.get(ranks, "matmul")
+        return self.apply(TABLE[name], (a, b), hint, node)
+
+    def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None,
+              **params) -> Atom:
+        """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
+        for a in ins:
+            self.number(a, node or self.emit.stmt)
+            if isinstance(a, Lit) and not (is_number(a.value) or isinstance(a.value, bool)):  # True is 1
+                raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.emit.stmt),
+                                        "use numbers and arrays in arithmetic")
+        if ins and all(isinstance(a, Lit) for a in ins):
+            value = op(*(a.value for a in ins), **params)
+            if isinstance(value, np.generic):
+                value = value.item()
+            if is_number(value) or (op.mask and isinstance(value, bool)):
+                return Lit(value)
+        try:
+            shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(node or self.emit.stmt),
+                             "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
+        out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
+        self.emit.equation(out, op, ins, params)
+        ints = self.t.ints
+        if op.name in INT_OPS and any(a in ints for a in ins) and all(
+                a in ints or (isinstance(a, Lit) and is_int(a.value)) for a in ins):
+            ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
+        self.t.views.made(out, op, ins)
+        return out
+
+    def attribute(self, node: ast.Attribute, env: dict[str, Atom], hint: str | None) -> Atom:
+        names = self.t.names
+        if names.is_module_path(node.value, env):
+            return names.constant(names.dotted(node, env), node)
+        x = self.expr(node.value, env, None)
+        if node.attr == "T" and isinstance(x, Var):
+            return self.apply(TABLE["T"], (x,), hint, node)
+        if node.attr in ("shape", "ndim", "size"):
+            shape = self.shape_of(x, node)
+            if isinstance(x, Var) and x.role == "param" and x.hint in self.t.assumed:
+                self.t.decided_on_assumed = True
+            return Lit({"shape": shape, "ndim": len(shape), "size": int(np.prod(shape))}[node.attr])
+        raise UnsupportedSyntax(
+            f"the attribute `.{node.attr}` of a value is not in flatgen's subset", self.src.loc(node),
+            "on arrays: .T, .shape, .ndim, .size, and the methods .sum() .mean() .max() .min() .reshape() .transpose()",
+        )
+
+    def shape_of(self, x: Atom, node) -> tuple:
+        if x.shape is None:
+            raise ShapeError(
+                "the shape of this array is not known when the module is generated", self.src.loc(node),
+                "give example shapes: flatgen.flat(f, example=(...)), or `shapes` in [tool.flatgen]",
+            )
+        return x.shape
+
+    # -- indexing --------------------------------------------------------------------------------
+
+    def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
+        x = self.expr(node.value, env, None)
+        dynamic = self.dynamic_index(node.slice, env) if isinstance(x, Var) else None
+        if dynamic is not None:  # x[i] with a run-time integer i (a rolled loop's index)
+            sig, ints, shape_idx = dynamic
+            self.index_shape(x, shape_idx, node)
+            return self.apply(index_at(sig), (x, *ints), hint, node, shape_idx=shape_idx)
+        idx = self.static(node.slice, env, "an index")
+        if isinstance(x, tuple):  # an item of a tuple of values
+            try:
+                item = x[idx]
+            except (TypeError, IndexError) as e:
+                raise UnsupportedSyntax(f"cannot index a tuple of {len(x)} with {idx!r}: {e}",
+                                        self.src.loc(node)) from None
+            return item
+        if isinstance(x, Lit):
+            try:
+                return Lit(x.value[idx])
+            except (TypeError, IndexError) as e:
+                raise ShapeError(f"cannot index {x.value!r} with {idx!r}: {e}", self.src.loc(node)) from None
+        if not isinstance(idx, tuple):
+            idx = (idx,)
+        for i in idx:
+            if not (i is None or i is Ellipsis or isinstance(i, slice) or is_int(i)):
+                raise UnsupportedSyntax(f"index {i!r} is not in flatgen's subset", self.src.loc(node.slice),
+                                        "index with constant ints, slices, None and ...")
+        return self.apply(TABLE["index"], (x,), hint, node, idx=idx[0] if len(idx) == 1 else idx)
+
+    def dynamic_index(self, node: ast.expr, env):
+        """(signature, integer variables, index for the shape rule) when the index holds a run-time
+        integer (a loop index, or arithmetic on one), else None (a constant index)."""
+        parts = node.elts if isinstance(node, ast.Tuple) else [node]
+        if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp)) for p in parts):
+            return None
+        with self.emit.trial() as trial:
+            values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
+            if not any(isinstance(v, Var) for v in values):
+                trial.undo()  # a constant index after all: x[n - 1] with n a constant
+                return None
+        sig, ints, shape_idx = [], [], []
+        for p, v in zip(parts, values):
+            if isinstance(v, Var):
+                if v not in self.t.ints or v.shape != ():
+                    raise UnsupportedSyntax("an index must be a constant or an integer loop index (arithmetic on one)",
+                                            self.src.loc(p), "index with a loop's variable: for i in range(n): x[i]")
+                sig.append("#")
+                ints.append(v)
+                shape_idx.append(0)
+            else:
+                value = self.static(p, env, "an index") if v is None else v.value
+                if not (value is None or value is Ellipsis or isinstance(value, slice) or is_int(value)):
+                    raise UnsupportedSyntax(f"index {value!r} is not in flatgen's subset", self.src.loc(p),
+                                            "index with constant ints, slices, None and ...")
+                sig.append(ast.unparse(constant(value)))
+                shape_idx.append(value)
+        return tuple(sig), tuple(ints), shape_idx[0] if len(shape_idx) == 1 else tuple(shape_idx)
+
+    def index_shape(self, x: Var, idx, node) -> tuple | None:
+        try:
+            return shapes.index(x.shape, idx=idx)
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(node)) from None
+
+    def static(self, node: ast.expr, env: dict[str, Atom], what: str):
+        """A trace-time constant: a number, a tuple of them, None, a bool, a slice."""
+        with self.emit.trial() as trial:
+            value = self.expr(node, env, None)
+            if not isinstance(value, Lit) or trial.emitted:  # the error undoes the trial's equations
+                raise UnsupportedSyntax(f"{what} must be a constant known when the module is generated",
+                                        self.src.loc(node), "write a number, a tuple of numbers, or use x.shape")
+        return value.value

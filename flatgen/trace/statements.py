@@ -1,0 +1,139 @@
+"""Statements: a function body, one statement at a time, into the scope `env`.
+
+The scope maps each name to what it holds now: a `Var` or a `Lit`, a tuple of them, or a marker
+(shared.py) for a name that has no value here.  Rebinding a name makes a new variable (SSA inside,
+the user's name kept as a hint outside).  Assignments, unpacking, augmented assignments and item
+writes (`z[i] = v`, which numpy does in place: traced as a new version of z) are here; an `if` goes
+to branches.py, `for` and `while` to loops.py.  Once the body has returned, `outputs` checks what
+it returns: scalars, or a flat tuple of them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from ..errors import ShapeError, UnsupportedSyntax
+from ..graph import Atom, Lit, Var
+from ..primitives import SETITEM, setitem_at
+from .shared import Closure, Part
+
+
+class Statements(Part):
+    def body(self, fn: ast.FunctionDef, env: dict[str, Atom], prefix: str, result_hint: str) -> Atom:
+        """Trace a function's body; its returned value gets `result_hint`."""
+        for stmt in fn.body:
+            if isinstance(stmt, ast.Return):
+                self.emit.stmt = stmt
+                return self.expr(stmt.value, env, result_hint)
+            self.statement(stmt, env, prefix)
+        raise AssertionError("the fence guarantees a final return")  # pragma: no cover
+
+    def statement(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
+        self.emit.stmt = stmt
+        if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+            hint = prefix + target.id if isinstance(target, ast.Name) else None
+            self.bind(target, self.expr(stmt.value, env, hint), env, prefix)
+        elif isinstance(stmt, ast.FunctionDef):
+            # A nested helper sees the enclosing function's names as they are when it is called.
+            env[stmt.name] = Closure(stmt, env)
+        elif isinstance(stmt, ast.If):
+            self.t.branches.if_statement(stmt, env, prefix)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Subscript):  # z[0] += v
+            current = self.expr(stmt.target, env, None)
+            value = self.t.expressions.binop(stmt.op, current, self.expr(stmt.value, env, None), None)
+            self.setitem(stmt.target, value, env, prefix)
+        elif isinstance(stmt, ast.AugAssign):
+            self.augmented(stmt, env, prefix)
+        elif isinstance(stmt, ast.For):
+            self.t.loops.for_statement(stmt, env, prefix)
+        elif isinstance(stmt, ast.While):
+            self.t.loops.while_statement(stmt, env, prefix)
+        # docstrings and `pass` trace to nothing
+
+    def bind(self, target: ast.expr, value, env: dict, prefix: str) -> None:
+        """`x = v`, or `a, (b, c) = v` for a tuple value of the same structure."""
+        if isinstance(target, ast.Name):
+            env[target.id] = value
+            return
+        if isinstance(target, ast.Subscript):
+            self.setitem(target, value, env, prefix)
+            return
+        items = value.value if isinstance(value, Lit) and isinstance(value.value, tuple) else value
+        if not isinstance(items, tuple):
+            raise UnsupportedSyntax("only a tuple can be unpacked here", self.src.loc(target),
+                                    "unpack what a tuple-valued expression or helper returns: a, b = h(x)")
+        if len(items) != len(target.elts):
+            raise UnsupportedSyntax(f"{len(target.elts)} names for a tuple of {len(items)}", self.src.loc(target),
+                                    "unpack into as many names as the tuple has items")
+        for t, v in zip(target.elts, items):
+            if isinstance(v, Var) and isinstance(t, ast.Name) and v.role == "temp":
+                v.hint, v.role = prefix + t.id, "value"  # a tuple item made here takes the name it is bound to
+            self.bind(t, Lit(v) if isinstance(v, (int, float)) else v, env, prefix)
+
+    def augmented(self, stmt: ast.AugAssign, env: dict, prefix: str) -> None:
+        """`a += y`: a new version of `a` (numpy writes an array in place: only when no other name sees it)."""
+        name = stmt.target.id
+        left = self.number(self.t.names.lookup(name, stmt.target, env), stmt.target)
+        if isinstance(left, Var) and left.shape != ():
+            self.t.views.writable(name, env, stmt.target)
+        right = self.expr(stmt.value, env, None)
+        result = self.t.expressions.binop(stmt.op, left, right, prefix + name)
+        if isinstance(left, Var) and left.shape not in ((), None) and result.shape != left.shape:
+            sym = _op_symbol(stmt.op)
+            raise ShapeError(f"`{name} {sym}= ...` would change {name}'s shape from {left.shape} "
+                             f"to {result.shape}; numpy refuses that", self.src.loc(stmt),
+                             f"write {name} = {name} {sym} ... to make a new array")
+        env[name] = result
+
+    def setitem(self, target: ast.Subscript, value, env: dict, prefix: str) -> None:
+        """z[idx] = v: z becomes a new version, a copy of the old one with v written in."""
+        name = target.value.id
+        exprs = self.t.expressions
+        self.t.views.writable(name, env, target)
+        z = self.t.names.lookup(name, target.value, env)
+        v = self.number(value, target)
+        if not isinstance(z, Var) or z.shape in ((), None):
+            raise UnsupportedSyntax(f"`{name}` is not a local array of known shape, so flatgen cannot write into it",
+                                    self.src.loc(target), "write into a local array: z = np.zeros(3); z[0] = a * b")
+        dynamic = exprs.dynamic_index(target.slice, env)
+        if dynamic is not None:  # z[i] = v with a run-time integer i
+            sig, ints, idx = dynamic
+        else:
+            idx = exprs.static(target.slice, env, "an index")
+            idx = idx if isinstance(idx, tuple) else (idx,)
+            idx = idx[0] if len(idx) == 1 else idx
+        slot = exprs.index_shape(z, idx, target)
+        if v.shape != slot:
+            raise ShapeError(f"{name}[...] has shape {slot}, the value {v.shape}: flatgen writes values of the "
+                             "slot's shape", self.src.loc(target), "broadcast the value first, e.g. v * np.ones(shape)")
+        if dynamic is not None:
+            env[name] = exprs.apply(setitem_at(sig), (z, v, *ints), prefix + name, target)
+        else:
+            env[name] = exprs.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
+
+    def outputs(self, fn: ast.FunctionDef, out) -> list:
+        """What the function returns, as a list of outputs: each a scalar (`return loss, aux`: several)."""
+        if isinstance(out, Lit) and isinstance(out.value, tuple):  # return 1.0, 2.0: constants, still several
+            out = tuple(Lit(v) for v in out.value)
+        outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
+        made_by = {e.out: e for e in self.emit.eqns}
+        where = self.src.loc(next(s for s in fn.body if isinstance(s, ast.Return)).value)
+        for i, o in enumerate(outs):
+            if isinstance(o, tuple):
+                raise UnsupportedSyntax(f"{fn.name}() returns a nested tuple", where, "return a flat tuple of values")
+            if o in made_by and made_by[o].op.mask:
+                raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
+                                        where, "return a number computed from the values")
+            if isinstance(o, Var) and o.shape not in ((), None):
+                raise ShapeError(
+                    f"{fn.name}() returns an array of shape {o.shape}; flatgen differentiates scalar outputs",
+                    where, "reduce it first, e.g. return np.sum(...) or np.mean(...)",
+                )
+            if isinstance(o, Var) and o.role == "temp" and len(outs) > 1:
+                o.hint, o.role = f"{fn.name}_{i}", "value"
+        return outs
+
+
+def _op_symbol(op: ast.operator) -> str:
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]

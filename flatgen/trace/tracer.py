@@ -1,0 +1,61 @@
+"""The façade: `Tracer` holds what the whole trace shares and composes the parts that walk the AST.
+
+`Tracer(src, unroll).trace(fn, shapes, assumed)` is all the rest of flatgen uses (and `hashed`, the
+sources the result depends on, for the module's header).  The parts (shared.py) reach each other
+through the tracer: its attributes below are the interface between them.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from .. import fence
+from ..graph import Atom, Graph, Var
+from ..parse import Source
+from .branches import Branches
+from .calls import Calls
+from .emitter import Emitter
+from .expressions import Expressions
+from .loops import UNROLL, Loops
+from .names import Names
+from .shared import segment
+from .statements import Statements
+from .views import Views
+
+
+class Tracer:
+    def __init__(self, src: Source, unroll: int = UNROLL):
+        self.src = src
+        self.unroll = unroll  # unroll constant loops up to this many iterations (0: keep every loop)
+        self.ints: set[Var] = set()  # integer values: loop indices, loop-bound parameters, arithmetic on them
+        self.floats: set[str] = set()  # parameters annotated float
+        self.assumed: set[str] = set()  # parameters whose shape nobody gave (scalars by default)
+        self.decided_on_assumed = False  # a trace-time decision read an assumed shape (`if v.ndim == 1:`)
+        self.hashed: list[str] = []  # sources the result depends on (for the module's header)
+        self.emit = Emitter(src)  # the equations, the frames they run under, the statement being traced
+        self.views = Views(src)  # which arrays a name may share (for numpy's in-place writes)
+        self.statements = Statements(self)
+        self.branches = Branches(self)
+        self.loops = Loops(self)
+        self.expressions = Expressions(self)
+        self.calls = Calls(self)
+        self.names = Names(self)
+
+    def trace(self, fn: ast.FunctionDef, shapes: dict | None = None, assumed: set = frozenset()) -> Graph:
+        """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar.
+        `assumed`: parameters whose shape nobody gave (scalars by default)."""
+        fence.check_function(self.src, fn)
+        self.hashed.append(segment(self.src, fn))
+        shapes = shapes or {}
+        self.assumed = set(assumed)
+        self.decided_on_assumed = False
+        params = [Var(a.arg, "param", shape=shapes.get(a.arg, ())) for a in fn.args.posonlyargs + fn.args.args]
+        self.floats = {a.arg for a in fn.args.posonlyargs + fn.args.args
+                       if a.annotation is not None and ast.unparse(a.annotation) == "float"}
+        env: dict[str, Atom] = {p.hint: p for p in params}
+        self.calls.stack.append(fn.name)  # a helper calling back into the target is recursion too
+        out = self.statements.body(fn, env, prefix="", result_hint=fn.name)
+        self.calls.stack.pop()
+        outs = self.statements.outputs(fn, out)
+        ints = frozenset(p for p in params if p in self.ints)
+        return Graph(fn.name, params, self.emit.eqns, outs, ints=ints)
