@@ -262,35 +262,42 @@ def _aliased(tmp_path, name):
     return getattr(module, name)
 
 
-def test_a_loop_writing_into_a_parameter_never_writes_into_the_argument(tmp_path):
-    """`z = v` then `z[i] = ...` in a rolled loop: the generated module starts the loop from a copy
-    (np.copy), so the caller's array is never written; values and gradients agree with the interpreter
-    and finite differences (only z is read, so copy and alias compute the same)."""
-    fn = flatgen.flat(_aliased(tmp_path, "only_z"))
-    v = np.array([0.3, -0.2, 0.5, 0.1])
-    for n in (0, 2, 4):
-        arg = v.copy()
-        value, grads = fn.value_and_grad(arg, n)
-        assert np.array_equal(arg, v), f"n = {n}: the generated module wrote into its argument: {arg}"
-        fn.module.only_z(arg, n)
-        assert np.array_equal(arg, v), f"n = {n}: the generated forward wrote into its argument: {arg}"
-        ref_value, ref_grads = fn.interpret(v.copy(), n)
-        assert value == ref_value and np.allclose(grads[0], ref_grads[0], rtol=1e-12, atol=0)
-        h = 1e-6
-        fd = [(fn.fn(v + h * e, n) - fn.fn(v - h * e, n)) / (2 * h) for e in np.eye(4)]  # (fresh arrays)
-        np.testing.assert_allclose(grads[0], fd, rtol=1e-6, atol=1e-8)
-    assert "np.copy(v)" in fn.source
+@pytest.mark.parametrize("name", ["only_z", "reads_v"])
+def test_a_loop_writing_into_an_array_another_name_holds_is_refused_rolled_as_unrolled(tmp_path, name):
+    """`z = v` then `z[i] = ...` in a loop: Python writes into v (the caller's array) too, which flatgen's
+    modules never do.  Refused at the write, with the same message whether the loop stays rolled (a
+    run-time count) or is unrolled (a constant count), as it is without a loop."""
+    f = _aliased(tmp_path, name)
+    messages = []
+    for unroll in (0, 16):  # rolled; unrolled when the count is a constant (example= gives n = 3)
+        with pytest.raises(FlatgenError) as e:
+            flatgen.flat(f, unroll=unroll, example=(np.zeros(4), 3)).value_and_grad(np.zeros(4), 3)
+        messages.append(str(e.value))
+    with pytest.raises(FlatgenError) as e:
+        flatgen.flat(f).value_and_grad(np.zeros(4), 3)
+    messages.append(str(e.value))
+    assert all("numpy would write into `z` in place here, and `v` sees the same array" in m for m in messages)
+    line = 7 if name == "only_z" else 14  # the write, in ALIASED
+    assert len(messages) == 3 and all(f":{line}:9:" in m for m in messages), messages
 
 
-@pytest.mark.xfail(strict=True, reason="flatgen bug: in a rolled loop, z[i] = ... into an array another name "
-                                       "holds (z = v) is accepted and computed as if z were a copy; Python "
-                                       "writes into v too (refused without the loop, and in unrolled loops)")
-def test_a_loop_writing_into_an_aliased_array_means_what_python_means(tmp_path):
-    f = _aliased(tmp_path, "reads_v")
+def test_a_loop_writing_into_its_own_copy_is_accepted(tmp_path):
+    """`z = v * 1.0` (a new array) then `z[i] = ...` in a rolled loop: never writes into the argument;
+    values and gradients agree with the interpreter and finite differences."""
+    path = tmp_path / "own_copy.py"
+    path.write_text(ALIASED.replace("    z = v\n", "    z = v * 1.0\n"))
+    spec = importlib.util.spec_from_file_location("own_copy", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
     v = np.array([0.3, -0.2, 0.5, 0.1])
-    expected = f(v.copy(), 3)  # 6.93: z is v
-    try:
-        value, _ = flatgen.flat(f).value_and_grad(v.copy(), 3)
-    except FlatgenError:
-        return  # refused, as `z = v; z[1] = ...` is without a loop: fine
-    assert value == pytest.approx(expected, rel=1e-12), f"flatgen computes {value!r}, Python {expected!r}"
+    for name in ("only_z", "reads_v"):
+        fn = flatgen.flat(getattr(module, name))
+        for n in (0, 2, 4):
+            arg = v.copy()
+            value, grads = fn.value_and_grad(arg, n)
+            assert np.array_equal(arg, v), f"{name}, n = {n}: the generated module wrote into its argument"
+            ref_value, ref_grads = fn.interpret(v.copy(), n)
+            assert value == ref_value and np.allclose(grads[0], ref_grads[0], rtol=1e-12, atol=0)
+            h = 1e-6
+            fd = [(fn.fn(v + h * e, n) - fn.fn(v - h * e, n)) / (2 * h) for e in np.eye(4)]
+            np.testing.assert_allclose(grads[0], fd, rtol=1e-6, atol=1e-8)

@@ -106,6 +106,10 @@ class Loops(Part):
                 raise UnsupportedSyntax(f"`{name}` is a {'tuple' if isinstance(pre, tuple) else 'constant'} "
                                         "that this loop assigns again", self.src.loc(stmt),
                                         "loops update numbers and arrays: unpack tuples before the loop")
+            if name in written and isinstance(pre, Var) and pre.shape != ():
+                # `z[i] = ...` writes into the array z holds before the loop: refused where another name
+                # sees that array, as the same write is without a loop (or in an unrolled one)
+                self.t.views.writable(name, env, _first_write(stmt.body, name))
             state[name] = self._carrier(name, pre, env, prefix, frames, name in written)
             env[name] = state[name]
         return state
@@ -254,3 +258,9 @@ def _written_in_place(body: list[ast.stmt]) -> set[str]:
     """The names of arrays statements write items into (`z[i] = v`, `z[i] += v`)."""
     return {n.value.id for stmt in body for n in ast.walk(stmt)
             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+
+
+def _first_write(body: list[ast.stmt], name: str) -> ast.AST:
+    """The first `name[...] = ...` (or `+=`) in `body`: where an in-place write is reported."""
+    return next(n for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Subscript)
+                and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == name)
