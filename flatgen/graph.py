@@ -210,7 +210,6 @@ class Graph:
     outs: list[Atom]
     n_forward: int | None = None  # in a gradient graph: how many leading equations are the forward pass
     math: bool = False  # plain Python floats: templates in their math form (math.exp, max, ...)
-    style: str = "lecture"  # "compact": simplified (flatgen/simplify.py), `1.0 * x` written x
     seed: "Var | None" = None  # a gradient graph of several outputs: the tuple of upstream gradients
     n_values: int = 1  # a gradient graph: how many of `outs` are the function's values (then gradients)
     ints: frozenset = frozenset()  # integer parameters (loop bounds, indices): never differentiated

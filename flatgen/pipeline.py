@@ -170,7 +170,6 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     graph.math = math_mode(fn, options, shapes) and all(e.out.shape == () for e in graph.eqns)
     if options.style not in PASSES:
         raise UsageError(f"unknown style {options.style!r}", hint=f"styles: {', '.join(PASSES)}")
-    graph.style = options.style
     log("forward graph", graph)
     wrt = select_wrt(graph, options.wrt)
     grad = reverse(graph, wrt)  # reverse

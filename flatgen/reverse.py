@@ -221,7 +221,7 @@ class Reverse:
                 forward.append(Eqn(kept, COPY, (o,)))
                 outs = [kept if x is o else x for x in outs]
         return Graph(g.name, g.params, [*forward, *backward], [*outs, *grads], n_forward=len(forward),
-                     math=g.math, style=g.style, seed=seed, n_values=len(outs), ints=g.ints)
+                     math=g.math, seed=seed, n_values=len(outs), ints=g.ints)
 
     def adjoint(self, e: Eqn, g: Var) -> None:
         slots = {"g": g, "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
