@@ -18,7 +18,6 @@ from __future__ import annotations
 import keyword
 
 from .graph import Graph, Var, is_loop
-from .primitives import MERGE
 
 
 class Namer:
@@ -88,7 +87,7 @@ class Namer:
 
         made_by = {e.out: e for e in graph.eqns}
         for e in graph.eqns:
-            g = made_by.get(e.ins[0]) if e.ins and e.op is MERGE and e.out in parent else None
+            g = made_by.get(e.ins[0]) if e.ins and e.op.joins and e.op.inplace and e.out in parent else None
             if g is not None and g.op.zero_init and g.frames[: len(e.frames)] == e.frames:
                 parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
                 continue

@@ -11,6 +11,7 @@ The table is built once and never edited.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class Op:
     writes_item: bool = False  # item assignment: a copy of the first input with an item written in
     accumulate: "Op | None" = None  # a scatter rule: how a later contribution adds into its array in place
     zero_init: bool = False  # a gradient's zeros, that contributions in branches are added to
+    joins: bool = False  # the end of a side of an `if`: the value both sides give one name (merges, copies)
 
     @functools.cached_property
     def rule_slots(self) -> frozenset[str]:
@@ -236,9 +238,9 @@ def setitem_at(sig: tuple[str, ...]) -> Op:
 
 
 # A value assigned in a branch of an `if` on data: `y = y_1` at the end of the branch.
-COPY = prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False)
+COPY = dataclasses.replace(prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False), joins=True)
 # After the branches of the backward `if`: a gradient accumulated in either one (same name in both).
-MERGE = Op("merge", Expr("x", ("x",)), "assign", elementwise=False, inplace=True)
+MERGE = Op("merge", Expr("x", ("x",)), "assign", elementwise=False, inplace=True, joins=True)
 
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Expr("1.0", ()), "base")  # d out / d out, for a scalar output

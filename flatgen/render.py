@@ -23,7 +23,7 @@ from .format import UNSTABLE, format_snippet
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
 from .expr import SUPPORT, constant, fill
-from .primitives import ACC, COPY, MERGE, POP, PUSH, PUSH_COPY, STEP
+from .primitives import ACC, POP, PUSH, PUSH_COPY, STEP
 from .safety import is_comment, one_line
 from .templates_dir import templates_dir
 
@@ -224,7 +224,7 @@ class Renderer:
         if e.out.role == "partial":
             self.inline[e.out] = value
             return []
-        if e.op in (MERGE, COPY) and value == target:  # both sides of an `if` (or a loop) named it alike
+        if e.op.joins and value == target:  # both sides of an `if` (or a loop) named it alike
             return []
         if e.op is STEP:
             return [f"{target} += 1"]
