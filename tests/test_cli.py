@@ -58,22 +58,26 @@ def test_console_script_is_installed():
 
 
 def test_subprocesses_run_the_checkout_whatever_is_installed(tmp_path):
-    """A sabotaged flatgen installed in the user site (ahead of site-packages and of the editable
-    install's path) is what a bare subprocess imports; with checkout_env it is the checkout's."""
-    base = tmp_path / "userbase"
-    fake = base / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}" / "site-packages" / "flatgen"
+    """A sabotaged flatgen that a bare subprocess would import (here: first on the path Python starts
+    with, as an installed copy would be; a venv has no user site to plant it in) is not what runs with
+    checkout_env: the checkout's flatgen is."""
+    fake = tmp_path / "installed" / "flatgen"
     fake.mkdir(parents=True)
     (fake / "__init__.py").write_text("")
     (fake / "__main__.py").write_text("import sys\nsys.exit(3)\n")
     probe = [sys.executable, "-c", "import flatgen; print(flatgen.__file__)"]
     bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    r = subprocess.run(probe, cwd=tmp_path, env={**bare, "PYTHONUSERBASE": str(base)}, capture_output=True,
+    r = subprocess.run(probe, cwd=tmp_path, env={**bare, "PYTHONPATH": str(fake.parent)}, capture_output=True,
                        text=True, timeout=60)
     assert r.stdout.strip() == str(fake / "__init__.py"), (r.stdout, r.stderr)  # the sabotage is real
-    r = subprocess.run(probe, cwd=tmp_path, env=checkout_env(PYTHONUSERBASE=str(base)), capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-m", "flatgen", "--help"], cwd=tmp_path,
+                       env={**bare, "PYTHONPATH": str(fake.parent)}, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 3  # ... and a bare `python -m flatgen` would run it
+    env = checkout_env(fake.parent)
+    r = subprocess.run(probe, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert Path(r.stdout.strip()).resolve() == ROOT / "flatgen" / "__init__.py", (r.stdout, r.stderr)
-    r = run(tmp_path, "--help", env={"PYTHONUSERBASE": str(base)})
+    r = subprocess.run([sys.executable, "-m", "flatgen", "--help"], cwd=tmp_path, env=env, capture_output=True,
+                       text=True, timeout=60)
     assert r.returncode == 0 and "examples:" in r.stdout, r.stderr
 
 
