@@ -108,6 +108,8 @@ class Source:
                 return
             if isinstance(node, ast.Lambda):
                 return
+            if isinstance(node, ast.AnnAssign) and node.value is None:  # `X: float` annotates, binds nothing
+                return
             if isinstance(node, ast.comprehension):  # its target is the comprehension's own
                 for part in [node.iter, *node.ifs]:
                     scope(part, False)

@@ -1356,3 +1356,12 @@ def test_pyproject_out_outside_the_project_is_refused(tmp_path):
     inside = project(tmp_path / "ok", {"model.py": "def f(x):\n    return x * 2.0\n"},
                      '[tool.flatgen]\nout = "gen/sub/.."\ntargets = ["model.py:f"]\n')
     assert flatgen_cli(inside, "generate").returncode == 0 and (inside / "gen" / "model_f.py").is_file()
+
+
+def test_a_bare_annotation_binds_nothing(tmp_path):
+    """`SCALE: float` at module level annotates, it binds nothing (Python's own rule): SCALE is still
+    bound once, by `SCALE = 2.0`, and resolves to it."""
+    mod = user_module(tmp_path / "annotated.py", "SCALE: float\nSCALE = 2.0\n\n\ndef f(x):\n    return SCALE * x\n",
+                      name="annotated_mod")
+    value, (grad,) = flatgen.flat(mod.f).value_and_grad(1.5)
+    assert value == mod.f(1.5) == 3.0 and grad == 2.0
