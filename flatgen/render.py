@@ -49,29 +49,39 @@ _HOLE = "\x01{}\x01"
 _HOLES = re.compile("\x01([^\x01]*)\x01")
 
 
+def _form(template: str, **context) -> tuple:
+    """The template rendered with numbered holes: (text, 0, text, 1, ..., text), the holes as ints."""
+    parts = _HOLES.split(environment().get_template(template).render(**context).strip())
+    return tuple(int(p) if k % 2 else p for k, p in enumerate(parts))
+
+
+def _fill(form: tuple, values) -> str:
+    return "".join(values[p] if type(p) is int else p for p in form)
+
+
 @lru_cache(maxsize=None)
-def _form(template: str, **context) -> tuple[str, ...]:
-    """The template rendered with holes: (text, hole, text, hole, ..., text)."""
-    return tuple(_HOLES.split(environment().get_template(template).render(**context).strip()))
-
-
-def _fill(form: tuple[str, ...], values: dict) -> str:
-    return "".join(values[part] if k % 2 else part for k, part in enumerate(form))
+def _gate_form(gate: str, n_ins: int, uses: int, looped: bool | None) -> tuple:
+    """Holes: 0 the output's name, 1 the value's name, 2... the inputs."""
+    context = {} if looped is None else {"looped": looped}
+    return _form(f"gates/{gate}.j2", out=_HOLE.format(0), name=_HOLE.format(1), uses=uses,
+                 ins=tuple(_HOLE.format(2 + k) for k in range(n_ins)), **context)
 
 
 def gate_text(gate: str, out: str = "", ins=(), name: str = "", uses: int = 0, looped: bool | None = None) -> str:
     """The gate's explanation (templates/gates/<gate>.j2), on one line, for these names."""
-    context = {} if looped is None else {"looped": looped}
-    form = _form(f"gates/{gate}.j2", out=_HOLE.format("out"), name=_HOLE.format("name"), uses=uses,
-                 ins=tuple(_HOLE.format(k) for k in range(len(ins))), **context)
-    return one_line(_fill(form, {"out": out, "name": name, **{str(k): v for k, v in enumerate(ins)}}))
+    return one_line(_fill(_gate_form(gate, len(ins), uses, looped), (out, name, *ins)))
+
+
+@lru_cache(maxsize=None)
+def _block_form(with_source: bool) -> tuple:
+    """Holes: 0 the source line's number, 1 the statement, 2 the gate's text."""
+    return _form("backward.py.j2", line=_HOLE.format(0), source=_HOLE.format(1) if with_source else "",
+                 gate=_HOLE.format(2))
 
 
 def block_comment(gate: str, source: str, line: int) -> str:
     """The comment that opens a backward block (templates/backward.py.j2)."""
-    form = _form("backward.py.j2", source=_HOLE.format("source") if source else "", line=_HOLE.format("line"),
-                 gate=_HOLE.format("gate"))
-    return _fill(form, {"source": one_line(source), "line": str(line), "gate": gate})
+    return _fill(_block_form(bool(source)), (str(line), one_line(source), gate))
 
 
 @dataclass
