@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from .errors import InternalError
+from .safety import is_comment
 
 LINE_LENGTH = 88
 UNSTABLE = "\x00"  # a statement line the renderer could not vouch for: Black formats it
@@ -52,8 +53,12 @@ def assemble(skeleton: str, bodies: list[list[str]]) -> str:
     return BODY.sub(body, skeleton)
 
 
-def format_module(skeleton: str, bodies: list[list[str]]) -> str:
-    """Black(skeleton), the bodies spliced in; Black again only for the lines it may change."""
+def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | None = None):
+    """Black(skeleton), the bodies spliced in; Black again only for the lines it may change.
+
+    With `plain_skeleton` (the skeleton without its comments): (module, expected), where `expected` is
+    the plain skeleton with the same bodies spliced in, every comment entry left out (an entry, before
+    it is split into lines: what safety.check_module holds the module to)."""
     formatted = _black(skeleton)
     indents = {int(m.group(2)): m.group(1) for m in BODY.finditer(formatted)}
     lines_out: list[list[str]] = []
@@ -83,4 +88,9 @@ def format_module(skeleton: str, bodies: list[list[str]]) -> str:
         parts = re.split(r"^def _(\d+)\(\):\n", done, flags=re.M)[1:]
         for (b, k, _), text in zip(items, parts[1::2]):
             lines_out[b][k] = "\n".join(" " * extra + line if line else line for line in text.strip("\n").split("\n"))
-    return BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)
+    text = BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)
+    if plain_skeleton is None:
+        return text
+    plain = [[line for line, entry in zip(out, body) if not is_comment(entry)]
+             for out, body in zip(lines_out, bodies)]
+    return text, BODY.sub(lambda m: "\n".join(plain[int(m.group(2))]), _black(plain_skeleton))

@@ -118,8 +118,8 @@ class Generated:
         """The formatted module, checked to hold exactly the statements flatgen rendered."""
         r = self.rendered
         with paused_gc(), deep_recursion():
-            text = format_module(r.skeleton, r.bodies)
-            check_module(text, format_module(r.plain_skeleton, r.plain_bodies), r.plain_skeleton, r.functions)
+            text, expected = format_module(r.skeleton, r.bodies, r.plain_skeleton)
+            check_module(text, expected, r.plain_skeleton, r.functions)
         return text
 
 

@@ -24,7 +24,7 @@ from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
 from .expr import SUPPORT, constant, fill
 from .primitives import ACC, POP, PUSH, PUSH_COPY, STEP
-from .safety import is_comment, one_line
+from .safety import one_line
 from .templates_dir import templates_dir
 
 
@@ -289,7 +289,7 @@ class Renderer:
         return lines
 
     def backward_lines(self) -> list[str]:
-        written, plain, nest = [], [], Nesting(self.header)
+        written, nest = [], Nesting(self.header)
         key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.frames)  # noqa: E731
         for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
@@ -322,9 +322,6 @@ class Renderer:
                              uses=context["uses"])
             stmts = [_indented(s, indent) for s in stmts]
             written += headers + [indent + block_comment(gate, context["source"], context["line"])] + stmts
-            plain += headers + [s for s in stmts if not is_comment(s)]
-        # what the blocks hold without their comments: the statements safety.check_module expects
-        self.plain_backward = plain
         return written
 
     def shape_checks(self) -> list[str]:
@@ -403,9 +400,8 @@ class Renderer:
             f"From: {header.target}",
             f"Regenerate: {header.command}",
         ], **context)
-        plain = [[line for line in body if not is_comment(line)] for body in (value_body, grad_body)]
         return Rendered(skeleton, [value_body, grad_body + backward], template.render(header=[], **context),
-                        [plain[0], plain[1] + self.plain_backward], self.functions())
+                        self.functions())
 
     def functions(self) -> list[str]:
         """The module's top-level functions, in order: support functions, then the two of the user's."""
@@ -423,13 +419,13 @@ def _tuple(items: list[str]) -> str:
 
 class Rendered(NamedTuple):
     """A module before formatting: format.format_module(skeleton, bodies) is its text.  The plain
-    skeleton and bodies are the same statements without a single comment (the header included), and
-    `functions` the names of the functions it defines, in order: what safety.check_module expects."""
+    skeleton is the skeleton without its header (the bodies' comments are left out when the expected
+    module is formatted), and `functions` the names of the functions it defines, in order: what
+    safety.check_module holds the module to."""
 
     skeleton: str
     bodies: list[list[str]]
     plain_skeleton: str
-    plain_bodies: list[list[str]]
     functions: list[str]
 
 
