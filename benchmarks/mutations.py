@@ -114,7 +114,7 @@ MUTATIONS = [
     # -- the renderer -------------------------------------------------------------------------------
     Mutation("render.select_parens", D, 'd = f"({d})"', "d = d",
              "math mode: a select added to a gradient loses its parentheses"),
-    Mutation("render.merges", D, "if e.op in (MERGE, COPY) and value == target:", "if e.op in (MERGE, COPY):",
+    Mutation("render.merges", D, " and value == target:  # both sides of an", ":  # both sides of an",
              "merges and copies never written"),
     Mutation("render.acc_sign", D, "{self.text(e.ins[0])} + {d}", "{self.text(e.ins[0])} - {d}",
              "accumulation subtracts (gradients not owned)"),

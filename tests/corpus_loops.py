@@ -130,6 +130,19 @@ def made_then_looped(x, n):
     return a + np.sin(p * p)
 
 
+def rebound_then_written(v: "(4,)", n):
+    """z starts as w's array; w is bound to another one before the loop writes into z in place, so
+    nothing else sees the writes (accepted), but the backward of w * w reads w's array: the loop must
+    start from a copy of it."""
+    w = v * 1.0
+    z = w
+    y = np.sum(w * w)
+    w = v * 2.0
+    for i in range(n):
+        z[i] = z[i] * 2.0 + 1.0
+    return y + np.sum(z * z) + np.sum(w)
+
+
 def loop_then_loop_in_a_branch(p, n):
     """A while loop's variable, updated again by a loop in one branch of a later if."""
     g = 1.0
@@ -161,5 +174,6 @@ CASES = {
     "if_reads_old": [((x, n), (1,)) for x in (0.3, 0.9) for n in (0, 3)],
     "square_before_and_after": [((0.7, n), (1,)) for n in (0, 2)],
     "made_then_looped": [((0.7, n), (1,)) for n in (0, 2)],
+    "rebound_then_written": [((rng.normal(size=4), n), (1,)) for n in (0, 3)],
     "loop_then_loop_in_a_branch": [((x, n), (1,)) for x in (1.13, -2.0) for n in (0, 3)],
 }
