@@ -11,7 +11,7 @@
 
 __version__ = "0.1.0"
 
-from .errors import FlatgenError  # noqa: E402
+from .errors import FlatgenError, UsageError  # noqa: E402
 from .expr import SUPPORT_FUNCTIONS  # noqa: E402
 
 sigmoid = SUPPORT_FUNCTIONS["sigmoid"]  # the very function generated modules define
@@ -19,8 +19,11 @@ sigmoid = SUPPORT_FUNCTIONS["sigmoid"]  # the very function generated modules de
 
 def flat(fn=None, **options):
     """Decorator: `@flat`, `@flat(wrt=("w0",), out="generated/")`, or `flat(fn, wrt=...)`."""
-    from .api import Flat
+    from .api import OPTIONS, Flat
 
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise UsageError(f"flatgen.flat takes no option {', '.join(unknown)}", hint=f"options: {', '.join(OPTIONS)}")
     if fn is None:
         return lambda f: Flat(f, **options)
     return Flat(fn, **options)

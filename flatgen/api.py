@@ -13,11 +13,16 @@ from pathlib import Path
 import numpy as np
 
 from . import interpret
-from .errors import ShapeError, UsageError, guard
+from .errors import NameResolutionError, ShapeError, UsageError, guard
+from .fence import check_function
 from .files import compare, write_atomic
 from .parse import load_function
-from .pipeline import Options, floats, generate, shapes_of
+from .pipeline import Options, check_out, floats, generate, shapes_of
 from .trace import UNROLL
+
+
+# The decorator's options (flatgen.flat(fn, **options)).
+OPTIONS = ("wrt", "out", "name", "example", "shapes", "math", "style", "free", "unroll")
 
 
 class Flat:
@@ -38,6 +43,12 @@ class Flat:
         if wrt is not None and not (isinstance(wrt, (list, tuple)) and all(isinstance(w, str) for w in wrt)):
             raise UsageError(f"wrt= names parameters, got {wrt!r:.80}", hint='wrt="w" or wrt=("w", "b")')
         self._src, self._node = load_function(fn)
+        if fn.__code__.co_freevars:  # what the fence refuses is said first, then the closure
+            check_function(self._src, self._node)
+            raise NameResolutionError(
+                f"{fn.__name__}() is a closure: it reads {', '.join(fn.__code__.co_freevars)} from the function "
+                "that made it, which flatgen, reading the source, cannot see", self._src.loc(self._node),
+                "define it at module level and pass those values as parameters")
         self._lock = threading.RLock()  # the caches below, shared by the threads calling this function
         self._generated = None
         self._params = [a.arg for a in self._node.args.posonlyargs + self._node.args.args]
@@ -64,6 +75,8 @@ class Flat:
             # Traced with assumed (scalar) shapes, it failed on them: array code (`@`, `if v.ndim == 1:`)
             # waits for the first call's shapes; a real error shows again then, with those shapes.
             self._generated = self._base = None
+        if self._base is not None:
+            self._check_live(self._base)
         if out is not None:
             self._keep_fresh(Path(out))
 
@@ -113,7 +126,7 @@ class Flat:
                 self._modules[g] = module
             return self._modules[g]
 
-    def value_and_grad(self, *args, seed=None):
+    def value_and_grad(self, *args, seed=None, **by_name):
         """(value, (gradients...)) from the generated module.
 
         Without shapes given, the first call with arrays specialises the module to their shapes
@@ -121,14 +134,12 @@ class Flat:
         and tuples are arrays, as numpy functions take them (np.asarray).  Safe to call from several
         threads: each call uses the module made for its own arguments.
         """
+        _positional(self.fn.__name__, by_name)
         args, g = self._prepare(args)
         vg = getattr(self._module_of(g), f"{g.graph.name}_value_and_grad")
         if seed is None:
             return vg(*args)
-        n = len(g.graph.outs)
-        if n == 1 or len(seed) != n:
-            raise UsageError(f"seed= gives one upstream gradient per output; {self.fn.__name__}() has {n} output(s)")
-        return vg(*args, seed)
+        return vg(*args, _seed(self.fn.__name__, seed, len(g.graph.outs)))
 
     def _prepare(self, args) -> tuple:
         """(the arguments checked, lists and tuples as arrays; the Generated for them)."""
@@ -156,6 +167,8 @@ class Flat:
                 kind = array.dtype.kind
             except (TypeError, ValueError):  # ragged lists and the like
                 kind = "O"
+            if kind in "biuf" and array.ndim > 32:
+                raise UsageError(f"{what} {p} of {name}() has {array.ndim} dimensions; flatgen takes at most 32")
             if kind not in "biuf":
                 raise UsageError(f"{what} {p} of {name}() must be a real number or an array of them, "
                                  f"got {type(a).__name__}" + (f" of dtype {array.dtype}" if kind != "O" else ""))
@@ -179,20 +192,38 @@ class Flat:
                 self._by_shapes[key] = generate(self._src, self._node,
                                                 replace(self.options, shapes=key[0], math=use_math))
         self._generated = g = self._by_shapes[key]
+        self._check_live(g)
         return g
 
-    def grad(self, *args, seed=None):
-        """The gradients only, from the generated module."""
-        return self.value_and_grad(*args, seed=seed)[1]
+    def _check_live(self, g) -> None:
+        """flatgen reads the module's source; the running module may differ (a constant set through
+        globals(), setattr or exec, a file edited since import): every constant it read must be what
+        the function sees now, or the module would compute another function."""
+        live = self.fn.__globals__
+        for name, value in g.constants.items():
+            if name in live and not _same_number(live[name], value):
+                raise UsageError(
+                    f"module-level `{name}` is {value!r} in {self._src.file} but {live[name]!r:.60} in the running "
+                    f"module (set at run time, or the file was edited since it was imported)",
+                    hint="give the constant its value in the source, once; or pass it as a parameter")
 
-    def interpret(self, *args, seed=None):
+    def grad(self, *args, seed=None, **by_name):
+        """The gradients only, from the generated module."""
+        return self.value_and_grad(*args, seed=seed, **by_name)[1]
+
+    def interpret(self, *args, seed=None, **by_name):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
+        _positional(self.fn.__name__, by_name)
         args, g = self._prepare(args)
+        if seed is not None:
+            seed = _seed(self.fn.__name__, seed, len(g.graph.outs))
         return interpret.value_and_grad(g.graph, args, g.wrt, seed)
 
     @guard
     def write(self, out="generated") -> Path:
         """Write the module into the folder `out` (atomically); returns its path."""
+        out = _shown_dir(out)  # None: the default folder
+        check_out(out, "write()'s folder")
         path = Path(out) / f"{self.generated.module_name}.py"
         write_atomic(path, self.source)
         return path
@@ -242,3 +273,31 @@ def _shown_dir(out) -> str:
     return Path(out).as_posix().rstrip("/") or "."
 
 
+def _same_number(a, b) -> bool:
+    try:
+        return type(a) in (int, float, bool) and (a == b or (a != a and b != b))
+    except Exception:  # noqa: BLE001 - an object with a strange __eq__ is not the number flatgen read
+        return False
+
+
+def _positional(name: str, by_name: dict) -> None:
+    if by_name:
+        raise UsageError(f"{name}()'s generated functions take their arguments by position, got "
+                         f"{', '.join(f'{k}=' for k in by_name)}", hint=f"call {name}.value_and_grad(a, b, ...)")
+
+
+def _seed(name: str, seed, n: int) -> tuple:
+    """seed= checked: one upstream gradient (a number or an array) per output of several."""
+    if n == 1:
+        raise UsageError(f"seed= gives one upstream gradient per output; {name}() has one output",
+                         hint="leave seed= out: the gradient of a single output")
+    ok = isinstance(seed, (tuple, list)) and len(seed) == n
+    for s in seed if ok else ():
+        try:
+            ok = ok and np.asarray(s).dtype.kind in "biuf"
+        except (TypeError, ValueError):
+            ok = False
+    if not ok:
+        raise UsageError(f"seed= gives one upstream gradient per output (a number or an array each); {name}() has "
+                         f"{n} outputs, got {seed!r:.80}", hint=f"seed=({', '.join(['1.0'] + ['0.0'] * (n - 1))})")
+    return tuple(seed)

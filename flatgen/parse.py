@@ -96,17 +96,26 @@ class Source:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
                 plain = top and not isinstance(node, ast.ClassDef) and all(_is_flat(d) for d in node.decorator_list)
                 add(node.name, node, plain)
-                for d in node.decorator_list:
-                    scope(d, False)
-                if not isinstance(node, ast.ClassDef):
-                    for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                # evaluated in the module's scope when the statement runs: decorators, defaults,
+                # annotations, a class's bases and keywords (a walrus in any of them binds a module name)
+                outside = list(node.decorator_list)
+                if isinstance(node, ast.ClassDef):
+                    outside += node.bases + [k.value for k in node.keywords]
+                else:
+                    a = node.args
+                    outside += a.defaults + [d for d in a.kw_defaults if d is not None] + [node.returns] + [
+                        p.annotation for p in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg] if p]
+                for d in outside:
+                    if d is not None:
                         scope(d, False)
                 for inner in ast.walk(node):  # `global NAME` in any function below rebinds NAME
                     if isinstance(inner, ast.Global):
                         for n in inner.names:
                             add(n, inner)
                 return
-            if isinstance(node, ast.Lambda):
+            if isinstance(node, ast.Lambda):  # its defaults are the module's; its body is its own
+                for d in node.args.defaults + [d for d in node.args.kw_defaults if d is not None]:
+                    scope(d, False)
                 return
             if isinstance(node, ast.AnnAssign) and node.value is None:  # `X: float` annotates, binds nothing
                 return
@@ -253,11 +262,13 @@ def load_target(spec: str) -> tuple[Source, ast.FunctionDef]:
     try:
         with tokenize.open(file) as f:  # as Python reads source: a BOM, a `# -*- coding: ... -*-` line
             text = f.read()
-    except (OSError, UnicodeDecodeError, SyntaxError) as e:  # SyntaxError: an unknown coding name
+    except (OSError, UnicodeError, LookupError, SyntaxError) as e:  # an undecodable file, an unknown codec
         raise SourceNotFound(f"cannot read {path}: {getattr(e, 'msg', None) or e}",
                              hint="save the file as UTF-8 (or declare its encoding as Python does)") from None
     src = parse_module(text, display_path(file))
     node = src.functions.get(name)
+    if node is not None:  # what `file.py:name` means in Python: the def, unless rebound or decorated
+        src.check_bound_once(name, node)
     if node is None:
         known = ", ".join(sorted(src.functions)) or "none"
         raise SourceNotFound(

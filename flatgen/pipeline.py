@@ -77,6 +77,7 @@ class Generated:
     wrt: list[Var]
     digest: str
     options: Options = field(default_factory=Options)
+    constants: dict = field(default_factory=dict)  # module constants read from the source: name -> value
 
     @cached_property
     def module_name(self) -> str:
@@ -178,14 +179,21 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
         grad = simplify(grad, options.style)  # simplify
         log(f"gradient graph, {options.style}", grad)
     # render + format happen on first use of .source: `show` prints the module, `generate` writes it
-    return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options)
+    return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options, tracer.names.constants)
 
 
 def check_name(name, what: str = "the module name") -> None:
     """A module name is a Python identifier (and so a file name inside the output folder, no path)."""
-    if not (isinstance(name, str) and name.isidentifier() and not keyword.iskeyword(name)):
-        raise UsageError(f"{what} must be a Python identifier (the module's name), got {name!r}",
-                         hint="letters, digits and underscores, not starting with a digit: name = \"model_grad\"")
+    # ASCII: Python normalises identifiers (a fullwidth `ｍodel` imports `model.py`)
+    if not (isinstance(name, str) and name.isascii() and name.isidentifier() and not keyword.iskeyword(name)
+            and name not in RESERVED):
+        raise UsageError(f"{what} must be an ASCII Python identifier (the module's name), got {name!r}",
+                         hint="letters, digits and underscores, not starting with a digit, and not "
+                              f"{', '.join(sorted(RESERVED))}: name = \"model_grad\"")
+
+
+# Module names that would shadow what generated modules (or packages) import.
+RESERVED = {"numpy", "math", "flatgen", "__init__", "__main__", "builtins"}
 
 
 def check_out(out, what: str = "the output folder") -> None:

@@ -1365,3 +1365,133 @@ def test_a_bare_annotation_binds_nothing(tmp_path):
                       name="annotated_mod")
     value, (grad,) = flatgen.flat(mod.f).value_and_grad(1.5)
     assert value == mod.f(1.5) == 3.0 and grad == 2.0
+
+
+# -- found by a second hostile review ---------------------------------------------------------------------
+
+HOSTILE_LOOPS = {
+    "while, alias before": "    a = v * 1.0\n    b = a\n    while x < 1.0:\n        b += 1.0\n        x = x * 2.0\n"
+                           "    return np.sum(a)\n",
+    "while, parameter": "    b = v\n    while x < 1.0:\n        b += 1.0\n        x = x * 2.0\n    return np.sum(v)\n",
+    "while, alias made in the body": "    a = v * 1.0\n    b = a * 1.0\n    while x < 1.0:\n        b += 1.0\n"
+                                     "        b = a\n        x = x * 2.0\n    return np.sum(a)\n",
+    "for over the unroll limit": "    a = v * 1.0\n    b = a\n    for i in range(40):\n        b += x\n"
+                                 "    return np.sum(a)\n",
+}
+
+
+@pytest.mark.parametrize("key", list(HOSTILE_LOOPS))
+def test_a_kept_loop_writing_in_place_into_a_shared_array_is_refused(tmp_path, key):
+    """`b += 1.0` on an array inside a loop flatgen keeps as a loop: Python writes into the array b
+    shares with another name, as it does unrolled or without a loop, where flatgen refuses it."""
+    mod = user_module(tmp_path / "hl.py", "import numpy as np\n\n\ndef f(x, v):\n" + HOSTILE_LOOPS[key],
+                      name=f"hl_{abs(hash(key))}")
+    with pytest.raises(flatgen.FlatgenError, match="in place"):
+        flatgen.flat(mod.f).value_and_grad(0.3, np.array([1.0, 2.0]))
+
+
+def test_a_kept_loop_writing_into_its_own_array_agrees_with_python(tmp_path):
+    mod = user_module(tmp_path / "own.py", "import numpy as np\n\n\ndef f(x, v):\n    b = v * 1.0\n"
+                      "    while x < 1.0:\n        b += 1.0\n        x = x * 2.0\n    return np.sum(b * v)\n",
+                      name="own_loop")
+    v = np.array([1.0, 2.0])
+    value, (gx, gv) = flatgen.flat(mod.f).value_and_grad(0.3, v)
+    assert value == mod.f(0.3, v.copy()) and np.allclose(gv, v + (v * 1.0 + 2.0))
+
+
+@pytest.mark.parametrize("text,want", [("~2", -3), ("~True", -2), ("-(~0)", 1), ("+3", 3)])
+def test_unary_operators_in_module_constants_mean_what_python_means(tmp_path, text, want):
+    mod = user_module(tmp_path / "un.py", f"S = {text}\n\n\ndef f(x):\n    return S * x\n", name=f"un_{abs(hash(text))}")
+    assert mod.S == want
+    value, (grad,) = flatgen.flat(mod.f).value_and_grad(0.5)
+    assert value == mod.f(0.5) == 0.5 * want and grad == want
+
+
+@pytest.mark.parametrize("text", ["S = not 0", "S = 7 % 3", "S = 7 // 2", "S = 1 << 3", "S = 6 & 3", "S = 10 ** 5000",
+                                  "S = 9 ** 9 ** 9", "S = 2 ** 20000"])
+def test_module_constants_flatgen_cannot_write_are_refused_quickly(tmp_path, text):
+    import time
+
+    path = tmp_path / "kc.py"
+    path.write_text(f"{text.replace('9 ** 9 ** 9', '2.0')}\n\n\ndef f(x):\n    return S * x\n", encoding="utf-8")
+    # 9 ** 9 ** 9 is not computed by Python here (the module is never imported); flatgen must not either
+    path.write_text(f"{text}\n\n\ndef f(x):\n    return S * x\n", encoding="utf-8")
+    start = time.perf_counter()
+    r = flatgen_cli(tmp_path, "show", "kc.py:f", timeout=60)
+    assert r.returncode == 2 and "internal error" not in r.stderr, (text, r.returncode, r.stderr)
+    assert time.perf_counter() - start < 30
+
+
+@pytest.mark.parametrize("binding", [
+    "g = lambda y=(SCALE := 3.0): y",
+    "def g(y: (SCALE := 3.0)):\n    pass",
+    "def g(y) -> (SCALE := 3.0):\n    pass",
+    "class C((SCALE := 3.0).__class__):\n    pass",
+    "class C(metaclass=(SCALE := 3.0, type)[1]):\n    pass",
+])
+def test_walrus_in_defaults_annotations_and_bases_is_a_binding(tmp_path, binding):
+    path = tmp_path / "wb.py"
+    path.write_text(f"SCALE = 2.0\n{binding}\n\n\ndef f(x):\n    return SCALE * x\n", encoding="utf-8")
+    r = flatgen_cli(tmp_path, "show", "wb.py:f")
+    assert r.returncode == 2 and "bound more than once" in r.stderr, (binding, r.stderr)
+
+
+def test_a_closure_is_refused_not_resolved_at_module_level(tmp_path):
+    mod = user_module(tmp_path / "cl.py", "SCALE = 2.0\n\n\ndef make():\n    SCALE = 5.0\n\n    def f(x):\n"
+                      "        return SCALE * x\n\n    return f\n\n\nf = make()\n", name="closure_mod")
+    assert mod.f(0.5) == 2.5
+    with pytest.raises(flatgen.FlatgenError, match="closure"):
+        flatgen.flat(mod.f)
+
+
+def test_a_constant_set_at_run_time_or_edited_since_import_is_refused(tmp_path):
+    mod = user_module(tmp_path / "rt.py", "SCALE = 2.0\nglobals()['SCALE'] = 3.0\n\n\ndef f(x):\n    return SCALE * x\n",
+                      name="runtime_const")
+    with pytest.raises(flatgen.FlatgenError, match="running module"):
+        flatgen.flat(mod.f)
+    path = tmp_path / "ed.py"
+    mod = user_module(path, "SCALE = 2.0\n\n\ndef f(x):\n    return SCALE * x\n", name="edited_const")
+    path.write_text("SCALE = 3.0\n\n\ndef f(x):\n    return SCALE * x\n", encoding="utf-8")
+    with pytest.raises(flatgen.FlatgenError, match="running module"):
+        flatgen.flat(mod.f)
+
+
+@pytest.mark.parametrize("text", [
+    "def triple(fn):\n    return lambda x: 3 * fn(x)\n\n\n@triple\ndef f(x):\n    return x * 1.0\n",
+    "def f(x):\n    return x * 1.0\n\n\ndef g(x):\n    return x * 3.0\n\n\nf = g\n",
+])
+def test_a_cli_target_rebound_or_decorated_is_refused(tmp_path, text):
+    (tmp_path / "tg.py").write_text(text, encoding="utf-8")
+    r = flatgen_cli(tmp_path, "show", "tg.py:f")
+    assert r.returncode == 2 and "`f`" in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("cookie", ["# coding: utf-16\n", "# coding: rot13\n"])
+def test_codecs_python_cannot_read_source_with_are_usage_errors(tmp_path, cookie):
+    (tmp_path / "cc.py").write_text(cookie + "def f(x):\n    return x * 2.0\n", encoding="utf-8")
+    r = flatgen_cli(tmp_path, "show", "cc.py:f")
+    assert r.returncode == 2 and "internal error" not in r.stderr, r.stderr
+
+
+def test_decorator_misuse_is_a_flatgen_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    mod = user_module(tmp_path / "mis.py", "def f(x):\n    return x * 2.0\n\n\ndef g(x):\n    return x, x * x\n",
+                      name="misuse")
+    f, g = flatgen.flat(mod.f), flatgen.flat(mod.g)
+    attempts = [
+        lambda: flatgen.flat(mod.f, bogus=1),
+        lambda: f.write(b"gen"), lambda: f.write(5), lambda: f.write("gen\nx"),
+        lambda: f.value_and_grad(x=1.0), lambda: f.grad(x=1.0), lambda: f.interpret(x=1.0),
+        lambda: g.value_and_grad(1.0, seed="ab"), lambda: g.value_and_grad(1.0, seed=(1.0, "a")),
+        lambda: g.value_and_grad(1.0, seed=(1.0, None)), lambda: g.value_and_grad(1.0, seed=5),
+        lambda: f.value_and_grad(1.0, seed=(1.0,)),
+        lambda: flatgen.flat(mod.f, example=(np.zeros([1] * 40),)),
+        lambda: flatgen.flat(mod.f, name="ｍodel"), lambda: flatgen.flat(mod.f, name="numpy"),
+        lambda: flatgen.flat(mod.f, name="__init__"),
+    ]
+    for k, attempt in enumerate(attempts):
+        with pytest.raises(flatgen.FlatgenError) as e:
+            attempt()
+        assert refused(e.value), (k, type(e.value).__name__, str(e.value))
+    assert g.value_and_grad(1.0, seed=[0.0, 1.0])[1] == (2.0,)  # a list of one number per output is fine
+    assert f.write(None) == Path("generated") / "mis_f.py" and (tmp_path / "generated" / "mis_f.py").is_file()

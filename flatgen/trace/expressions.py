@@ -39,7 +39,15 @@ class Expressions(Part):
             return self.attribute(node, env, hint)
         if isinstance(node, ast.UnaryOp):
             x = self.number(self.expr(node.operand, env, None), node.operand)
-            return x if isinstance(node.op, ast.UAdd) else self.apply(TABLE["neg"], (x,), hint, node)
+            if isinstance(node.op, ast.UAdd):
+                return x
+            if isinstance(node.op, ast.USub):
+                return self.apply(TABLE["neg"], (x,), hint, node)
+            # `~` and `not` (in module constants): Python's own result on an int or a bool, nothing else
+            if isinstance(x, Lit) and isinstance(x.value, int):
+                return Lit(~x.value if isinstance(node.op, ast.Invert) else not x.value)
+            raise UnsupportedSyntax(f"`{ast.unparse(node)}` is not arithmetic flatgen differentiates",
+                                    self.src.loc(node), "use + - * / ** on numbers")
         if isinstance(node, ast.BinOp):
             a = self.number(self.expr(node.left, env, None), node.left)
             b = self.number(self.expr(node.right, env, None), node.right)
@@ -88,6 +96,10 @@ class Expressions(Part):
             # x ** 0 is the constant 1: its gradient is 0 everywhere, where the power rule would give
             # 0 * x ** -1 (nan at x = 0)
             return Lit(1.0) if a.shape == () else self.apply(TABLE["ones_like"], (a,), hint, node)
+        if type(op) not in BINOPS:  # % // << >> & | ^ (reached in module constants; the fence refuses them in code)
+            raise UnsupportedSyntax(f"the operator `{ast.unparse(node) if node is not None else op}` is not "
+                                    "arithmetic flatgen differentiates", self.src.loc(node or self.emit.stmt),
+                                    "use + - * / ** (and compute integer sizes before calling the function)")
         return self.apply(TABLE[BINOPS[type(op)]], (a, b), hint, node)
 
     def matmul(self, a: Atom, b: Atom, hint: str | None, node) -> Atom:
@@ -104,7 +116,15 @@ class Expressions(Part):
                 raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.emit.stmt),
                                         "use numbers and arrays in arithmetic")
         if ins and all(isinstance(a, Lit) for a in ins):
+            if op is TABLE["pow"] and all(isinstance(a.value, int) for a in ins) and ins[1].value > 0 and \
+                    ins[1].value * max(abs(ins[0].value), 2).bit_length() > 1024:
+                # 9 ** 9 ** 9 would take Python minutes (and a float cannot hold it)
+                raise UnsupportedSyntax("this integer power is too large for a number flatgen writes",
+                                        self.src.loc(node or self.emit.stmt), "use a float: 10.0 ** 400 is inf")
             value = op(*(a.value for a in ins), **params)
+            if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
+                raise UnsupportedSyntax("this integer is too large for a number flatgen writes",
+                                        self.src.loc(node or self.emit.stmt), "use a float")
             if isinstance(value, np.generic):
                 value = value.item()
             if is_number(value) or (op.mask and isinstance(value, bool)):

@@ -106,9 +106,9 @@ class Loops(Part):
                 raise UnsupportedSyntax(f"`{name}` is a {'tuple' if isinstance(pre, tuple) else 'constant'} "
                                         "that this loop assigns again", self.src.loc(stmt),
                                         "loops update numbers and arrays: unpack tuples before the loop")
-            if name in written and isinstance(pre, Var) and pre.shape != ():
-                # `z[i] = ...` writes into the array z holds before the loop: refused where another name
-                # sees that array, as the same write is without a loop (or in an unrolled one)
+            if name in _written_in_place(stmt.body, augmented=True) and isinstance(pre, Var) and pre.shape != ():
+                # `z[i] = ...` or `z += ...` writes into the array z holds before the loop: refused where
+                # another name sees that array, as the same write is without a loop (or in an unrolled one)
                 self.t.views.writable(name, env, _first_write(stmt.body, name))
             state[name] = self._carrier(name, pre, env, prefix, frames, name in written)
             env[name] = state[name]
@@ -151,6 +151,11 @@ class Loops(Part):
         """The body's last value of each state variable becomes the variable itself: the equation that
         computes it is retargeted when it can be, else a copy closes the body."""
         emit = self.emit
+        # ... and at the body's end: a value the next iteration writes into in place must be the loop's
+        # own (`b += 1.0; b = a` would write into a in the next iteration)
+        for name in _written_in_place(stmt.body, augmented=True) & set(state):
+            if isinstance(env[name], Var) and env[name].shape != ():
+                self.t.views.writable(name, env, _first_write(stmt.body, name))
         # `x, y = y, x`: a loop variable ending as another one's old value is copied first, before
         # the copies that close the body overwrite it
         for name, carried in state.items():
@@ -254,13 +259,20 @@ def _assigned(body: list[ast.stmt]) -> dict[str, None]:
     return names
 
 
-def _written_in_place(body: list[ast.stmt]) -> set[str]:
-    """The names of arrays statements write items into (`z[i] = v`, `z[i] += v`)."""
-    return {n.value.id for stmt in body for n in ast.walk(stmt)
-            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+def _written_in_place(body: list[ast.stmt], augmented: bool = False) -> set[str]:
+    """The names of arrays statements write items into (`z[i] = v`, `z[i] += v`), and with `augmented`
+    the names updated with `z += v` (in place when z is an array)."""
+    names = {n.value.id for stmt in body for n in ast.walk(stmt)
+             if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)}
+    if augmented:
+        names |= {n.target.id for stmt in body for n in ast.walk(stmt)
+                  if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
+    return names
 
 
 def _first_write(body: list[ast.stmt], name: str) -> ast.AST:
     """The first `name[...] = ...` (or `+=`) in `body`: where an in-place write is reported."""
-    return next(n for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Subscript)
-                and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name) and n.value.id == name)
+    return next(n for stmt in body for n in ast.walk(stmt)
+                if (isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Store) and isinstance(n.value, ast.Name)
+                    and n.value.id == name)
+                or (isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name) and n.target.id == name))

@@ -23,6 +23,11 @@ class Names(Part):
         super().__init__(t)
         self._constants: dict[str, Lit | None] = {}  # module constants read so far (None: being read)
 
+    @property
+    def constants(self) -> dict[str, object]:
+        """The module-level constants the function read, by name, with the values flatgen read."""
+        return {name: lit.value for name, lit in self._constants.items() if lit is not None}
+
     def lookup(self, name: str, node: ast.AST, env: dict[str, Atom]) -> Atom:
         if name in env:
             if isinstance(env[name], OneBranch):
