@@ -17,7 +17,7 @@ subexpression, so each program is shape-correct by construction: an expression i
   by x * x + 1.0, with numpy broadcasting between the operands: a scalar, the trailing dimensions
   (N, D) with (D,), a keepdims-like shape (N, 1) with (N, D), and (N, 1) with (1, D);
 - `@` / np.dot / np.matmul on 1-D and 2-D operands, np.outer;
-- np.sum / np.mean / np.max / np.min as functions and methods, with axis= (int, negative, tuple,
+- np.sum / np.mean / np.max / np.min as functions and methods, of scalars too (Python floats), with axis= (int, negative, tuple,
   positional) and keepdims=;
 - .T, np.transpose (with axes), .transpose(...), .reshape (tuple, varargs, -1, x.shape[0]),
   np.reshape, np.expand_dims, x[None, :], x[:, None];
@@ -214,6 +214,7 @@ class Writer:
         self.helpers: list[tuple[str, str, int]] = []  # (name, "ew" or "red", number of parameters)
         self.loop: list[E] = []  # inside a loop body: leaves like xs[t]
         self.loop_index = False  # inside a loop body: t is a leaf too (a trace-time int)
+        self.loop_written: set = set()  # inside a loop body: tokens of arrays it updates in place
         self.ew_only = False  # writing a helper's body: elementwise operations only
         self.budget = 0
         self.tokens = itertools.count()
@@ -614,6 +615,11 @@ class Writer:
         rng = self.rng
         if len(S) >= 3:
             return None
+        if S == () and rng.random() < 0.12:
+            # a reduction of a scalar (np.sum(x) of a Python float: numpy gives a 0-d value, and its
+            # gradient is a 0-d view flatgen must not write into)
+            x = self.expr((), depth)
+            return E(f"np.{self.pick([('sum', 5), ('mean', 3), ('max', 2), ('min', 2)])}({bare(x.text)})", ())
         known = self.scope_shapes(lambda T: T != S and reducible(T, S))
         if known and rng.random() < 0.7:
             T = rng.choice(known)
@@ -802,6 +808,8 @@ class Writer:
                 return None
             S = self.statement_shape()
             e = self.expr(S, depth)
+            if in_loop and e.base is not None and e.base in self.loop_written:
+                return None  # an alias of an array the body updates in place: the next iteration writes into it
             self.bind(target, e)
             return f"{target} = {bare(e.text)}"
         target = rng.choice(self.hot) if self.hot and rng.random() < 0.35 else rng.choice(names)
@@ -821,6 +829,8 @@ class Writer:
                 return f"{target} = {text}"
             T = S if keep_shape else self.statement_shape()
             e = self.expr(T, depth)
+            if in_loop and e.base is not None and e.base in self.loop_written:
+                return None  # (as above)
             self.bind(target, e)
             return f"{target} = {bare(e.text)}"
         # augmented assignment
@@ -834,6 +844,8 @@ class Writer:
         else:
             text = f"{target} {op} {bare(self.expr(self.sub(S), depth).text)}"
         info = self.scope[target]
+        if in_loop and info.array and info.shape:
+            self.loop_written.add(info.token)
         const = info.const and constant(text.split("=", 1)[1].strip(), self.consts())
         self.scope[target] = Info(S, info.token if info.shape else next(self.tokens), info.array, const)
         self.recent.append(target)
@@ -994,7 +1006,10 @@ class ProgramWriter:
             body.append(f"{state} = {state} * {update.text}")
         else:
             body.append(f"{state} = {state} + {update.text}")
-        w.scope[state] = Info(S, next(w.tokens), bool(S), constant(update.text, w.consts()))
+        # `state = np.transpose(xs[t])` leaves state a view of xs: the same token, so no `state += ...` after
+        token = update.base if op == "=" and update.base is not None else next(w.tokens)
+        w.scope[state] = Info(S, token, bool(S), constant(update.text, w.consts()))
+        w.loop_written = set()  # tokens of arrays the body updates in place (no alias of them may be bound)
         for _ in range(rng.randint(0, 2)):
             stmt = w.statement(pool, in_loop=True)
             if stmt is not None:
