@@ -1,11 +1,12 @@
 """The driver: the whole pipeline, in order, in one place.
 
-    parse -> fence -> trace -> reverse -> simplify (style "compact") -> render -> format
+    parse -> fence -> trace -> reverse -> simplify (style "compact") -> render -> format -> check
 
-parse.py finds and reads the source; fence.py refuses what the subset does not allow; trace.py
-builds the forward graph; reverse.py appends the adjoint equations; simplify.py runs the passes of
-the chosen style (none for "lecture", the slide as it is); render.py writes the module
-with the Jinja2 templates; format.py hands it to Black.  `verbose` prints the IR after each stage.
+parse.py finds and reads the source; fence.py refuses what the subset does not allow; the trace
+package builds the forward graph; reverse.py (with tapes.py) appends the adjoint equations;
+simplify.py runs the passes of the chosen style (none for "lecture", the slide as it is); render.py
+writes the module with the Jinja2 templates; format.py hands it to Black; safety.py checks that the
+module holds exactly the statements rendered.  `verbose` prints the IR after each stage.
 """
 
 from __future__ import annotations

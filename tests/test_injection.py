@@ -1495,3 +1495,17 @@ def test_decorator_misuse_is_a_flatgen_error(tmp_path, monkeypatch):
         assert refused(e.value), (k, type(e.value).__name__, str(e.value))
     assert g.value_and_grad(1.0, seed=[0.0, 1.0])[1] == (2.0,)  # a list of one number per output is fine
     assert f.write(None) == Path("generated") / "mis_f.py" and (tmp_path / "generated" / "mis_f.py").is_file()
+
+
+def test_arithmetic_on_constants_that_fails_in_python_is_refused_or_waits_for_shapes(tmp_path):
+    """`0.1 / v.ndim` with v assumed a scalar (no shapes yet) divides by zero: the decorator waits for the
+    first call's shapes (found by the array fuzzer, seed 670); `S = 1 / 0` at module level is refused."""
+    mod = user_module(tmp_path / "nd.py", "import numpy as np\n\n\ndef f(v):\n    return np.sum(v * v) * (0.1 / v.ndim)\n",
+                      name="ndim_mod")
+    f = flatgen.flat(mod.f)
+    v = np.array([1.0, -2.0, 0.5])
+    value, (grad,) = f.value_and_grad(v)
+    assert value == pytest.approx(mod.f(v)) and np.allclose(grad, 0.2 * v)
+    (tmp_path / "zd.py").write_text("S = 1 / 0\n\n\ndef f(x):\n    return S * x\n", encoding="utf-8")
+    r = flatgen_cli(tmp_path, "show", "zd.py:f")
+    assert r.returncode == 2 and "`S`" in r.stderr and "internal error" not in r.stderr, r.stderr

@@ -121,7 +121,13 @@ class Expressions(Part):
                 # 9 ** 9 ** 9 would take Python minutes (and a float cannot hold it)
                 raise UnsupportedSyntax("this integer power is too large for a number flatgen writes",
                                         self.src.loc(node or self.emit.stmt), "use a float: 10.0 ** 400 is inf")
-            value = op(*(a.value for a in ins), **params)
+            try:
+                value = op(*(a.value for a in ins), **params)
+            except (ArithmeticError, ValueError) as e:  # 1 / 0, 0.0 ** -1, a math domain error
+                error = ShapeError if self.t.decided_on_assumed else UnsupportedSyntax  # a shape assumed 0-d?
+                raise error(f"this arithmetic on constants fails in Python: {e}", self.src.loc(node or self.emit.stmt),
+                            "compute it with values that make sense; with arrays, give their shapes "
+                            "(example=, shapes=)") from None
             if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
                 raise UnsupportedSyntax("this integer is too large for a number flatgen writes",
                                         self.src.loc(node or self.emit.stmt), "use a float")
