@@ -38,6 +38,10 @@ class Op:
     accumulate: "Op | None" = None  # a scatter rule: how a later contribution adds into its array in place
     zero_init: bool = False  # a gradient's zeros, that contributions in branches are added to
     joins: bool = False  # the end of a side of an `if`: the value both sides give one name (merges, copies)
+    adds: bool = False  # a contribution added to a gradient (`grad_x += d`, in place only into what flatgen owns)
+    counts: bool = False  # a while loop's iteration count going up by one (`n_iter += 1`)
+    saves: bool = False  # a value pushed on a rolled loop's tape
+    restores: bool = False  # a value popped back from a tape in the backward loop
 
     @functools.cached_property
     def rule_slots(self) -> frozenset[str]:
@@ -245,7 +249,7 @@ MERGE = Op("merge", Expr("x", ("x",)), "assign", elementwise=False, inplace=True
 # Bookkeeping ops of the backward pass.
 SEED = Op("seed", Expr("1.0", ()), "base")  # d out / d out, for a scalar output
 SEED_K = Op("seed_k", Expr("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
-ACC = Op("acc", Expr("a + b", ("a", "b")), "copy", inplace=True)  # a value used twice: gradients add up
+ACC = Op("acc", Expr("a + b", ("a", "b")), "copy", inplace=True, adds=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Expr("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
 # Before a backward `if` that adds to a gradient: float zeros (an integer x would make += fail), 0.0
 # for a scalar.
@@ -254,13 +258,14 @@ INIT_SCALAR = Op("init_scalar", Expr("0.0", ("x",), exact=True), "init", zero_in
 # Rolled loops.  The forward loop saves on a tape (a list per value) what the backward loop reads;
 # the backward loop takes the values back, last first.  A while loop counts its iterations.
 TAPE = Op("tape", Expr("[]", ()), "tape", elementwise=False)
-PUSH = Op("push", Expr("OUT.append(x)", ("OUT", "x"), block=True), "tape", elementwise=False, inplace=True)
+PUSH = Op("push", Expr("OUT.append(x)", ("OUT", "x"), block=True), "tape", elementwise=False, inplace=True,
+          saves=True)
 # An array the loop then writes into in place is saved as a copy.
 PUSH_COPY = Op("push_copy", Expr("OUT.append(x.copy())", ("OUT", "x"), block=True), "tape", elementwise=False,
-               inplace=True)
-POP = Op("pop", Expr("x.pop()", ("x",)), "restore", elementwise=False)
+               inplace=True, saves=True)
+POP = Op("pop", Expr("x.pop()", ("x",)), "restore", elementwise=False, restores=True)
 COUNT = Op("count", Expr("0", ()), "count", elementwise=False)
-STEP = Op("step", Expr("x + 1", ("x",)), "count", elementwise=False, inplace=True)  # written n_iter += 1
+STEP = Op("step", Expr("x + 1", ("x",)), "count", elementwise=False, inplace=True, counts=True)  # written n_iter += 1
 # A loop's variable that starts as a value another name still holds, and that the loop writes into.
 COPY_ARRAY = prim("copy_array", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False)
 

@@ -23,7 +23,6 @@ from .format import UNSTABLE, format_snippet
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
 from .expr import SUPPORT, constant, fill
-from .primitives import ACC, POP, PUSH, PUSH_COPY, STEP
 from .safety import one_line
 from .templates_dir import templates_dir
 
@@ -219,7 +218,7 @@ class Renderer:
             if e.op.writes_item and e.ins[0] is e.out:
                 lines = lines[1:]  # a loop writing into its own array: z[i] = v, in place (no copy)
             return [line if stable else UNSTABLE + line for line in lines]
-        if e.op is ACC:
+        if e.op.adds:
             # `+=` on a Python float rebinds; on a numpy value (an array, or a 0-d array from np.where or
             # np.broadcast_to) it writes into it, which is safe only when flatgen made it fresh, not a
             # view or another gradient's alias.  Math mode too: np.sum(x) of a float is a read-only 0-d
@@ -236,7 +235,7 @@ class Renderer:
             return []
         if e.op.joins and value == target:  # both sides of an `if` (or a loop) named it alike
             return []
-        if e.op is STEP:
+        if e.op.counts:
             return [f"{target} += 1"]
         if value == target:  # a gradient that passes through under its own name (`grad_s = grad_s`)
             return []
@@ -282,7 +281,7 @@ class Renderer:
                 continue
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):
                 stmts.insert(0, f"# line {line}: {one_line(source)}")
-            elif not source and e.op in (PUSH, PUSH_COPY):
+            elif not source and e.op.saves:
                 stmts.insert(0, "# saved for the backward loop")
             headers, indent = nest.enter(frames)
             lines += headers + [_indented(s, indent) for s in stmts]
@@ -290,11 +289,11 @@ class Renderer:
 
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
-        key = lambda e: (id(e.block) if e.block else "pop" if e.op is POP else id(e), e.frames)  # noqa: E731
+        key = lambda e: (id(e.block) if e.block else "pop" if e.op.restores else id(e), e.frames)  # noqa: E731
         for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
             fwd = group[0].block
-            if fwd is None and group[0].op is POP:  # a loop's values, taken back for this iteration
+            if fwd is None and group[0].op.restores:  # a loop's values, taken back for this iteration
                 names = [self.label(e.out) for e in group]
                 context = dict(gate="restore", out=", ".join(names), name="", ins=names, source="", line=0, uses=0)
             elif fwd is not None:
@@ -310,7 +309,7 @@ class Renderer:
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
                 lines = self.statement(e)
-                if lines and e.op is ACC and e.out.of not in explained:
+                if lines and e.op.adds and e.out.of not in explained:
                     explained.add(e.out.of)
                     stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses,
                                                   looped=e.uses <= 1 and any(is_loop(f) for f in e.frames)))
