@@ -45,9 +45,6 @@ import ast
 import functools
 import hashlib
 import os
-import subprocess
-import sys
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,31 +54,38 @@ import pytest
 
 import fuzz_known
 import fuzzgen
-from conftest import checkout_env
+import fuzzing
 from flatgen import interpret
 from flatgen.graph import Lit
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
 from flatgen.expr import Expr
 from flatgen.primitives import TABLE
-from numerics import FD_FRACTION, fd_verdict, nonzero_entries
+from fuzzing import EPS, F64, FD_ATOL, FD_RTOL, LD
+from numerics import fd_verdict, nonzero_entries
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_N", "240"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_SEED", "0"))
-BATCH = 20
 
 # Programs that once found a bug (tests/fuzz_known.py: kept verbatim, since the generator has changed
 # since): they must pass, on every run.  A new one: add the program there (seed -> (what it found, Program)).
 KNOWN = fuzz_known.SCALAR
 
-EPS = 1e-6  # the finite-difference step, times max(1, |x|)
-FD_RTOL = 1e-5
-FD_ATOL = 1e-7  # times the gradient's scale: max(1, the largest difference quotient)
 STEPS = (1, 10, 100)  # kink detection: the branch taken must not change this many steps away
-F64 = np.finfo(np.float64).eps
-LD = np.finfo(np.longdouble).eps
 
 STATS: Counter = Counter()
+
+
+# The line at the end of the run (fuzzing.summary_fixture).
+def summary_line() -> str:
+    return (
+        f"fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {fuzzing.gradient_summary(STATS)}; finite "
+        f"differences checked on {STATS['fd checked']} entries (in {STATS['fd programs checked']} programs), "
+        f"{fuzzing.skips_summary(STATS)}; failures {STATS['failures']}"
+    )
+
+
+summary = fuzzing.summary_fixture(STATS, {"programs": summary_line})
 
 
 @dataclass
@@ -148,8 +152,10 @@ def check(program: fuzzgen.Program, workdir: Path) -> Outcome:
     else:
         ld_f = fuzzgen.numpy_function(program.source)
         steps = [EPS * max(1.0, abs(float(args[i]))) for i in wrt]
+        ld_args = fuzzing.longdouble_args(args)
         with np.errstate(all="ignore"):
-            fds = [(central_difference(ld_f, args, i, h), central_difference(ld_f, args, i, h / 10))
+            fds = [(fuzzing.central_difference(ld_f, ld_args, i, (), h),
+                    fuzzing.central_difference(ld_f, ld_args, i, (), h / 10))
                    for i, h in zip(wrt, steps)]
         # The scale comes from the differences, never from the gradients under test.
         gscale = max([1.0] + [abs(d) for pair in fds for d in pair if np.isfinite(d)])
@@ -165,15 +171,6 @@ def check(program: fuzzgen.Program, workdir: Path) -> Outcome:
                     f"grad {names[i]}: {label} {float(g)!r} vs central differences (step {h:.3g}: {fd!r}, step "
                     f"{h / 10:.3g}: {fine!r}); tolerance {tol:.3g}" + (" (the function is flat here)" if verdict == "zero" else ""))
     return outcome
-
-
-def central_difference(fn, args, i: int, h: float) -> float:
-    """(f(x + h) - f(x - h)) / 2h in np.longdouble, every operation of the program included."""
-    x = [np.longdouble(float(a)) for a in args]
-    up, down = list(x), list(x)
-    up[i] += np.longdouble(h)
-    down[i] -= np.longdouble(h)
-    return float((fn(*up) - fn(*down)) / (up[i] - down[i]))
 
 
 KINKS = {"abs", "maximum", "minimum", "max2", "min2"}  # max2/min2: the builtins max(a, b), min(a, b)
@@ -226,74 +223,36 @@ def run_programs(programs, workdir: Path, fuzzed: bool) -> None:
     """Check each program; one assertion at the end naming every failing program, in full.  For fuzzed
     programs, also that they checked something: at least 90% with a non-zero gradient (a gradient of
     zeros agrees with everything), and finite differences checked on at least half of the entries."""
-    failures = []
+    checked = fuzzing.run_checks(programs, lambda program: check(program, workdir), report, STATS)
     counts: Counter = Counter()
-    with_gradient = 0
-    for program in programs:
-        STATS["programs"] += 1
-        try:
-            outcome = check(program, workdir)
-        except Exception as exc:  # noqa: BLE001 - a flatgen error on a valid program is a failure too
-            STATS["failures"] += 1
-            failures.append(report(program, exc))
-            continue
+    for program, outcome in checked:
         counts.update(outcome.counts)
         for key, n in outcome.counts.items():
             STATS[f"fd {key}"] += n
         STATS["fd programs checked"] += outcome.fd == "checked"
-        STATS["entries"] += outcome.nonzero[1]
-        STATS["entries non-zero"] += outcome.nonzero[0]
-        STATS["programs with a gradient"] += outcome.nonzero[0] > 0
-        with_gradient += outcome.nonzero[0] > 0
-    assert not failures, f"{len(failures)} of {len(programs)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
     if fuzzed:
-        assert with_gradient >= 0.9 * len(programs), (
-            f"only {with_gradient} of {len(programs)} programs have a non-zero gradient")
+        fuzzing.assert_gradients(checked, programs)
         # The finite-difference check must not quietly skip everything.
         total = sum(counts.values())
         assert counts["checked"] >= total / 2, f"finite differences checked only {dict(counts)}"
 
 
 def report(program: fuzzgen.Program, exc: BaseException) -> str:
-    error = "".join(traceback.format_exception(exc, limit=-6)).strip()
-    known = fuzz_known.SCALAR.get(program.seed, (None, None))[1] is program
+    known = fuzzing.is_known(fuzz_known.SCALAR, program)
     how = (f"fuzz_known.SCALAR[{program.seed}]   or   python -m pytest -q tests/test_fuzz.py -k 'known and {program.seed}'"
            if known else
            f"python tests/fuzzgen.py {program.seed}   or   "
            f"FLATGEN_FUZZ_SEED={program.seed} FLATGEN_FUZZ_N=1 python -m pytest -q tests/test_fuzz.py -k seeds")
-    return (
-        f"=== {'known program' if known else 'seed'} {program.seed} ===\n"
-        f"reproduce: {how}\n"
+    return fuzzing.failure(
+        f"{'known program' if known else 'seed'} {program.seed}", how,
         f"args = {program.args!r}\nwrt = {program.wrt!r}, style = {program.style!r}, math = {program.math!r} "
-        f"(flatgen.pipeline.Options)\n"
-        f"--- program ---\n{program.source}--- error ---\n{error}"
-    )
+        f"(flatgen.pipeline.Options)", program.source, exc)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def summary(request):
-    STATS.clear()
-    yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS["programs"]:
-        with capture.global_and_fixture_disabled():  # shown without -s
-            entries = STATS["entries"]
-            reporter.write_line(
-                f"\nfuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {STATS['programs with a gradient']} "
-                f"with a non-zero gradient; gradient entries {entries}, non-zero {STATS['entries non-zero']} "
-                f"({100 * STATS['entries non-zero'] / max(entries, 1):.0f}%); finite differences checked on "
-                f"{STATS['fd checked']} entries (in {STATS['fd programs checked']} programs), flat (|g| <= atol) "
-                f"{STATS['fd zero']}, skipped at kinks {STATS['fd kink']}, as too steep {STATS['fd steep']}, "
-                f"as loose (tolerance > {FD_FRACTION:.0%} of the difference) {STATS['fd loose']}; "
-                f"failures {STATS['failures']}"
-            )
+BATCHES = fuzzing.batches(FUZZ_SEED, FUZZ_N)
 
 
-BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) for b in range(0, FUZZ_N, BATCH)]
-
-
-@pytest.mark.parametrize("seeds", BATCHES, ids=[f"seeds{r.start}-{r.stop - 1}" for r in BATCHES])
+@pytest.mark.parametrize("seeds", BATCHES, ids=fuzzing.batch_ids(BATCHES))
 def test_fuzz(seeds, tmp_path):
     run_seeds(seeds, tmp_path)
 
@@ -301,9 +260,7 @@ def test_fuzz(seeds, tmp_path):
 @pytest.mark.parametrize("seed", sorted(KNOWN))
 def test_known_program(seed, tmp_path):
     """A program that once found a bug (tests/fuzz_known.py says which)."""
-    found, program = KNOWN[seed]
-    assert program.seed == seed and found
-    run_programs([program], tmp_path, fuzzed=False)
+    run_programs([fuzzing.known_program(KNOWN, seed)], tmp_path, fuzzed=False)
 
 
 # -- the fuzzer itself --------------------------------------------------------------------------------
@@ -315,24 +272,13 @@ def _program_digest(seed: int, fresh: bool = True) -> str:
 
 
 def _digest(seeds) -> str:
-    return hashlib.sha256("".join(_program_digest(s) for s in seeds).encode()).hexdigest()
+    return fuzzing.digest(_program_digest(s) for s in seeds)
 
 
 def test_generator_is_deterministic():
-    seeds = range(40)
-    # ... independent of hash randomization, in fresh interpreters (running this checkout), meanwhile
-    code = "from test_fuzz import _digest; print(_digest(range(40)))"
-    runs = [subprocess.Popen([sys.executable, "-c", code], env=checkout_env(Path(__file__).parent, PYTHONHASHSEED=h),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in ("1", "2")]
-    each = {s: _program_digest(s, fresh=False) for s in seeds}  # (as the batches drew them)
-    # no state carried from one program to the next: programs drawn afresh, in the reverse order
-    assert {s: _program_digest(s) for s in reversed(seeds[:20])} == {s: each[s] for s in seeds[:20]}
-    assert len({program_for(s).source for s in seeds}) == len(seeds)
-    digest = hashlib.sha256("".join(each[s] for s in seeds).encode()).hexdigest()
-    for run in runs:
-        out, err = run.communicate(timeout=300)
-        assert run.returncode == 0, err
-        assert out.strip() == digest
+    fuzzing.assert_deterministic(range(40), lambda s, fresh: _program_digest(s, fresh),
+                                 lambda s: program_for(s).source,
+                                 "from test_fuzz import _digest; print(_digest(range(40)))", afresh=20)
 
 
 def test_generator_reaches_every_primitive_and_feature(tmp_path):

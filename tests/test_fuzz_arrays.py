@@ -49,12 +49,8 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-import importlib.util
 import itertools
 import os
-import subprocess
-import sys
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -65,37 +61,42 @@ import pytest
 import flatgen
 import fuzz_known
 import fuzzgen_arrays as fz
-from conftest import checkout_env
+import fuzzing
 from flatgen import interpret
 from flatgen.errors import FlatgenError
-from flatgen.format import format_source
 from flatgen.graph import Lit
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
 from flatgen.expr import Expr
 from flatgen.primitives import TABLE
-from numerics import FD_FRACTION, fd_verdict, nonzero_entries
+from fuzzing import EPS, F64, FD_ATOL, FD_RTOL, GRAD_RTOL, LD
+from numerics import fd_verdict, nonzero_entries
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_ARRAYS_N", "160"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_ARRAYS_SEED", "0"))
-BATCH = 20
 
 # Programs that once found a bug (tests/fuzz_known.py: kept verbatim, since the generator has changed
 # since): they must pass, on every run.  A new one: add the program there (seed -> (what it found, Program)).
 KNOWN = fuzz_known.ARRAYS
-
-EPS = 1e-6  # the finite-difference step, times max(1, |x|)
-FD_RTOL = 1e-5
-FD_ATOL = 1e-7  # times the gradient's scale: max(1, the largest difference quotient)
-GRAD_RTOL = 1e-12  # generated vs interpreter (atol: GRAD_RTOL times the largest gradient element)
-LD = np.finfo(np.longdouble).eps
-F64 = np.finfo(np.float64).eps
 
 # Operations whose local gradient jumps: their decisions decide whether differences can be trusted.
 KINKS = {"abs", "maximum", "minimum", "max2", "min2", "max", "max_axis", "min", "min_axis", "gt", "lt", "ge", "le", "eq", "ne"}
 
 STATS: Counter = Counter()
 _TAGS = itertools.count()  # module names for the imported programs, never reused
+
+
+# The line at the end of the run (fuzzing.summary_fixture).
+def summary_line() -> str:
+    return (
+        f"array fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}; {STATS['cli']} also by the command "
+        f"line), {fuzzing.gradient_summary(STATS, entries='elements')}; finite differences checked on "
+        f"{STATS['fd checked']} elements, {fuzzing.skips_summary(STATS)} (in {STATS['fd programs with skips']} "
+        f"programs); failures {STATS['failures']}"
+    )
+
+
+summary = fuzzing.summary_fixture(STATS, {"programs": summary_line})
 
 
 @dataclass
@@ -117,11 +118,7 @@ def same_args(a, b) -> bool:
 
 def import_program(path: Path, tag: str):
     """Import the written program as a real module: `f` is a function whose source inspect can read."""
-    name = f"fuzz_arrays_{tag}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return fuzzing.import_program(path, f"fuzz_arrays_{tag}")
 
 
 def exec_module(text: str, tag: str) -> dict:
@@ -170,12 +167,7 @@ def check_generated(label, value, forward, grads, ref_value, ref_grads, program,
 
 def check_black(label: str, source: str) -> None:
     """Check 4: Black leaves the module as it is."""
-    formatted = format_source(source)
-    if formatted != source:
-        import difflib
-
-        diff = "".join(difflib.unified_diff(source.splitlines(True), formatted.splitlines(True), "generated", "black"))
-        raise AssertionError(f"{label}: the module is not Black-stable:\n{diff}")
+    fuzzing.check_black(label, source)
 
 
 def check(program: fz.Program, workdir: Path) -> Outcome:
@@ -280,20 +272,6 @@ def same_decisions(a: list, b: list) -> bool:
     return all(np.array_equal(x, y) for x, y in zip(a, b))
 
 
-def central_difference(fn, args, i: int, idx, h: float) -> float:
-    """(f(x + h e) - f(x - h e)) / 2h in np.longdouble, every operation of the program included."""
-    x = [np.array(a, dtype=np.longdouble) for a in args]
-    up, down = [a.copy() for a in x], [a.copy() for a in x]
-    up[i][idx] += np.longdouble(h)
-    down[i][idx] -= np.longdouble(h)
-    step = up[i][idx] - down[i][idx]
-    # scalars stay scalars; arrays are passed as copies (the program's `x += ...` writes into them)
-    scalar = lambda v, a: v[()] if np.ndim(a) == 0 else v.copy()  # noqa: E731
-    f_up = fn(*(scalar(v, a) for v, a in zip(up, args)))
-    f_down = fn(*(scalar(v, a) for v, a in zip(down, args)))
-    return float((f_up - f_down) / step)
-
-
 def finite_differences(program, graph, user_f, args, wrt_names, grads, ref_grads, vscale) -> Counter:
     """Check 3, per element of every differentiated parameter; returns the counts of checked and skipped."""
     counts: Counter = Counter()
@@ -301,6 +279,7 @@ def finite_differences(program, graph, user_f, args, wrt_names, grads, ref_grads
     kinky = any(e.op.name in KINKS for e in graph.eqns)
     here = decisions(graph, args) if kinky else []
     rows = []  # (name, k, idx, h, fd, fine) for elements away from kinks
+    ld_args = fuzzing.longdouble_args(args)
     for k, name in enumerate(wrt_names):
         i = params.index(name)
         x = np.asarray(args[i], dtype=np.float64)
@@ -320,8 +299,8 @@ def finite_differences(program, graph, user_f, args, wrt_names, grads, ref_grads
                     counts["kink"] += 1
                     continue
             with np.errstate(all="ignore"):
-                fd = central_difference(user_f, args, i, idx, h)
-                fine = central_difference(user_f, args, i, idx, h / 10)
+                fd = fuzzing.central_difference(user_f, ld_args, i, idx, h)
+                fine = fuzzing.central_difference(user_f, ld_args, i, idx, h / 10)
             rows.append((name, k, idx, h, fd, fine))
     # The scale comes from the differences, never from the gradients under test.
     gscale = max([1.0] + [abs(d) for r in rows for d in r[4:] if np.isfinite(d)])
@@ -357,30 +336,17 @@ def run_programs(programs, workdir: Path, fuzzed: bool) -> None:
     """Check each program; one assertion at the end naming every failing program, in full.  For fuzzed
     programs, also that they checked something: at least 90% with a non-zero gradient (a gradient of
     zeros agrees with everything), and finite differences checked on at least half of the elements."""
-    failures = []
+    checked = fuzzing.run_checks(programs, lambda program: check(program, workdir), report, STATS,
+                                  what="fuzzed array programs")
     fd: Counter = Counter()
-    with_gradient = 0
-    for program in programs:
-        STATS["programs"] += 1
-        try:
-            outcome = check(program, workdir)
-        except Exception as exc:  # noqa: BLE001 - a flatgen error on a valid program is a failure too
-            STATS["failures"] += 1
-            failures.append(report(program, exc))
-            continue
+    for program, outcome in checked:
         fd.update(outcome.fd)
         for key, n in outcome.fd.items():
             STATS[f"fd {key}"] += n
         STATS["fd programs with skips"] += bool(outcome.fd["kink"] or outcome.fd["steep"] or outcome.fd["loose"])
         STATS["cli"] += any(p.startswith("cli") for p in outcome.paths)
-        STATS["entries"] += outcome.nonzero[1]
-        STATS["entries non-zero"] += outcome.nonzero[0]
-        STATS["programs with a gradient"] += outcome.nonzero[0] > 0
-        with_gradient += outcome.nonzero[0] > 0
-    assert not failures, f"{len(failures)} of {len(programs)} fuzzed array programs failed:\n\n" + "\n\n".join(failures)
     if fuzzed:
-        assert with_gradient >= 0.9 * len(programs), (
-            f"only {with_gradient} of {len(programs)} programs have a non-zero gradient")
+        fuzzing.assert_gradients(checked, programs)
         # The finite-difference check must not quietly skip everything.
         total = sum(fd.values())
         assert fd["checked"] >= total // 2, (
@@ -388,46 +354,21 @@ def run_programs(programs, workdir: Path, fuzzed: bool) -> None:
 
 
 def report(program: fz.Program, exc: BaseException) -> str:
-    error = "".join(traceback.format_exception(exc, limit=-6)).strip()
     with np.printoptions(precision=17, threshold=10**6):
         point = "\n".join(f"{p} = {a!r}" for p, a in zip(program.params, program.args))
-    known = fuzz_known.ARRAYS.get(program.seed, (None, None))[1] is program
+    known = fuzzing.is_known(fuzz_known.ARRAYS, program)
     how = (f"fuzz_known.ARRAYS[{program.seed}]   or   python -m pytest -q tests/test_fuzz_arrays.py "
            f"-k 'known and {program.seed}'" if known else
            f"python tests/fuzzgen_arrays.py {program.seed}   or   FLATGEN_FUZZ_ARRAYS_SEED={program.seed} "
            f"FLATGEN_FUZZ_ARRAYS_N=1 python -m pytest -q tests/test_fuzz_arrays.py -k seeds")
-    return (
-        f"=== {'known program' if known else 'seed'} {program.seed} ===\n"
-        f"reproduce: {how}\n"
-        f"{program.describe()}\n"
-        f"--- program ---\n{program.source}--- point ---\n{point}\n--- error ---\n{error}"
-    )
+    return fuzzing.failure(f"{'known program' if known else 'seed'} {program.seed}", how, program.describe(),
+                           program.source, exc, point=point)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def summary(request):
-    STATS.clear()
-    yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS["programs"]:
-        with capture.global_and_fixture_disabled():  # shown without -s
-            entries = STATS["entries"]
-            reporter.write_line(
-                f"\narray fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}; {STATS['cli']} also by the "
-                f"command line), {STATS['programs with a gradient']} with a non-zero gradient; gradient elements "
-                f"{entries}, non-zero {STATS['entries non-zero']} ({100 * STATS['entries non-zero'] / max(entries, 1):.0f}%); "
-                f"finite differences checked on {STATS['fd checked']} elements, flat (|g| <= atol) {STATS['fd zero']}, "
-                f"skipped at kinks {STATS['fd kink']}, as too steep {STATS['fd steep']}, as loose (tolerance > "
-                f"{FD_FRACTION:.0%} of the difference) {STATS['fd loose']} (in {STATS['fd programs with skips']} "
-                f"programs); failures {STATS['failures']}"
-            )
+BATCHES = fuzzing.batches(FUZZ_SEED, FUZZ_N)
 
 
-BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) for b in range(0, FUZZ_N, BATCH)]
-
-
-@pytest.mark.parametrize("seeds", BATCHES, ids=[f"seeds{r.start}-{r.stop - 1}" for r in BATCHES])
+@pytest.mark.parametrize("seeds", BATCHES, ids=fuzzing.batch_ids(BATCHES))
 def test_fuzz(seeds, tmp_path):
     run_seeds(seeds, tmp_path)
 
@@ -435,9 +376,7 @@ def test_fuzz(seeds, tmp_path):
 @pytest.mark.parametrize("seed", sorted(KNOWN))
 def test_known_program(seed, tmp_path):
     """A program that once found a bug (tests/fuzz_known.py says which)."""
-    found, program = KNOWN[seed]
-    assert program.seed == seed and found
-    run_programs([program], tmp_path, fuzzed=False)
+    run_programs([fuzzing.known_program(KNOWN, seed)], tmp_path, fuzzed=False)
 
 
 # -- the fuzzer itself --------------------------------------------------------------------------------
@@ -453,24 +392,13 @@ def _program_digest(seed: int, fresh: bool = True) -> str:
 
 
 def _digest(seeds) -> str:
-    return hashlib.sha256("".join(_program_digest(s) for s in seeds).encode()).hexdigest()
+    return fuzzing.digest(_program_digest(s) for s in seeds)
 
 
 def test_generator_is_deterministic():
-    seeds = range(30)
-    # ... independent of hash randomization, in fresh interpreters (running this checkout), meanwhile
-    code = "from test_fuzz_arrays import _digest; print(_digest(range(30)))"
-    runs = [subprocess.Popen([sys.executable, "-c", code], env=checkout_env(Path(__file__).parent, PYTHONHASHSEED=h),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in ("1", "2")]
-    each = {s: _program_digest(s, fresh=False) for s in seeds}  # (as the batches drew them)
-    # no state carried from one program to the next: programs drawn afresh, in the reverse order
-    assert {s: _program_digest(s) for s in reversed(seeds[:10])} == {s: each[s] for s in seeds[:10]}
-    assert len({program_for(s).source for s in seeds}) == len(seeds)
-    digest = hashlib.sha256("".join(each[s] for s in seeds).encode()).hexdigest()
-    for run in runs:
-        out, err = run.communicate(timeout=300)
-        assert run.returncode == 0, err
-        assert out.strip() == digest
+    fuzzing.assert_deterministic(range(30), lambda s, fresh: _program_digest(s, fresh),
+                                 lambda s: program_for(s).source,
+                                 "from test_fuzz_arrays import _digest; print(_digest(range(30)))", afresh=10)
 
 
 # The array primitives the fuzzer must reach between the CI seeds (every row of the table but the
@@ -632,7 +560,7 @@ def test_the_checks_can_fail(tmp_path, monkeypatch):
         with pytest.raises(AssertionError, match=r"interpreter grad y has shape \(3, 2\)"):
             check(program, tmp_path)
     with monkeypatch.context() as m:
-        m.setattr(sys.modules[__name__], "format_source", lambda text: text.replace("\n\n\n", "\n\n"))
+        m.setattr(fuzzing, "format_source", lambda text: text.replace("\n\n\n", "\n\n"))
         with pytest.raises(AssertionError, match="not Black-stable"):
             check(program, tmp_path)
 

@@ -76,13 +76,9 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
-import importlib.util
 import itertools
 import os
 import re
-import subprocess
-import sys
-import traceback
 from collections import Counter
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclasses_replace
@@ -95,32 +91,25 @@ import pytest
 import flatgen
 import fuzz_known
 import fuzzgen_language as fz
-from conftest import checkout_env
+import fuzzing
 from flatgen import interpret
-from flatgen.format import format_source
 from flatgen.graph import Graph, Lit, is_loop
 from flatgen.parse import load_target
 from flatgen.pipeline import Options, generate
 from flatgen.simplify import simplify
-from numerics import FD_FRACTION, fd_verdict, nonzero_entries
+from fuzzing import EPS, F64, FD_ATOL, FD_RTOL, GRAD_RTOL, LD
+from numerics import fd_verdict, nonzero_entries
 
 FUZZ_N = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_N", "160"))
 FUZZ_SEED = int(os.environ.get("FLATGEN_FUZZ_LANGUAGE_SEED", "0"))
 LOOPS_N = int(os.environ.get("FLATGEN_FUZZ_LOOPS_N", "70"))  # programs with rolled loops (generate_loops)
 LOOPS_SEED = int(os.environ.get("FLATGEN_FUZZ_LOOPS_SEED", "0"))
-BATCH = 20
 
 # Programs that once found a bug (tests/fuzz_known.py: kept verbatim, since the generator has changed
 # since): they must pass, on every run.  A new one: add the program there (seed -> (what it found, Program)).
 KNOWN = fuzz_known.LANGUAGE
 
-EPS = 1e-6  # the finite-difference step, times max(1, |x|)
-FD_RTOL = 1e-5
-FD_ATOL = 1e-7  # times the gradient's scale: max(1, the largest difference quotient)
-GRAD_RTOL = 1e-12
 STEPS = (1, 10)  # a decision must not change this many steps away for the differences to count
-F64 = np.finfo(np.float64).eps
-LD = np.finfo(np.longdouble).eps
 DECISIONS = {"gt", "lt", "ge", "le", "eq", "ne", "abs", "maximum", "minimum", "max2", "min2"}  # (the programs reduce with sum/mean only)
 IF_LINE = re.compile(r"^ +(?:if|elif) (?!np\.shape\().*:$", re.M)  # not the shape checks
 
@@ -326,11 +315,7 @@ def hand_written(name: str, source: str, args, n_outputs=1, seeds=(None,), data_
 
 def import_program(path: Path):
     """Import the written program as a real module: `f` is a function whose source inspect can read."""
-    name = f"fuzz_language_{next(_TAGS)}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.f
+    return fuzzing.import_program(path, f"fuzz_language_{next(_TAGS)}")
 
 
 def build_cli(program: fz.Program, config: fz.Config, path: Path) -> Built:
@@ -498,13 +483,7 @@ def check_gradients(label, program, wrt, grads, ref_grads) -> None:
 
 def check_black(built: Built) -> None:
     """Check 5."""
-    formatted = format_source(built.source)
-    if formatted != built.source:
-        import difflib
-
-        diff = "".join(difflib.unified_diff(built.source.splitlines(True), formatted.splitlines(True),
-                                            "generated", "black"))
-        raise AssertionError(f"{built.label}: the module is not Black-stable:\n{diff}")
+    fuzzing.check_black(built.label, built.source)
 
 
 def if_statements(source: str) -> tuple[int, int]:
@@ -609,8 +588,8 @@ def finite_differences(program: fz.Program, seed, env) -> dict:
         out = fn(*a)
         return out if n == 1 else sum(np.longdouble(w) * o for w, o in zip(weights, out))
 
-    ld_args = [a if name in program.ints else np.asarray(a, dtype=np.longdouble) if np.ndim(a)
-               else np.longdouble(float(a)) for name, a in zip(program.params, program.args)]
+    ld_args = fuzzing.longdouble_args(program.args, keep={k for k, name in enumerate(program.params)
+                                                          if name in program.ints})
     scale = max([magnitude(x) for x in env.values()] + [1.0])
     # Local arrays are float64 whatever goes in: those programs round in float64.
     unit = F64 if "np.zeros" in program.source or "np.ones" in program.source else LD
@@ -627,8 +606,8 @@ def finite_differences(program: fz.Program, seed, env) -> dict:
             x = float(np.asarray(program.args[i])[idx])
             h = EPS * max(1.0, abs(x))
             with np.errstate(all="ignore"):
-                coarse = _central(weighted, ld_args, i, idx, h)
-                fine = _central(weighted, ld_args, i, idx, h / 10)
+                coarse = fuzzing.central_difference(weighted, ld_args, i, idx, h)
+                fine = fuzzing.central_difference(weighted, ld_args, i, idx, h / 10)
             pairs.append((idx, coarse, fine, h))
         gscale = max([1.0] + [abs(d) for _, c, f, _ in pairs for d in (c, f) if np.isfinite(d)])
         for idx, coarse, fine, h in pairs:
@@ -638,20 +617,6 @@ def finite_differences(program: fz.Program, seed, env) -> dict:
             tols[idx] = atol + FD_RTOL * abs(coarse) if verdicts[idx] == "checked" else atol
         result[name] = (fd, tols, verdicts)
     return result
-
-
-def _central(fn, args, i: int, idx, h: float) -> float:
-    up, down = list(args), list(args)
-    if np.ndim(args[i]):
-        up[i], down[i] = args[i].copy(), args[i].copy()
-        up[i][idx] += np.longdouble(h)
-        down[i][idx] -= np.longdouble(h)
-        width = up[i][idx] - down[i][idx]
-    else:
-        up[i] = args[i] + np.longdouble(h)
-        down[i] = args[i] - np.longdouble(h)
-        width = up[i] - down[i]
-    return float((fn(*up) - fn(*down)) / width)
 
 
 # -- running seeds ------------------------------------------------------------------------------------------
@@ -681,44 +646,30 @@ def run_programs(programs, workdir: Path, loops: bool, fuzzed: bool) -> None:
     """Check each program; one assertion at the end naming every failing program, in full.  For fuzzed
     programs, also that they checked something: at least 90% with a non-zero gradient (a gradient of
     zeros agrees with everything), and finite differences checked on at least half of the programs."""
-    failures = []
-    fd_checked = 0
-    with_gradient = 0
-    for program in programs:
-        key = "loop " if loops else ""
-        STATS[f"{key}programs"] += 1
-        if loops:
+    key = "loop " if loops else ""
+    if loops:
+        for program in programs:
             STATS.update(f"loop feature {k}" for k in LOOP_KINDS if k in program.features)
             STATS[f"loop unroll={program.unroll}"] += 1
-        try:
-            outcome = check(program, workdir)
-        except Exception as exc:  # noqa: BLE001 - a flatgen error on a valid program is a failure too
-            STATS[f"{key}failures"] += 1
-            failures.append(report(program, exc))
-            continue
+    checked = fuzzing.run_checks(programs, lambda program: check(program, workdir), report, STATS, key)
+    fd_checked = 0
+    for program, outcome in checked:
         STATS[f"{key}modules"] += outcome.builds
         STATS.update({f"{key}path {k}": v for k, v in outcome.paths.items()})
         STATS[f"{key}fd programs {outcome.fd}"] += 1
         STATS.update({f"{key}fd {k}": v for k, v in outcome.counts.items()})
         STATS[f"{key}data ifs"] += program.data_ifs > 0
-        STATS[f"{key}entries"] += outcome.nonzero[1]
-        STATS[f"{key}entries non-zero"] += outcome.nonzero[0]
-        STATS[f"{key}programs with a gradient"] += outcome.nonzero[0] > 0
-        with_gradient += outcome.nonzero[0] > 0
         fd_checked += outcome.fd == "checked"
-    assert not failures, f"{len(failures)} of {len(programs)} fuzzed programs failed:\n\n" + "\n\n".join(failures)
     if fuzzed:
-        assert with_gradient >= 0.9 * len(programs), (
-            f"only {with_gradient} of {len(programs)} programs have a non-zero gradient")
+        fuzzing.assert_gradients(checked, programs)
         # The finite-difference check must not quietly skip everything.
         assert fd_checked >= len(programs) // 2, (
             f"finite differences checked on only {fd_checked} of {len(programs)} programs")
 
 
 def report(program: fz.Program, exc: BaseException) -> str:
-    error = "".join(traceback.format_exception(exc, limit=-6)).strip()
     configs = "\n".join(f"  {c}" for c in program.configs)
-    if fuzz_known.LANGUAGE.get(program.seed, (None, None))[1] is program:
+    if fuzzing.is_known(fuzz_known.LANGUAGE, program):
         how = (f"fuzz_known.LANGUAGE[{program.seed}]   or   python -m pytest -q tests/test_fuzz_language.py "
                f"-k 'known and {program.seed}'")
     elif program.unroll is not None or program.ints:  # generate_loops
@@ -727,66 +678,53 @@ def report(program: fz.Program, exc: BaseException) -> str:
     else:
         how = (f"python tests/fuzzgen_language.py {program.seed}   or   FLATGEN_FUZZ_LANGUAGE_SEED={program.seed} "
                f"FLATGEN_FUZZ_LANGUAGE_N=1 python -m pytest -q tests/test_fuzz_language.py -k seeds")
-    return (
-        f"=== {'loop ' if program.ints else ''}seed {program.seed} ===\n"
-        f"reproduce: {how}\n"
+    return fuzzing.failure(
+        f"{'loop ' if program.ints else ''}seed {program.seed}", how,
         f"args = {program.args!r}\nshapes = {program.shapes!r}, wrt = {program.wrt!r}, seeds = {program.seeds!r}, "
-        f"unroll = {program.unroll!r}\n"
-        f"configs:\n{configs}\n"
-        f"--- program ---\n{program.source}--- error ---\n{error}"
-    )
+        f"unroll = {program.unroll!r}\nconfigs:\n{configs}", program.source, exc)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def summary(request):
-    STATS.clear()
-    yield
-    plugins = request.config.pluginmanager
-    reporter, capture = plugins.get_plugin("terminalreporter"), plugins.get_plugin("capturemanager")
-    if reporter is not None and capture is not None and STATS["programs"]:
-        with capture.global_and_fixture_disabled():  # shown without -s
-            reporter.write_line(
-                f"\nlanguage fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {STATS['modules']} modules "
-                f"(command line {STATS['path cli']}, decorator {STATS['path decorator']}), with ifs on data "
-                f"{STATS['data ifs']}; {fd_summary('')}; failures {STATS['failures']}"
-            )
-    if reporter is not None and capture is not None and STATS["loop programs"]:
-        kinds = ", ".join(f"{k} {STATS['loop feature ' + k]}" for k in LOOP_KINDS)
-        unrolls = ", ".join(f"{k[5:]} {v}" for k, v in sorted(STATS.items()) if k.startswith("loop unroll="))
-        with capture.global_and_fixture_disabled():
-            reporter.write_line(
-                f"\nloop fuzz: {STATS['loop programs']} programs (seeds from {LOOPS_SEED}), {STATS['loop modules']} "
-                f"modules (command line {STATS['loop path cli']}, of which also `flatgen show --unroll` "
-                f"{STATS['command line --unroll']}; decorator {STATS['loop path decorator']}), with ifs on data "
-                f"{STATS['loop data ifs']}; {unrolls}; programs with {kinds}; {fd_summary('loop ')}; "
-                f"failures {STATS['loop failures']}"
-            )
+def language_line() -> str:
+    return (
+        f"language fuzz: {STATS['programs']} programs (seeds from {FUZZ_SEED}), {STATS['modules']} modules "
+        f"(command line {STATS['path cli']}, decorator {STATS['path decorator']}), with ifs on data "
+        f"{STATS['data ifs']}; {fd_summary('')}; failures {STATS['failures']}")
+
+
+def loop_line() -> str:
+    kinds = ", ".join(f"{k} {STATS['loop feature ' + k]}" for k in LOOP_KINDS)
+    unrolls = ", ".join(f"{k[5:]} {v}" for k, v in sorted(STATS.items()) if k.startswith("loop unroll="))
+    return (
+        f"loop fuzz: {STATS['loop programs']} programs (seeds from {LOOPS_SEED}), {STATS['loop modules']} "
+        f"modules (command line {STATS['loop path cli']}, of which also `flatgen show --unroll` "
+        f"{STATS['command line --unroll']}; decorator {STATS['loop path decorator']}), with ifs on data "
+        f"{STATS['loop data ifs']}; {unrolls}; programs with {kinds}; {fd_summary('loop ')}; "
+        f"failures {STATS['loop failures']}")
+
+
+summary = fuzzing.summary_fixture(STATS, {"programs": language_line, "loop programs": loop_line})
 
 
 def fd_summary(key: str) -> str:
-    entries = STATS[f"{key}entries"]
     return (
-        f"{STATS[f'{key}programs with a gradient']} with a non-zero gradient; gradient elements {entries}, non-zero "
-        f"{STATS[f'{key}entries non-zero']} ({100 * STATS[f'{key}entries non-zero'] / max(entries, 1):.0f}%); finite "
-        f"differences (per element and upstream gradient) checked on {STATS[f'{key}fd checked']} (in "
-        f"{STATS[f'{key}fd programs checked']} programs), flat (|g| <= atol) {STATS[f'{key}fd zero']}, skipped near a "
-        f"flip {STATS[f'{key}fd flip']}, as too steep {STATS[f'{key}fd steep']}, as loose (tolerance > "
-        f"{FD_FRACTION:.0%} of the difference) {STATS[f'{key}fd loose']}"
+        f"{fuzzing.gradient_summary(STATS, key, entries='elements')}; finite differences (per element and upstream "
+        f"gradient) checked on {STATS[f'{key}fd checked']} (in {STATS[f'{key}fd programs checked']} programs), "
+        f"{fuzzing.skips_summary(STATS, key, skip='flip', where='near a flip')}"
     )
 
 
-BATCHES = [range(FUZZ_SEED + b, min(FUZZ_SEED + b + BATCH, FUZZ_SEED + FUZZ_N)) for b in range(0, FUZZ_N, BATCH)]
+BATCHES = fuzzing.batches(FUZZ_SEED, FUZZ_N)
 
 
-@pytest.mark.parametrize("seeds", BATCHES, ids=[f"seeds{r.start}-{r.stop - 1}" for r in BATCHES])
+@pytest.mark.parametrize("seeds", BATCHES, ids=fuzzing.batch_ids(BATCHES))
 def test_fuzz(seeds, tmp_path):
     run_seeds(seeds, tmp_path)
 
 
-LOOP_BATCHES = [range(LOOPS_SEED + b, min(LOOPS_SEED + b + BATCH, LOOPS_SEED + LOOPS_N)) for b in range(0, LOOPS_N, BATCH)]
+LOOP_BATCHES = fuzzing.batches(LOOPS_SEED, LOOPS_N)
 
 
-@pytest.mark.parametrize("seeds", LOOP_BATCHES, ids=[f"loop_seeds{r.start}-{r.stop - 1}" for r in LOOP_BATCHES])
+@pytest.mark.parametrize("seeds", LOOP_BATCHES, ids=fuzzing.batch_ids(LOOP_BATCHES, "loop_seeds"))
 def test_fuzz_loops(seeds, tmp_path):
     """Programs with rolled loops (fuzzgen_language.generate_loops), checked as the others are."""
     run_seeds(seeds, tmp_path, loops=True)
@@ -797,8 +735,7 @@ if KNOWN:  # no empty parametrization (pytest would report a skip)
     @pytest.mark.parametrize("seed", sorted(KNOWN))
     def test_known_program(seed, tmp_path):
         """A program that once found a bug (tests/fuzz_known.py says which)."""
-        found, program = KNOWN[seed]
-        assert program.seed == seed and found
+        program = fuzzing.known_program(KNOWN, seed)
         run_programs([program], tmp_path, loops=bool(program.ints), fuzzed=False)
 
 
@@ -823,25 +760,15 @@ def _program_digest(seed: int, loops: bool = False, fresh: bool = True) -> str:
 
 
 def _digest(seeds, loops: bool = False) -> str:
-    return hashlib.sha256("".join(_program_digest(s, loops) for s in seeds).encode()).hexdigest()
+    return fuzzing.digest(_program_digest(s, loops) for s in seeds)
 
 
 @pytest.mark.parametrize("loops", [False, True], ids=["language", "loops"])
 def test_generator_is_deterministic(loops):
-    seeds = range(30)
-    # ... independent of hash randomization, in fresh interpreters (running this checkout), meanwhile
-    code = f"from test_fuzz_language import _digest; print(_digest(range(30), {loops}))"
-    runs = [subprocess.Popen([sys.executable, "-c", code], env=checkout_env(Path(__file__).parent, PYTHONHASHSEED=h),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for h in ("1", "2")]
-    each = {s: _program_digest(s, loops, fresh=False) for s in seeds}  # (as the batches drew them)
-    # no state carried from one program to the next: programs drawn afresh, in the reverse order
-    assert {s: _program_digest(s, loops) for s in reversed(seeds[:10])} == {s: each[s] for s in seeds[:10]}
-    assert len({program_for(s, loops).source for s in seeds}) == len(seeds)
-    digest = hashlib.sha256("".join(each[s] for s in seeds).encode()).hexdigest()
-    for run in runs:
-        out, err = run.communicate(timeout=300)
-        assert run.returncode == 0, err
-        assert out.strip() == digest
+    fuzzing.assert_deterministic(range(30), lambda s, fresh: _program_digest(s, loops, fresh=fresh),
+                                 lambda s: program_for(s, loops).source,
+                                 f"from test_fuzz_language import _digest; print(_digest(range(30), {loops}))",
+                                 afresh=10)
 
 
 # What the generator promises (fuzzgen_language.py's docstring): the CI seeds between them must write each.
