@@ -189,10 +189,10 @@ class Flat:
         key = (None if scalar else shapes, use_math)
         with self._lock:
             if key not in self._by_shapes:
-                self._by_shapes[key] = generate(self._src, self._node,
-                                                replace(self.options, shapes=key[0], math=use_math))
+                made = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math))
+                self._check_live(made)  # once per module made, not on every call
+                self._by_shapes[key] = made
         self._generated = g = self._by_shapes[key]
-        self._check_live(g)
         return g
 
     def _check_live(self, g) -> None:

@@ -31,9 +31,7 @@ def write_atomic(path: Path, text: str) -> bool:
         old = path.read_bytes()
     except FileNotFoundError:
         old = None
-    except IsADirectoryError:
-        raise UsageError(f"cannot write {path}: it is a folder", hint=_RENAME) from None
-    except OSError as e:
+    except OSError as e:  # (a folder, a FIFO: refused above)
         raise UsageError(f"cannot read {path}: {e.strerror or e}", hint=_CHECK) from None
     if old == data:
         return False  # untouched, mtime included
@@ -78,7 +76,7 @@ def _regular_or_missing(path: Path) -> None:
         raise UsageError(f"cannot use {path}: {e.strerror or e}", hint=_CHECK) from None
     if not stat.S_ISREG(mode):
         what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
-        raise UsageError(f"cannot use {path}: it is {what}", hint="remove it, or give the module another name")
+        raise UsageError(f"cannot use {path}: it is {what}", hint=_RENAME)
 
 
 def compare(path: Path, text: str, shown: str) -> str | None:
@@ -88,8 +86,6 @@ def compare(path: Path, text: str, shown: str) -> str | None:
         old = path.read_bytes().decode("utf-8", errors="replace")  # a damaged module is stale, not a crash
     except FileNotFoundError:
         return f"MISSING: {shown}\n"
-    except IsADirectoryError:
-        raise UsageError(f"cannot check {shown}: it is a folder", hint=_RENAME) from None
     except OSError as e:
         raise UsageError(f"cannot read {shown}: {e.strerror or e}") from None
     if old == text:

@@ -55,7 +55,7 @@ class Lowering:
         except ValueError as e:
             raise LoweringError(f"{name}: {e}") from None
         out = Var(None, "temp", shape=shape)
-        self.eqns.append(Eqn(out, op, tuple(ins), params={k: v for k, v in params.items()}))
+        self.eqns.append(Eqn(out, op, tuple(ins), params=dict(params)))
         return out
 
     # -- expressions ---------------------------------------------------------------------------------
