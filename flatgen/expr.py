@@ -225,7 +225,7 @@ class Expr:
         Black once per distinct pattern (that is the cache's point): names do not change how Black
         formats an expression, so the filled text is Black's too, as long as the line is short.
         """
-        key = (tuple(None if a is None else (type(a), a) for a in args), _freeze(params), tuple(shapes),
+        key = (tuple(None if a is None else (type(a), repr(a)) for a in args), freeze(params), tuple(shapes),
                tuple(sorted(names.items())))
         found = self._patterns.get(key)
         if found is None:
@@ -248,7 +248,8 @@ def fill(pattern: list, texts: list[str]) -> str:
     return "".join(texts[p] if isinstance(p, int) else p for p in pattern)
 
 
-def _freeze(params: dict):
+def freeze(params: dict) -> tuple:
+    """Params as a key: by repr, so 0.0 and -0.0 (equal, and hashed alike) stay apart."""
     return tuple(sorted((k, repr(v)) for k, v in params.items())) if params else ()
 
 

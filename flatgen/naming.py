@@ -127,36 +127,29 @@ class Namer:
 def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
     """Every variable of `graph` (and of `extra`, the value function's graph), in the order names are
     handed out: parameters, the seed, then as equations read and define them (a loop's header first)."""
-    variables: list[Var] = []
-    seen: set[int] = set()
-
-    def visit(v):
-        if isinstance(v, Var) and id(v) not in seen:
-            seen.add(id(v))
-            variables.append(v)
-
+    seen: dict = {}  # in the order first seen (constants too: dropped at the end)
+    add = seen.setdefault
     for p in graph.params:
-        visit(p)
+        add(p)
     if graph.seed is not None:  # a keyword of the gradient function, used or not
-        visit(graph.seed)
+        add(graph.seed)
     loops: set[int] = set()
 
-    def visit_eqn(e):
-        for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
-            if is_loop(f) and id(f) not in loops:
-                loops.add(id(f))
-                for v in (f.index, *f.bounds, f.count):
-                    visit(v)
-                for h in f.head:
-                    visit_eqn(h)
-        for a in e.ins:
-            visit(a)
-        visit(e.out)
+    def visit(eqns):
+        for e in eqns:
+            for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
+                if is_loop(f) and id(f) not in loops:
+                    loops.add(id(f))
+                    for v in (f.index, *f.bounds, f.count):
+                        add(v)
+                    visit(f.head)
+            for a in e.ins:
+                add(a)
+            add(e.out)
 
-    for e in graph.eqns:
-        visit_eqn(e)
+    visit(graph.eqns)
     for o in graph.outs:
-        visit(o)
-    for e in extra.eqns if extra is not None else ():  # the value function's graph, if it differs
-        visit_eqn(e)
-    return variables
+        add(o)
+    if extra is not None:  # the value function's graph, if it differs
+        visit(extra.eqns)
+    return [v for v in seen if type(v) is Var]

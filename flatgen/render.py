@@ -22,7 +22,7 @@ import jinja2
 from .format import UNSTABLE, format_snippet
 from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .naming import Namer
-from .expr import SUPPORT, constant, fill
+from .expr import SUPPORT, constant, freeze
 from .safety import one_line
 from .templates_dir import templates_dir
 
@@ -48,18 +48,19 @@ _HOLE = "\x01{}\x01"
 _HOLES = re.compile("\x01([^\x01]*)\x01")
 
 
-def _form(template: str, **context) -> tuple:
-    """The template rendered with numbered holes: (text, 0, text, 1, ..., text), the holes as ints."""
+def _form(template: str, **context) -> str:
+    """The template rendered with numbered holes, as a format string: `form.format(*values)` fills them."""
     parts = _HOLES.split(environment().get_template(template).render(**context).strip())
-    return tuple(int(p) if k % 2 else p for k, p in enumerate(parts))
+    return _format_string([int(p) if k % 2 else p for k, p in enumerate(parts)])
 
 
-def _fill(form: tuple, values) -> str:
-    return "".join(values[p] if type(p) is int else p for p in form)
+def _format_string(pattern: list) -> str:
+    """[text, 0, text, 1, ...] (texts, and the numbers of the holes between them) as a format string."""
+    return "".join(f"{{{p}}}" if type(p) is int else p.replace("{", "{{").replace("}", "}}") for p in pattern)
 
 
 @lru_cache(maxsize=None)
-def _gate_form(gate: str, n_ins: int, uses: int, looped: bool | None) -> tuple:
+def _gate_form(gate: str, n_ins: int, uses: int, looped: bool | None) -> str:
     """Holes: 0 the output's name, 1 the value's name, 2... the inputs."""
     context = {} if looped is None else {"looped": looped}
     return _form(f"gates/{gate}.j2", out=_HOLE.format(0), name=_HOLE.format(1), uses=uses,
@@ -68,11 +69,11 @@ def _gate_form(gate: str, n_ins: int, uses: int, looped: bool | None) -> tuple:
 
 def gate_text(gate: str, out: str = "", ins=(), name: str = "", uses: int = 0, looped: bool | None = None) -> str:
     """The gate's explanation (templates/gates/<gate>.j2), on one line, for these names."""
-    return one_line(_fill(_gate_form(gate, len(ins), uses, looped), (out, name, *ins)))
+    return one_line(_gate_form(gate, len(ins), uses, looped).format(out, name, *ins))
 
 
 @lru_cache(maxsize=None)
-def _block_form(with_source: bool) -> tuple:
+def _block_form(with_source: bool) -> str:
     """Holes: 0 the source line's number, 1 the statement, 2 the gate's text."""
     return _form("backward.py.j2", line=_HOLE.format(0), source=_HOLE.format(1) if with_source else "",
                  gate=_HOLE.format(2))
@@ -80,7 +81,7 @@ def _block_form(with_source: bool) -> tuple:
 
 def block_comment(gate: str, source: str, line: int) -> str:
     """The comment that opens a backward block (templates/backward.py.j2)."""
-    return _fill(_block_form(bool(source)), (str(line), one_line(source), gate))
+    return _block_form(bool(source)).format(line, one_line(source), gate)
 
 
 @dataclass
@@ -176,6 +177,8 @@ class Renderer:
         self.inline: dict[Var, str] = {}  # partial contributions, as text, for the statement that adds them
         self.shown: dict[Eqn, str] = {}  # forward statements as printed, for the backward comments
         self._statements: dict[int, list[str]] = {}
+        self._literals: dict[tuple, str] = {}  # a number's text, by its type and repr
+        self._patterns: dict[tuple, list] = {}  # an equation's pattern, by op, constants, params and shapes
 
     # -- expressions and statements ---------------------------------------------------------------
 
@@ -185,23 +188,47 @@ class Renderer:
 
     def text(self, a: Atom) -> str:
         if isinstance(a, Lit):
-            return ast.unparse(constant(a.value, self.names.globals.get(self.module_name, self.module_name)))
+            value = a.value
+            if type(value) not in (int, float, bool):
+                return ast.unparse(constant(value, self.names.globals.get(self.module_name, self.module_name)))
+            key = (type(value), repr(value))  # repr: 0.0 and -0.0 are equal, and hash alike
+            text = self._literals.get(key)
+            if text is None:
+                text = self._literals[key] = ast.unparse(
+                    constant(value, self.names.globals.get(self.module_name, self.module_name)))
+            return text
         return self.inline.get(a) or self.names[a]
 
     def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
-        consts = [a.value if isinstance(a, Lit) else None for a in e.ins]
         template = e.op.template(self.math)
-        pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
-                                   [a.shape for a in e.ins], const_module=self.module_name, fmt=format_snippet)
+        ins = e.ins
+        form = None
+        if names is None:  # the module's globals: patterns differ only by op, constants, params and shapes
+            key = (template, freeze(e.params), *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape
+                                                 for a in ins])
+            form = self._patterns.get(key)
+        if form is None:
+            consts = [a.value if type(a) is Lit else None for a in ins]
+            pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
+                                       [a.shape for a in ins], const_module=self.module_name, fmt=format_snippet)
+            form = _format_string(pattern)
+            if names is None:
+                self._patterns[key] = form
         stable = True
         texts = []
-        for slot, a in zip(template.slots, e.ins):
-            t = self.text(a)
-            if a in self.inline and slot not in template.call_args:
+        inline = self.inline
+        for slot, a in zip(template.slots, ins):
+            if type(a) is Lit:
+                texts.append(self.text(a))
+                continue
+            t = inline.get(a)
+            if t is None:
+                t = self.names.names[a]
+            elif slot not in template.call_args:
                 t, stable = f"({t})", False  # parentheses keep it right; Black decides the rest
             texts.append(t)
-        return fill(pattern, texts), stable
+        return form.format(*texts), stable
 
     def statement(self, e: Eqn) -> list[str]:
         """The equation's lines (none for a contribution written inline); UNSTABLE marks lines for Black."""
