@@ -6,10 +6,31 @@ lowering reads that expression's syntax tree and writes one primitive equation p
 way the tracer reads the user's code: `g * (1 - out**2)` becomes `t1 = pow out 2`, `t2 = sub 1 t1`,
 `grad = mul g t2`.  Every primitive has rules of its own, so a lowered gradient graph is a forward
 graph like any other: reverse.py can differentiate it again (second order: JAX and tinygrad get it
-the same way, by writing rules in their primitives).
+the same way, by writing rules in their primitives).  Needs the shapes (np.shape(x) becomes a constant).
 
-Needs the shapes (np.shape(x) becomes a constant).  Not lowered: a rolled loop's tapes (push, pop,
-counts) and frames; `lower_graph` refuses a graph that has them (LoweringError).
+What lowering does with each kind of equation:
+- a primitive (an op with one rule per input: the table's rows, copies, item assignment, indexing
+  by run-time integers, `constant`): kept as it is;
+- a rule or an arithmetic bookkeeping op (acc, merge, seed, seed_k, zeros, init, sums back over
+  broadcast axes, unbroadcast, scatters and their in-place adds, setitem's rules, a while loop's
+  count and its step): lowered; `x[i]` and `z[i] = v` with a rolled loop's index become
+  `index_at` / `setitem_at`, the primitives the tracer writes for them;
+- memory, a rolled loop's tapes (`tape`, `push`, `push_copy`, `pop`): kept as they are.  They move
+  values and compute none, and no primitive holds a list: lowering them would mean rewriting the
+  loop (a tape as an array the loop writes into), a change of algorithm, not of notation.
+- frames: every lowered equation runs under the frames of the equation it comes from (the same
+  side of the same `if`, the same loop), so branches stay branches and rolled loops stay loops; a
+  while loop's condition (`Loop.head`) is primitives already, and is kept.
+So a lowered gradient graph evaluates (interpret.run) to what the gradient graph evaluates to; what
+lowering cannot write (an expression with no primitive, a shape unknown until run time) is refused
+with a LoweringError, never written wrong.
+
+Differentiating again: `lower_graph(..., for_reverse=True)` also refuses (LoweringError) a gradient
+graph with a rolled loop, which reverse.py cannot differentiate correctly: `push` and `pop` have no
+rules, so the second-order terms that flow through the values the backward loop takes back would be
+dropped without a word; and reverse.loop writes the backward of every `for` loop as
+`reversed(range(...))`, also for a backward loop that already runs reversed.  Branches on data are
+fine: their gradient graphs differentiate again (tests/test_lower_graphs.py).
 """
 
 from __future__ import annotations
@@ -18,9 +39,10 @@ import ast
 
 import numpy as np
 
-from .expr import Expr
-from .graph import Atom, Eqn, Graph, Lit, Var
-from .primitives import COPY, SETITEM, TABLE, Op
+from . import shapes as S
+from .expr import Expr, constant
+from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
+from .primitives import COPY, SETITEM, TABLE, Op, index_at, setitem_at
 from .shapes import unbroadcast_axes
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -35,6 +57,17 @@ class LoweringError(Exception):
     """An expression or graph that lowering does not handle (a flatgen limitation, not a user error)."""
 
 
+def is_primitive(op: Op) -> bool:
+    """A row of the table, or an op with one rule per input (copies, item assignment, run-time
+    indexing, `constant`): what reverse.py differentiates, so what lowering keeps and writes."""
+    return ROWS.get(op.name) is op or (bool(op.rules) and len(op.rules) == len(op.expr.slots))
+
+
+def is_memory(e: Eqn) -> bool:
+    """A rolled loop's tape made, pushed to or popped from: kept as it is (see the module docstring)."""
+    return e.op.saves or e.op.restores or e.out.role == "tape"
+
+
 class Lowering:
     """Writes the equations of one expression, bound to its equation's inputs and params."""
 
@@ -45,15 +78,19 @@ class Lowering:
 
     # -- one primitive equation ----------------------------------------------------------------------
 
-    def apply(self, name: str, ins: tuple, **params) -> Atom:
-        op = ROWS[name]
+    def apply(self, row: str | Op, ins: tuple, out_shape=None, **params) -> Atom:
+        """`row` (a name in ROWS, or an op) applied to `ins`; `out_shape` when the row's shape rule
+        cannot tell (run-time indexing, an item of the tuple of upstream gradients)."""
+        op = ROWS[row] if isinstance(row, str) else row
         if ins and all(isinstance(a, Lit) for a in ins):  # constants fold, as the tracer folds them
             value = op(*(a.value for a in ins), **params)
             return Lit(value.item() if isinstance(value, np.generic) else value)
-        try:
-            shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
-        except ValueError as e:
-            raise LoweringError(f"{name}: {e}") from None
+        shape = out_shape
+        if shape is None:
+            try:
+                shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
+            except ValueError as e:
+                raise LoweringError(f"{op.name}: {e}") from None
         out = Var(None, "temp", shape=shape)
         self.eqns.append(Eqn(out, op, tuple(ins), params=dict(params)))
         return out
@@ -78,6 +115,9 @@ class Lowering:
             raise LoweringError(f"unknown name `{node.id}`")
         if isinstance(node, ast.Tuple):
             return Lit(tuple(self.static(e) for e in node.elts))
+        if isinstance(node, ast.Slice):
+            part = lambda n: None if n is None else self.static(n)  # noqa: E731
+            return Lit(slice(part(node.lower), part(node.upper), part(node.step)))
         if isinstance(node, ast.BinOp):
             a, b = self.expr(node.left), self.expr(node.right)
             if isinstance(node.op, ast.MatMult):
@@ -92,10 +132,39 @@ class Lowering:
         if isinstance(node, ast.Attribute) and node.attr == "T":
             return self.apply("T", (self.expr(node.value),))
         if isinstance(node, ast.Subscript):
-            return self.apply("index", (self.expr(node.value),), idx=self.static(node.slice))
+            return self.item(self.expr(node.value), node.slice)
         if isinstance(node, ast.Call):
             return self.call(node)
         raise LoweringError(f"`{ast.unparse(node)}` has no primitive")
+
+    def index(self, node: ast.expr):
+        """An index: (idx, None, idx) when it is a constant; (signature, run-time integers, an index for
+        the shape rule) when it holds a rolled loop's index (`OUT[:, i0]`): the index patterns of
+        index_at / setitem_at, with 0 standing for each run-time integer in the shape's index."""
+        parts = node.elts if isinstance(node, ast.Tuple) else [node]
+        values = [self.expr(p) for p in parts]
+        ints = tuple(v for v in values if isinstance(v, Var))
+        static = tuple(0 if isinstance(v, Var) else v.value for v in values)
+        static = static if isinstance(node, ast.Tuple) else static[0]
+        if not ints:
+            return static, None, static
+        sig = tuple("#" if isinstance(v, Var) else ast.unparse(constant(v.value)) for v in values)
+        return sig, ints, static
+
+    def slot_shape(self, z: Atom, idx) -> tuple:
+        """The shape of z[idx]."""
+        try:
+            return S.index(z.shape, idx=idx)
+        except ValueError as e:
+            raise LoweringError(str(e)) from None
+
+    def item(self, x: Atom, node: ast.expr) -> Atom:
+        idx, ints, shape_idx = self.index(node)
+        if ints is not None:
+            return self.apply(index_at(idx), (x, *ints), out_shape=self.slot_shape(x, shape_idx))
+        if isinstance(x, Var) and x.role == "seed":  # the tuple of upstream gradients: one scalar per output
+            return self.apply("index", (x,), out_shape=(), idx=idx)
+        return self.apply("index", (x,), idx=idx)
 
     def matmul(self, a: Atom, b: Atom) -> Atom:
         ranks = (len(a.shape), len(b.shape))
@@ -161,27 +230,34 @@ class Lowering:
 
     def block(self, tree: ast.Module) -> Atom:
         for stmt in tree.body:
-            if isinstance(stmt, ast.Assign) and isinstance(stmt.targets[0], ast.Name):
-                self.env[stmt.targets[0].id] = self.expr(stmt.value)
-            elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and isinstance(getattr(stmt, "target", None)
-                                                                              or stmt.targets[0], ast.Subscript):
-                target = stmt.target if isinstance(stmt, ast.AugAssign) else stmt.targets[0]
-                z, idx = self.expr(target.value), self.static(target.slice)
-                v = self.expr(stmt.value)
+            target = stmt.target if isinstance(stmt, ast.AugAssign) else getattr(stmt, "targets", [None])[0]
+            if isinstance(stmt, ast.Assign) and isinstance(target, ast.Name):
+                self.env[target.id] = self.expr(stmt.value)
+            elif isinstance(stmt, (ast.Assign, ast.AugAssign)) and isinstance(target, ast.Subscript):
+                z, v = self.expr(target.value), self.expr(stmt.value)
                 if isinstance(stmt, ast.AugAssign):  # OUT[idx] += g: the item, plus g, written back
-                    v = self.apply(_BINOPS[type(stmt.op)], (self.apply("index", (z,), idx=idx), v))
-                slot = TABLE["index"].shape(z.shape, idx=idx)
-                if v.shape != slot:  # OUT[idx] = 0.0: the value broadcast to the slot
-                    v = self.apply("mul", (v, self.apply("ones", (), shape=slot))) if slot != () else v
-                self.env[target.value.id] = self.apply("setitem", (z, v), idx=idx)
+                    v = self.apply(_BINOPS[type(stmt.op)], (self.item(z, target.slice), v))
+                idx, ints, shape_idx = self.index(target.slice)
+                slot = self.slot_shape(z, shape_idx)
+                if v.shape != slot and slot != ():  # OUT[idx] = 0.0: the value broadcast to the slot
+                    v = self.apply("mul", (v, self.apply("ones", (), shape=slot)))
+                if ints is not None:
+                    self.env[target.value.id] = self.apply(setitem_at(idx), (z, v, *ints))
+                else:
+                    self.env[target.value.id] = self.apply("setitem", (z, v), idx=idx)
             else:
                 raise LoweringError(f"statement `{ast.unparse(stmt)}`")
         return self.env["OUT"]
 
 
+# A constant as an equation, `out = c` (a seed, a scalar zero): nothing to differentiate.
+CONSTANT = Op("constant", Expr("x", ("x",)), "const", (None,), elementwise=False)
+
+
 def lower_eqn(e: Eqn) -> list[Eqn]:
-    """`e` as primitive equations, the last of which defines `e.out` (unchanged when `e` is one)."""
-    if ROWS.get(e.op.name) is e.op or e.op is COPY:
+    """`e` as primitive equations, the last of which defines `e.out`, under e's frames (`[e]` itself
+    when it is a primitive, or memory: a tape)."""
+    if is_primitive(e.op) or is_memory(e):
         return [e]
     low = Lowering(e.op.expr, e.ins, e.params, e.op.defaults)
     tree = e.op.expr.tree
@@ -196,15 +272,30 @@ def lower_eqn(e: Eqn) -> list[Eqn]:
     return eqns
 
 
-# A constant as an equation, `out = c` (a seed, a scalar zero): nothing to differentiate.
-CONSTANT = Op("constant", Expr("x", ("x",)), "const", (None,), elementwise=False)
+def lower_graph(graph: Graph, for_reverse: bool = False) -> Graph:
+    """The graph with every equation a primitive of the table, or memory (a tape), each under the
+    frames of the equation it comes from: it evaluates to what `graph` evaluates to.
 
-
-def lower_graph(graph: Graph) -> Graph:
-    """The graph with every equation a primitive of the table: a forward graph reverse.py can take."""
-    eqns = []
-    for e in graph.eqns:
-        if e.frames:
-            raise LoweringError("branches and rolled loops are not lowered yet")
+    `for_reverse`: the result is to be differentiated again by reverse.py; then a gradient graph with
+    a rolled loop is refused (LoweringError: see the module docstring for why)."""
+    if for_reverse:
+        looped = [e for e in graph.backward if any(is_loop(f) for f in e.frames)]
+        if looped:
+            line = next((e.loc.line for e in looped if e.loc), "?")
+            raise LoweringError(
+                "a gradient graph with a rolled loop cannot be differentiated again: reverse.py has no rules "
+                "for the tapes (push, pop), so the gradient of a value the backward loop takes back would not "
+                "reach the value the forward loop saved, and it would run the backward of the backward loop "
+                f"reversed again (the loop of line {line})")
+    for f in {id(f): f for e in graph.eqns for f in e.frames if is_loop(f)}.values():
+        if not all(is_primitive(h.op) for h in f.head):
+            raise LoweringError("a while loop's condition that is not primitives")
+    eqns, n_forward = [], None
+    for k, e in enumerate(graph.eqns):
+        if k == graph.n_forward:
+            n_forward = len(eqns)
         eqns += lower_eqn(e)
-    return Graph(graph.name, graph.params, eqns, list(graph.outs), math=graph.math, ints=graph.ints)
+    if graph.n_forward == len(graph.eqns):
+        n_forward = len(eqns)
+    return Graph(graph.name, graph.params, eqns, list(graph.outs), n_forward=n_forward, math=graph.math,
+                 seed=graph.seed, n_values=graph.n_values, ints=graph.ints)

@@ -1,7 +1,12 @@
-"""Lowering (flatgen/lower.py): every rule of the table and every bookkeeping op of the reverse
-transform, written as primitive equations, computes what the op computes; and a lowered gradient
-graph differentiates again (a Hessian-vector product, against central differences of the generated
-gradient)."""
+"""Lowering (flatgen/lower.py), op by op: every rule of every primitive and every bookkeeping op,
+written as primitive equations, computes what the op computes (the op's own evaluation, on random
+inputs, for each shape the rule accepts, numpy and math forms); memory (a rolled loop's tapes) and
+the primitives themselves are kept as they are.
+
+The ops are found by walking flatgen's modules (test_op_specs.reachable_ops), not listed here: a row
+or a bookkeeping op added later is lowered and checked, or the test names it and fails.
+tests/test_lower_graphs.py lowers whole gradient graphs (branches, rolled loops) and differentiates
+them again."""
 
 from __future__ import annotations
 
@@ -10,152 +15,242 @@ import pytest
 
 from flatgen import interpret
 from flatgen import primitives as P
-from flatgen.graph import Eqn, Graph, Var
-from flatgen.lower import ROWS, LoweringError, lower_eqn, lower_graph
-from flatgen.parse import load_target
-from flatgen.pipeline import Options, generate
-from flatgen.reverse import reverse
-from test_op_specs import TABLE_CASES
+from flatgen import shapes as S
+from flatgen.graph import Eqn, Var
+from flatgen.lower import ROWS, LoweringError, Lowering, is_memory, is_primitive, lower_eqn
+from flatgen.primitives import Op
+from test_op_specs import BROADCASTS, MATH_CASES, SIGS, TABLE_CASES, _ints_for, reachable_ops
 
-ROOT = __import__("pathlib").Path(__file__).resolve().parent.parent
 rng = np.random.default_rng(7)
 
 
-def as_atom(value, name):
-    return Var(name, "value", shape=np.shape(value))
+def rand(*shape):
+    return rng.uniform(-1.5, 1.5, shape) if shape else float(rng.uniform(-1.5, 1.5))
 
 
-def lowered_equals_op(op, values: dict, params: dict) -> None:
-    """Lower `op` applied to `values` (slot -> value) and evaluate the primitive equations."""
-    slots = op.expr.slots
-    ins = tuple(as_atom(values[s], s) for s in slots)
-    out = Var("out", "value", shape=np.shape(op(*(values[s] for s in slots), **params)))
-    e = Eqn(out, op, ins, params=dict(params))
-    eqns = lower_eqn(e)
+def upstream(shape, math_mode=False):
+    return rand(*shape) if shape else (float(rand()) if math_mode else np.float64(rand()))
+
+
+def atom(value, slot):
+    """The variable a slot is bound to (the upstream gradients of several outputs: a tuple, role seed)."""
+    if isinstance(value, tuple):
+        return Var(slot, "seed")
+    return Var(slot, "value", shape=np.shape(value))
+
+
+def lowered_equals_op(op: Op, values: dict, params: dict, math_mode=False) -> list[Eqn]:
+    """Lower `op` applied to `values` (slot -> value), evaluate the primitive equations and compare
+    with the op's own evaluation, to 1e-13."""
+    slots = op.template(math_mode).slots
+    args = [values[s] for s in slots]
+    want = op(*args, math_mode=math_mode, **params)
+    ins = tuple(atom(values[s], s) for s in slots)
+    out = Var("out", "value", shape=np.shape(want))
+    eqns = lower_eqn(Eqn(out, op, ins, params=dict(params)))
     assert eqns[-1].out is out
-    assert all(d.op.name in ROWS or d.op.name in ("copy", "constant") for d in eqns), [d.op.name for d in eqns]
-    env = {a: values[s] for a, s in zip(ins, slots)}
-    interpret.execute(eqns, env, 0, False)
-    want = op(*(values[s] for s in slots), **params)
-    np.testing.assert_allclose(np.asarray(env[out], dtype=float), np.asarray(want, dtype=float), rtol=1e-13,
-                               atol=1e-13, err_msg=f"{op.name} {op.expr.text!r} {params}")
+    assert all(is_primitive(d.op) for d in eqns), [d.op.name for d in eqns]
+    env = dict(zip(ins, args))
+    interpret.execute(eqns, env, 0, math_mode)
+    what = f"{op.name} {op.expr.text!r} {params} ({'math' if math_mode else 'numpy'})"
+    got = env[out]
+    assert np.shape(got) == np.shape(want), what
+    np.testing.assert_allclose(np.asarray(got, dtype=float), np.asarray(want, dtype=float), rtol=1e-13, atol=1e-13,
+                               err_msg=what)
+    if math_mode:
+        assert isinstance(got, (float, int, bool)), f"{what}: {type(got).__name__} in math mode"
     return eqns
 
 
-@pytest.mark.parametrize("name", sorted(TABLE_CASES))
-def test_every_rule_lowers_to_primitives_that_compute_it(name):
-    op = P.TABLE[name]
-    lowered = 0
-    for ins, params in TABLE_CASES[name]:
-        values = dict(zip(op.expr.slots, ins))
-        out = op(*ins, **params)
-        values.update(out=out, g=rng.uniform(-1, 1, np.shape(out)) if np.shape(out) else 0.7)
-        for rule in op.rules:
-            if rule is None:
-                continue
-            lowered_equals_op(rule, values, {**rule.defaults, **params})
-            lowered += 1
-    assert lowered or all(r is None for r in op.rules)
+# -- the inputs each primitive's rules are checked on -------------------------------------------------------
+
+POLYMORPHIC = (S.broadcast, S.where, S.same, S.scalars)  # shape rules of rows that take any shape
 
 
-def test_bookkeeping_ops_lower_to_primitives_that_compute_them():
-    x, y = rng.uniform(-1, 1, (3, 4)), rng.uniform(-1, 1, (3, 4))
-    checked = []
-    for op, values, params in [
-        (P.ACC, {"a": x, "b": y}, {}),
-        (P.MERGE, {"x": x}, {}),
-        (P.COPY, {"x": x}, {}),
-        (P.SEED, {}, {}),
-        (P.INIT, {"x": x}, {}),
-        (P.INIT_SCALAR, {"x": 0.3}, {}),
-        (P.ZEROS, {"x": x}, {}),
-        (P.SUM_LEAD, {"x": rng.uniform(-1, 1, (2, 3, 4))}, {"axis": 0}),
-        (P.SUM_ONES, {"x": x}, {"axis": 0}),
-        (P.UNBROADCAST, {"x": rng.uniform(-1, 1, (2, 3, 4)), "y": rng.uniform(-1, 1, (3, 1))}, {}),
-        (P.SCATTER, {"g": rng.uniform(-1, 1, 4), "x": x}, {"idx": 1}),
-        (P.SCATTER.accumulate, {"OUT": x.copy(), "g": rng.uniform(-1, 1, 3)}, {"idx": (slice(None), 2)}),
-        (P.SETITEM.rules[0], {"g": x}, {"idx": (0, slice(1, 3))}),
-        (P.SETITEM.rules[1], {"g": x, "out": x, "x": x, "v": x[1]}, {"idx": 1}),
-        (P.TABLE["copy"] if "copy" in P.TABLE else P.COPY_ARRAY, {"x": x}, {}),
-    ]:
-        lowered_equals_op(op, values, {**op.defaults, **params})
-        checked.append(op.name)
-    assert len(checked) == 15
+def variants(op: Op, ins: tuple, params: dict) -> list[tuple]:
+    """`ins`, and the same values in the other shapes the row accepts (rows whose shape rule takes
+    any shape): every input a scalar; one input a scalar, the others as they are; the first input with
+    a leading axis, broadcast against the others; each 1-D input made 2-D.  Those the row's own shape
+    rule accepts, one per combination of shapes."""
+    found = [ins]
+    if op.shape in POLYMORPHIC and ins:
+        scalar = lambda x: x if np.ndim(x) == 0 else np.ravel(x)[0][()]  # noqa: E731
+        found.append(tuple(scalar(x) for x in ins))
+        found += [tuple(scalar(x) if i == k else x for i, x in enumerate(ins)) for k in range(len(ins))]
+        found.append((np.stack([ins[0], ins[0]]) if np.ndim(ins[0]) else np.full((2,), ins[0]), *ins[1:]))
+        found.append(tuple(np.stack([x, np.flip(x)]) if np.ndim(x) == 1 else x for x in ins))
+    accepted = {}
+    for v in found:
+        try:
+            op.shape(*(np.shape(x) for x in v), **{**op.defaults, **params})
+        except ValueError:
+            continue
+        accepted.setdefault(shape_key(v), v)
+    return list(accepted.values())
 
 
-def test_tapes_are_refused_not_mislowered():
-    t = Var("t", "tape")
-    with pytest.raises(LoweringError):
-        lower_eqn(Eqn(Var("h", "value"), P.POP, (t,)))
+def shape_key(ins) -> tuple:
+    return tuple(np.shape(x) for x in ins)
 
 
-EXAMPLES = [  # straight-line examples: (target, wrt, shapes)
-    ("examples/lecture.py:neuron", None, None),
-    ("examples/lecture.py:circuit", None, None),
-    ("examples/lecture.py:fanout", None, None),
-    ("examples/vectorized.py:vector_norm", None, (("W", (2, 2)), ("x", (2,)))),
-    ("examples/vectorized.py:softmax_xent", ("W", "b"), (("X", (6, 4)), ("W", (4, 3)), ("b", (3,)), ("Y", (6, 3)))),
-    ("examples/vectorized.py:net222", ("W1", "b1", "W2", "b2"),
-     (("x", (2,)), ("W1", (2, 2)), ("b1", ()), ("W2", (2, 2)), ("b2", ()), ("t", (2,)))),
-]
+SETITEM_CASES = [((rand(4), 0.5), {"idx": 1}), ((rand(3, 4), rand(3)), {"idx": (slice(None), 1)}),
+                 ((rand(4), rand(2)), {"idx": slice(1, 3)}), ((rand(3, 2), rand(2)), {"idx": -1}),
+                 ((rand(2, 3, 4), rand(3)), {"idx": (1, slice(None), 2)})]
 
 
-def second_order(grad: Graph, wrt: list[Var]) -> tuple[Graph, list[Var]]:
-    """From a lowered gradient graph: s = sum_k <grad_k, v_k> as a new output; its gradient is H v."""
-    low = lower_graph(grad)
-    vs = [Var(f"v_{p.hint}", "param", shape=p.shape) for p in wrt]
-    eqns = list(low.eqns)
-    total = None
-    for g, v in zip(low.outs[grad.n_values:], vs):
-        prod = Var(None, "temp", shape=g.shape)
-        eqns.append(Eqn(prod, P.TABLE["mul"], (g, v)))
-        term = prod
-        if g.shape != ():
-            term = Var(None, "temp", shape=())
-            eqns.append(Eqn(term, P.TABLE["sum"], (prod,)))
-        if total is not None:
-            acc = Var(None, "temp", shape=())
-            eqns.append(Eqn(acc, P.TABLE["add"], (total, term)))
-            term = acc
-        total = term
-    s = Var("s", "value", shape=())
-    eqns.append(Eqn(s, P.COPY, (total,)))
-    graph = Graph(grad.name, [*grad.params, *vs], eqns, [s], ints=grad.ints)
-    return graph, vs
+def cases_of(op: Op) -> list[tuple[tuple, dict]]:
+    """(inputs, params) on which a primitive's rules are checked: the table's cases (test_op_specs)
+    in every shape the row accepts; item assignment; copies; indexing by run-time integers."""
+    if ROWS.get(op.name) is op and op.name in TABLE_CASES:
+        return [(v, params) for ins, params in TABLE_CASES[op.name] for v in variants(op, ins, params)]
+    if op is P.SETITEM:
+        return SETITEM_CASES
+    if op.name in ("copy", "copy_array"):
+        return [((x,), {}) for x in (rand(2, 3), rand(3), 0.7)]
+    for sig in SIGS:
+        if op is P.index_at(sig) or op is P.setitem_at(sig):
+            x = rand(3, 4)
+            ints = _ints_for(sig, x)
+            if op is P.index_at(sig):
+                return [((x, *ints), {})]
+            it = iter(ints)
+            idx = tuple(next(it) if p == "#" else slice(None) if p == ":" else int(p) for p in sig)
+            return [((x, rand(*np.shape(x[idx])), *ints), {})]
+    return []
 
 
-@pytest.mark.parametrize("target,wrt,shapes", EXAMPLES, ids=[t for t, _, _ in EXAMPLES])
-def test_a_lowered_gradient_graph_differentiates_again(target, wrt, shapes):
-    """H v from reverse mode over the lowered gradient graph == central differences of the generated
-    gradient function along v (float64, step 1e-6)."""
-    import os
+def check_rules(op: Op, ins: tuple, params: dict, math_mode=False) -> set[int]:
+    """Each rule of `op` at `ins` (and each scatter rule's in-place add), lowered == evaluated."""
+    params = {**op.defaults, **params}
+    out = op(*ins, math_mode=math_mode, **params)
+    g = upstream(np.shape(out), math_mode)
+    values = {**dict(zip(op.expr.slots, ins)), "out": out, "g": g}
+    checked = set()
+    for rule in op.rules:
+        if rule is None:
+            continue
+        lowered_equals_op(rule, values, {**rule.defaults, **params}, math_mode)
+        checked.add(id(rule))
+        if rule.accumulate is not None:  # grad_x[idx] += g: a running gradient of x's shape
+            x = ins[0]
+            acc = {**values, "OUT": rand(*np.shape(x))}
+            lowered_equals_op(rule.accumulate, acc, {**rule.accumulate.defaults, **params})
+            checked.add(id(rule.accumulate))
+    return checked
 
-    cwd = os.getcwd()
-    os.chdir(ROOT)
-    try:
-        src, fn = load_target(target)
-        g = generate(src, fn, Options(wrt=wrt, shapes=shapes))
-    finally:
-        os.chdir(cwd)
-    graph2, vs = second_order(g.grad_graph, g.wrt)
-    hess = reverse(graph2, g.wrt)
-    args = [rng.uniform(0.2, 1.2, p.shape) if p.shape else float(rng.uniform(0.2, 1.2)) for p in g.grad_graph.params]
-    if target.endswith("softmax_xent"):  # one-hot targets
-        args[-1] = np.eye(3)[rng.integers(0, 3, 6)]
-    v = [rng.uniform(-1, 1, p.shape) if p.shape else float(rng.uniform(-1, 1)) for p in g.wrt]
-    env = interpret.run(hess, [*args, *v])
-    hv = [env[o] for o in hess.outs[hess.n_values:]]
-    ns = {}
-    exec(compile(g.source, "m", "exec"), ns)
-    vg = ns[f"{fn.name}_value_and_grad"]
-    index = [g.grad_graph.params.index(p) for p in g.wrt]
-    h = 1e-6
-    up, down = list(args), list(args)
-    for k, vk in zip(index, v):
-        up[k] = args[k] + h * vk
-        down[k] = args[k] - h * vk
-    numeric = [(np.asarray(a) - np.asarray(b)) / (2 * h) for a, b in zip(vg(*up)[1], vg(*down)[1])]
-    assert len(hv) == len(numeric) == len(g.wrt)
-    for got, want in zip(hv, numeric):
-        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
-    assert any(np.any(np.asarray(w) != 0) for w in numeric)  # a second derivative that could be wrong
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_every_rule_of_the_table_lowers_to_primitives_that_compute_it(name):
+    """Iterates the table itself: a row without cases in test_op_specs.TABLE_CASES fails here."""
+    op = ROWS[name]
+    cases = cases_of(op)
+    assert cases, f"no cases for the row {name!r}: add them to test_op_specs.TABLE_CASES"
+    e = Eqn(Var("y"), op, tuple(atom(x, s) for x, s in zip(cases[0][0], op.expr.slots)), params=dict(cases[0][1]))
+    assert is_primitive(op) and lower_eqn(e) == [e]  # a primitive is kept as it is
+    checked, shapes = set(), set()
+    for ins, params in cases:
+        checked |= check_rules(op, ins, params)
+        shapes.add(shape_key(ins))
+    for ins in MATH_CASES.get(name, ()):
+        checked |= check_rules(op, ins, {}, math_mode=True)
+    assert checked == {id(r) for r in op.rules if r is not None} | {id(r.accumulate) for r in op.rules
+                                                                    if r is not None and r.accumulate}
+    if op.shape in (S.broadcast, S.where, S.same) and op.rules and any(r is not None for r in op.rules):
+        assert len(shapes) >= 3, f"{name}: checked on shapes {shapes} only"
+
+
+# -- every op flatgen has: lowered and checked, or kept -------------------------------------------------------
+
+MEMORY = {"tape", "push", "push_copy", "pop"}  # kept: they move values, compute none
+FAMILIES = ("index_at", "setitem_at")  # one op per index pattern: checked on the patterns of SIGS
+
+
+def bookkeeping_cases() -> dict[str, list[tuple[dict, dict]]]:
+    """slot values and params for each bookkeeping op that is not a rule of a primitive."""
+    x = rand(3, 4)
+    return {
+        "acc": [({"a": x, "b": rand(3, 4)}, {}), ({"a": 0.3, "b": -1.2}, {})],
+        "merge": [({"x": x}, {}), ({"x": 0.4}, {})],
+        "seed": [({}, {})],
+        "seed_k": [({"seed": (0.5, -1.25, 2.0)}, {"k": k}) for k in range(3)],
+        "zeros": [({"x": x}, {}), ({"x": 0.4}, {})],
+        "init": [({"x": x}, {}), ({"x": np.array([1, 2, 3])}, {})],
+        "init_scalar": [({"x": 0.3}, {})],
+        "sum_lead": [({"x": rand(2, 3, 4)}, {"axis": 0}), ({"x": rand(2, 3, 4)}, {"axis": (0, 1)})],
+        "sum_ones": [({"x": x}, {"axis": 0}), ({"x": rand(2, 3, 4)}, {"axis": (0, 2)})],
+        "unbroadcast": [({"x": rand(*big), "y": rand(*small)}, {}) for small, big in BROADCASTS],
+        "count": [({}, {})],
+        "step": [({"x": 3}, {})],
+        "mark": [({}, {})],  # reverse's placeholder: never in a finished graph; `None` as a constant
+    }
+
+
+def test_every_op_flatgen_has_is_lowered_and_checked_or_kept():
+    """Walks every Op reachable from flatgen's modules.  A primitive (one rule per input) is kept, and
+    its rules are checked with its cases (the table's rows by the test above); a tape op is kept; every
+    other op must have cases here, and its lowering computes what it computes."""
+    reachable = reachable_ops()
+    parent = {}
+    for _, op in reachable.values():
+        for rule in op.rules if is_primitive(op) else ():
+            if rule is not None:
+                parent[id(rule)] = op
+                if rule.accumulate is not None:
+                    parent[id(rule.accumulate)] = op
+    cases = bookkeeping_cases()
+    done, kept, missing = set(), set(), []
+    for label, op in reachable.values():
+        if id(op) in done:
+            continue
+        if is_primitive(op):
+            e = Eqn(Var("y"), op, tuple(Var(s) for s in op.expr.slots))
+            assert lower_eqn(e) == [e], f"{label}: a primitive is kept as it is"
+            kept.add(op.name)
+            if ROWS.get(op.name) is op or (op.name in FAMILIES and not cases_of(op)):
+                continue  # the table's rows: the test above; a run-time index pattern beyond SIGS: its family
+            for ins, params in cases_of(op):
+                done |= check_rules(op, ins, params)
+            assert cases_of(op) or not any(op.rules), f"{label}: no cases for its rules"
+        elif op.saves or op.restores or op.name in MEMORY:
+            e = Eqn(Var("t", "tape"), op, tuple(Var(s, "tape") for s in op.expr.slots))
+            assert is_memory(e) and lower_eqn(e) == [e], f"{label}: a tape op is kept as it is"
+            kept.add(op.name)
+        elif id(op) in parent:
+            continue  # checked with its primitive's cases (above, or by the table's test)
+        elif op.name in cases:
+            for values, params in cases[op.name]:
+                if op.name == "mark":
+                    (e,) = lower_eqn(Eqn(Var("m"), op, ()))
+                    assert e.op.name == "constant" and e.ins[0].value is None
+                    continue
+                lowered_equals_op(op, values, {**op.defaults, **params})
+                if all(isinstance(v, (float, int, tuple)) for v in values.values()):  # plain floats too
+                    lowered_equals_op(op, values, {**op.defaults, **params}, math_mode=True)
+        else:
+            missing.append(f"{label} ({op.name}: {op.expr.text!r})")
+        done.add(id(op))
+    assert not missing, f"ops with no lowering case in tests/test_lower.py: {missing}"
+    unchecked = [op.name for i, op in parent.items() if i not in done and ROWS.get(op.name) is not op
+                 and op.name not in FAMILIES]
+    assert not unchecked, f"rules of primitives outside the table, not checked: {unchecked}"
+    assert MEMORY <= kept and {"copy", "copy_array", "setitem", "index_at", "setitem_at", "constant"} <= kept
+    assert set(cases) - {"mark"} <= {op.name for _, op in reachable.values()}, "a case for an op flatgen lost"
+    assert len(reachable) > 60 and len(done) > 40
+
+
+def test_a_run_time_index_lowers_to_run_time_indexing():
+    """`OUT[:, i0] += g` (a rolled loop's index): index_at / setitem_at of the same pattern, the index an
+    input of the equation (not a constant)."""
+    op = P.index_at((":", "#")).rules[0].accumulate
+    x, i = rand(3, 4), 2
+    eqns = lowered_equals_op(op, {"OUT": x, "g": rand(3), "i0": i}, {})
+    assert [d.op for d in eqns] == [P.index_at((":", "#")), P.TABLE["add"], P.setitem_at((":", "#"))]
+    assert all(d.ins[-1].hint == "i0" for d in (eqns[0], eqns[2]))
+
+
+def test_what_has_no_primitive_is_refused():
+    bad = Op("bad", P.Expr("np.cumsum(x)", ("x",)), "const")
+    with pytest.raises(LoweringError, match="has no primitive"):
+        lower_eqn(Eqn(Var("y"), bad, (Var("x", shape=(3,)),)))
+    with pytest.raises(LoweringError, match="not known"):
+        Lowering(P.INIT.expr, (Var("x", shape=None),), {}, {}).expr(P.INIT.expr.tree)
