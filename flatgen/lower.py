@@ -42,14 +42,11 @@ import numpy as np
 from . import shapes as S
 from .expr import Expr, constant
 from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
-from .primitives import COPY, SETITEM, TABLE, Op, index_at, setitem_at
+from .primitives import CALLS, COPY, SETITEM, TABLE, Op, index_at, setitem_at
 from .shapes import unbroadcast_axes
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
 _COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
-_CALLS = {f"np.{f}": f for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "abs", "maximum", "minimum", "where",
-                                  "outer", "sign", "zeros_like", "ones_like")} | {"sigmoid": "sigmoid"}
-_REDUCTIONS = {"np.sum": "sum", "np.mean": "mean", "np.max": "max", "np.min": "min"}
 ROWS = {**TABLE, "setitem": SETITEM}  # the primitives lowered equations use: each has its rules
 
 
@@ -181,15 +178,16 @@ class Lowering:
             if shape is None:
                 raise LoweringError("the shape is not known")
             return Lit({"np.shape": shape, "np.size": int(np.prod(shape)), "np.ndim": len(shape)}[name])
-        if name in _CALLS:
-            return self.apply(_CALLS[name], tuple(self.expr(a) for a in node.args))
-        if name in _REDUCTIONS:
+        row = _row_of_call(name)
+        if row is not None and row.shape is S.reduce:  # np.sum(x, axis=..., keepdims=...): a reduction's two rows
             x = self.expr(node.args[0])
             axis = kwargs.get("axis", self.static(node.args[1]) if len(node.args) > 1 else None)
             keepdims = bool(kwargs.get("keepdims", False))
             every = axis is None or len(np.atleast_1d(axis)) == len(x.shape)
-            row = _REDUCTIONS[name] if keepdims or every else f"{_REDUCTIONS[name]}_axis"
+            row = row if keepdims or every else ROWS.get(f"{row.name}_axis", row)
             return self.apply(row, (x,), axis=tuple(axis) if isinstance(axis, list) else axis, keepdims=keepdims)
+        if row is not None and row.shape is not S.matmul and len(node.args) == len(row.expr.slots) and not kwargs:
+            return self.apply(row, tuple(self.expr(a) for a in node.args))  # np.exp(x), np.where(c, g, 0.0), ...
         if name == "np.broadcast_to":
             x, shape = self.expr(node.args[0]), tuple(self.static(node.args[1]))
             if x.shape == shape:
@@ -248,6 +246,12 @@ class Lowering:
             else:
                 raise LoweringError(f"statement `{ast.unparse(stmt)}`")
         return self.env["OUT"]
+
+
+def _row_of_call(name: str) -> Op | None:
+    """The row a call in a rule means (`np.exp`, `np.linalg.norm`, `sigmoid`), by the calls the table's
+    rows list: a row added later is found here too."""
+    return CALLS.get("numpy." + name[3:] if name.startswith("np.") else f"flatgen.{name}")
 
 
 # A constant as an equation, `out = c` (a seed, a scalar zero): nothing to differentiate.
