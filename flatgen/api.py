@@ -242,6 +242,34 @@ class Flat:
             )
         write_atomic(path, self.source)
 
+    @guard
+    def explain(self, *args, seed=None, digits=4):
+        """The lecture's table at these arguments: one row per gate, in backward order (flatgen/explain.py)."""
+        from .explain import explain
+        from .teaching import prepared
+
+        return explain(*prepared(self, args, seed), digits=digits)
+
+    @guard
+    def draw(self, *args, seed=None, digits=3):
+        """The circuit as SVG, with its values and gradients at these arguments, if any (flatgen/draw.py)."""
+        from .draw import draw
+        from .teaching import lecture, prepared
+
+        if not args:
+            return draw(lecture(self.generated, self._src, self._node), digits=digits)
+        return draw(*prepared(self, args, seed), digits=digits)
+
+    def _repr_html_(self):  # a notebook shows the generated module, highlighted
+        from .teaching import module_html
+
+        return module_html(self)
+
+    def _repr_markdown_(self):
+        from .teaching import module_markdown
+
+        return module_markdown(self)
+
     def __repr__(self):
         return f"<flatgen.flat {self._src.file}:{self._node.name}>"
 

@@ -11,7 +11,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from . import __version__
+from . import __version__, teaching
 from .config import Job, load_config
 from .errors import FlatgenError, InternalError, UsageError, guard
 from .files import compare, write_atomic
@@ -77,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("generate", "write the generated module of each target", many=True)
     command("check", "fail when a committed generated module is stale or missing", many=True)
     command("show", "print a target's generated module", many=False)
+    teaching.add_commands(sub, argparse.RawDescriptionHelpFormatter)  # explain, graph
     return parser
 
 
@@ -192,4 +193,4 @@ def cmd_show(args) -> int:
     return 0
 
 
-RUN = {"generate": cmd_generate, "check": cmd_check, "show": cmd_show}
+RUN = {"generate": cmd_generate, "check": cmd_check, "show": cmd_show, **teaching.RUN}
