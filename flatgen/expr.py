@@ -62,6 +62,23 @@ SUPPORT["minimum_math"] = (
     "    return a if a <= b or a != a else b\n"
 )
 
+# np.logaddexp on floats: log(exp(a) + exp(b)), computed as numpy computes it (npy_logaddexp).
+SUPPORT["logaddexp_math"] = (
+    "def logaddexp_math(a, b):\n"
+    '    """log(exp(a) + exp(b)) of two floats, without overflow (as numpy computes it)."""\n'
+    "    if a == b:\n"
+    "        return a + math.log(2)\n"
+    "    d = a - b\n"
+    "    return a + math.log1p(math.exp(-d)) if d > 0 else b + math.log1p(math.exp(d)) if d <= 0 else d\n"
+)
+
+# np.round on floats: half to even, a float (round(x) alone would give an int).
+SUPPORT["round_half_even_math"] = (
+    "def round_half_even_math(x, decimals):\n"
+    '    """x rounded to `decimals` digits, half to even, as a float (as np.round)."""\n'
+    "    return round(x, decimals)\n"
+)
+
 _support_globals: dict[str, object] = {"np": np, "math": math}
 for _text in SUPPORT.values():
     exec(compile(_text, "<flatgen support>", "exec"), _support_globals)
@@ -74,14 +91,27 @@ TEMPLATE_GLOBALS: dict[str, object] = {"np": np, "math": math, **SUPPORT_FUNCTIO
 class _ToMath(ast.NodeTransformer):
     """A numpy template -> the same expression on Python floats (math mode)."""
 
-    FUNCS = {f"np.{f}": f"math.{f}" for f in ("exp", "log", "sqrt", "tanh", "sin", "cos")} | {
-        "np.abs": "abs", "np.maximum": "maximum_math", "np.minimum": "minimum_math", "sigmoid": "sigmoid_math"}
+    FUNCS = {f"np.{f}": f"math.{f}" for f in ("exp", "log", "sqrt", "tanh", "sin", "cos", "tan", "sinh", "cosh",
+                                              "log1p", "expm1", "log2", "log10", "exp2", "hypot")} | {
+        f"np.arc{f}": f"math.a{f}" for f in ("sin", "cos", "tan", "tan2", "sinh", "cosh", "tanh")} | {
+        "np.abs": "abs", "np.maximum": "maximum_math", "np.minimum": "minimum_math", "sigmoid": "sigmoid_math",
+        "np.logaddexp": "logaddexp_math"}
+    # numpy calls whose math form is another expression, over the call's arguments {0}, {1}, ...
+    # (positional, then keyword values in order)
+    FORMS = {"np.floor": "float(math.floor({0}))", "np.ceil": "float(math.ceil({0}))",
+             "np.round": "round_half_even_math({0}, {1})",
+             "np.square": "{0} ** 2", "np.reciprocal": "1.0 / {0}", "np.float64": "float({0})",
+             "np.clip": "minimum_math(maximum_math({0}, {1}), {2})"}
 
     def visit_Call(self, node):
         self.generic_visit(node)
         name = ast.unparse(node.func)
         if name in self.FUNCS:
             node.func = ast.parse(self.FUNCS[name], mode="eval").body
+        elif name in self.FORMS:
+            args = node.args + [k.value for k in node.keywords]
+            form = ast.parse(self.FORMS[name].format(*(f"_arg{k}_" for k in range(len(args)))), mode="eval").body
+            return _Substitute({f"_arg{k}_": a for k, a in enumerate(args)}).visit(form)
         elif name == "np.sign":  # float(x > 0) - float(x < 0): -1, 0 or 1, like np.sign (numpy scalars too)
             (x,) = node.args
             gt = ast.Call(ast.Name("float", ast.Load()), [ast.Compare(x, [ast.Gt()], [ast.Constant(0)])], [])
@@ -100,6 +130,16 @@ class _ToMath(ast.NodeTransformer):
         if ast.unparse(node) in ("np.inf", "np.nan", "np.pi", "np.e"):
             return ast.Attribute(ast.Name("math", ast.Load()), node.attr, ast.Load())
         return node
+
+
+class _Substitute(ast.NodeTransformer):
+    """Names -> copies of syntax trees (a math form's arguments)."""
+
+    def __init__(self, trees: dict):
+        self.trees = trees
+
+    def visit_Name(self, node):
+        return copy.deepcopy(self.trees[node.id]) if node.id in self.trees else node
 
 
 def to_math(template: "Expr") -> "Expr":

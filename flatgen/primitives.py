@@ -14,69 +14,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from dataclasses import dataclass, field
-from typing import Callable
 
 from . import shapes as S
 from .expr import SUPPORT, SUPPORT_FUNCTIONS, TEMPLATE_GLOBALS, Expr, constant, fill, to_math  # noqa: F401
-
-@dataclass(frozen=True, eq=False)
-class Op:
-    """An operation an equation applies: a primitive's forward, one of its rules, or a bookkeeping op."""
-
-    name: str
-    expr: Expr
-    gate: str  # which gate explains it in comments (templates/gates/<gate>.j2)
-    rules: tuple["Op | None", ...] = ()  # forward primitives: the local-gradient rule per input (None: none)
-    calls: tuple[str, ...] = ()  # dotted user-facing names that mean this primitive
-    shape: Callable = S.broadcast  # output shape from input shapes and params
-    defaults: dict = field(default_factory=dict)  # params and their defaults (dropped when rendered)
-    elementwise: bool = True  # inputs broadcast: their gradients are summed back to their shapes
-    inplace: bool = False  # bookkeeping ops that update their first input (the output takes its name)
-    mask: bool = False  # a comparison: its value is a boolean mask, with no gradient
-    writes_item: bool = False  # item assignment: a copy of the first input with an item written in
-    accumulate: "Op | None" = None  # a scatter rule: how a later contribution adds into its array in place
-    zero_init: bool = False  # a gradient's zeros, that contributions in branches are added to
-    joins: bool = False  # the end of a side of an `if`: the value both sides give one name (merges, copies)
-    adds: bool = False  # a contribution added to a gradient (`grad_x += d`, in place only into what flatgen owns)
-    counts: bool = False  # a while loop's iteration count going up by one (`n_iter += 1`)
-    saves: bool = False  # a value pushed on a rolled loop's tape
-    restores: bool = False  # a value popped back from a tape in the backward loop
-
-    @functools.cached_property
-    def rule_slots(self) -> frozenset[str]:
-        """What the local-gradient rules read: `out`, `g`, the input slots.  (The tracer asks, for a
-        loop's variable, whether the backward needs its old value and its new one at once.)"""
-        return frozenset(s for r in self.rules if r is not None for s in r.expr.slots)
-
-    @functools.cached_property
-    def math_expr(self) -> Expr:
-        return to_math(self.expr)
-
-    def template(self, math_mode: bool = False) -> Expr:
-        return self.math_expr if math_mode else self.expr
-
-    def __call__(self, *values, math_mode: bool = False, **params):
-        p = {**self.defaults, **params}
-        expr = self.math_expr if math_mode else self.expr
-        return expr.fn(*values, *(p[k] for k in expr.params))
-
-
-def prim(name: str, inputs: str, forward: str, rules: tuple["str | Op | None", ...], gate: str, calls=(),
-         shape=S.broadcast, params: dict | None = None, elementwise=True, mask=False) -> Op:
-    """A row of the table: `rules[i]` is the gradient sent to input i, over g, out, the inputs and
-    params (or an Op of its own, for a rule that is a statement block)."""
-    slots = tuple(inputs.split())
-    params = params or {}
-    assert len(rules) == len(slots), name
-    grads = tuple(
-        r if r is None or isinstance(r, Op) else Op(f"{name}.d{s}", Expr(r, ("g", "out", *slots), tuple(params)),
-                                                    gate, defaults=params, elementwise=False)
-        for s, r in zip(slots, rules)
-    )
-    return Op(name, Expr(forward, slots, tuple(params)), gate, grads, tuple(calls), shape, params, elementwise,
-              mask=mask)
-
+from .op import G, OUT, Op, prim, reduction
+from .rows_linalg import LINALG_METHODS, LINALG_ROWS
+from .rows_numpy import NUMPY_METHODS, NUMPY_ROWS
 
 # Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
 # zeros_like of an integer input would truncate the gradient written into it).  A later use of the
@@ -91,20 +34,6 @@ SCATTER = Op("index.dx", Expr("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g",
 def compare(name: str, forward: str, call: str) -> Op:
     """A comparison's row: a boolean mask, piecewise constant, so no gradient to either input."""
     return prim(name, "a b", forward, (None, None), "compare", [call], mask=True)
-
-
-def reduction(name: str, forward: str, keep_rule: str, axis_rule: str, gate: str, calls) -> list[Op]:
-    """Two rows per reduction: `name` when the reduced axes are kept (keepdims, or all axes) so the
-    gradient broadcasts as it is, `name_axis` when they are dropped and must be put back."""
-    params = {"axis": None, "keepdims": False}
-    return [
-        prim(name, "x", forward, (keep_rule,), gate, calls, S.reduce, params, elementwise=False),
-        prim(f"{name}_axis", "x", forward, (axis_rule,), gate, (), S.reduce, params, elementwise=False),
-    ]
-
-
-# Shorthands for the rules of reductions: the upstream gradient, and the output, with reduced axes put back.
-_G, _OUT = "np.expand_dims(g, axis)", "np.expand_dims(out, axis)"
 
 
 def _chooser(g: str, out: str) -> str:
@@ -159,13 +88,13 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("outer",     "a b", "np.outer(a, b)", ("g @ b", "a @ g"),       "outer", ["numpy.outer"],
          S.outer, elementwise=False),
     *reduction("sum",  "np.sum(x, axis=axis, keepdims=keepdims)",
-               "np.broadcast_to(g, np.shape(x))", f"np.broadcast_to({_G}, np.shape(x))", "sum", ["numpy.sum"]),
+               "np.broadcast_to(g, np.shape(x))", f"np.broadcast_to({G}, np.shape(x))", "sum", ["numpy.sum"]),
     *reduction("mean", "np.mean(x, axis=axis, keepdims=keepdims)",
                "np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))",
-               f"np.broadcast_to({_G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
-    *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT),
+               f"np.broadcast_to({G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
+    *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(G, OUT),
                "reduce_max", ["numpy.max", "numpy.amax"]),
-    *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(_G, _OUT),
+    *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(G, OUT),
                "reduce_min", ["numpy.min", "numpy.amin"]),
     # Layout: the gradient is laid back out the way the input was.
     prim("T",         "x", "x.T",                          ("g.T",),                      "layout", shape=S.transpose,
@@ -182,7 +111,7 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("broadcast_to", "x", "np.broadcast_to(x, shape)",
          ("np.reshape(np.sum(g, axis=axes, keepdims=True), np.shape(x))",), "sum",
          shape=S.fixed, params={"shape": (), "axes": ()}, elementwise=False),
-    prim("sign",      "x", "np.sign(x)",                   (None,),                       "const", ["numpy.sign"],
+    prim("sign",      "x", "np.sign(x)",                   (None,),                       "step",  ["numpy.sign"],
          S.same, elementwise=False),
     prim("index",     "x", "x[idx]",                       (SCATTER,),                    "index",
          shape=S.index, params={"idx": ()}, elementwise=False),
@@ -195,6 +124,9 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          S.fixed, {"shape": ()}, elementwise=False),
     prim("ones",       "",  "np.ones(shape)",              (),                            "const", ["numpy.ones"],
          S.fixed, {"shape": ()}, elementwise=False),
+    # numpy's other functions and reductions, and linear algebra (rows_numpy.py, rows_linalg.py)
+    *NUMPY_ROWS,
+    *LINALG_ROWS,
 ]}
 
 # Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
@@ -281,7 +213,7 @@ UNBROADCAST = Op("unbroadcast", Expr("unbroadcast(x, np.shape(y))", ("x", "y")),
 CALLS: dict[str, Op] = {c: op for op in TABLE.values() for c in op.calls}
 # Methods on arrays -> the numpy function they mean.
 METHODS = {"sum": "numpy.sum", "mean": "numpy.mean", "max": "numpy.max", "min": "numpy.min",
-           "reshape": "numpy.reshape", "transpose": "numpy.transpose"}
+           "reshape": "numpy.reshape", "transpose": "numpy.transpose", **NUMPY_METHODS, **LINALG_METHODS}
 
 # Module constants a function may read (np.pi, math.e, ...).
 CONSTANTS: dict[str, float] = {

@@ -64,6 +64,61 @@ def matmul(a: Shape, b: Shape, **_) -> Shape:
     return a[:-1] + b[1:]
 
 
+def matmul_nd(a: Shape, b: Shape, **_) -> Shape:
+    """`@` with an operand of 3 or more dimensions: stacks of matrices, their batch axes broadcast."""
+    if a is None or b is None:
+        raise ValueError("`@` needs known shapes here: give example shapes (see README, Shapes)")
+    if len(a) == 0 or len(b) == 0:
+        raise ValueError(f"`@` of shapes {a} and {b}: numpy's matmul takes no scalars (use *)")
+    a2, b2 = (1,) + a if len(a) == 1 else a, b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
+        raise ValueError(f"`@` of shapes {a} and {b}: inner dimensions {a2[-1]} and {b2[-2]} differ")
+    try:
+        batch = tuple(np.broadcast_shapes(a2[:-2], b2[:-2]))
+    except ValueError:
+        raise ValueError(f"`@` of shapes {a} and {b}: the stacks {a2[:-2]} and {b2[:-2]} do not broadcast") from None
+    return batch + a2[-2:-1] * (len(a) > 1) + b2[-1:] * (len(b) > 1)
+
+
+def _matrix(a: Shape, what: str, square: bool = True) -> tuple[int, int]:
+    if a is None:
+        raise ValueError(f"{what} needs known shapes here: give example shapes (see README, Shapes)")
+    if len(a) != 2 or (square and a[0] != a[1]):
+        raise ValueError(f"{what} of shape {a}: flatgen takes {'a square' if square else 'a'} 2-D matrix")
+    return a
+
+
+def trace(a: Shape, **_) -> Shape:
+    _matrix(a, "np.trace", square=False)
+    return ()
+
+
+def inv(a: Shape, **_) -> Shape:
+    return _matrix(a, "np.linalg.inv")
+
+
+def det(a: Shape, **_) -> Shape:
+    _matrix(a, "np.linalg.det (and slogdet)")
+    return ()
+
+
+def solve(a: Shape, b: Shape, **_) -> Shape:
+    n, _ = _matrix(a, "np.linalg.solve")
+    if b is None or len(b) not in (1, 2) or b[0] != n:
+        raise ValueError(f"np.linalg.solve of shapes {a} and {b}: b must be ({n},) or ({n}, k)")
+    return b
+
+
+def cumsum(x: Shape, axis=None, **_) -> Shape:
+    """np.cumsum: x's shape along an axis; flattened without one."""
+    if x is None:
+        return None
+    if axis is None:
+        return (int(np.prod(x)),)
+    normalize_axis(axis, len(x))
+    return x
+
+
 def outer(a: Shape, b: Shape, **_) -> Shape:
     if a is None or b is None:
         return None

@@ -210,6 +210,94 @@ MATH_CASES: dict[str, list] = {
 }
 
 
+# numpy as people write it (flatgen/rows_numpy.py, flatgen/rows_linalg.py): each row at every shape its rule takes
+def _matrix(n=3):
+    """A well-conditioned matrix (inv, solve, det)."""
+    return rand(n, n) + 3.0 * np.eye(n)
+
+
+_NO_AXIS, _KEEP = {"axis": None, "keepdims": False}, {"keepdims": True}
+TABLE_CASES |= {
+    # elementwise, one input: inside each domain
+    "tan": [((rand(3, low=-1.2, high=1.2),), {})],
+    "arcsin": [((rand(2, 3, low=-0.9, high=0.9),), {})],
+    "arccos": [((rand(3, low=-0.9, high=0.9),), {})],
+    "arctan": [((rand(3),), {})],
+    "sinh": [((rand(3),), {})], "cosh": [((rand(2, 2),), {})], "arcsinh": [((rand(3),), {})],
+    "arccosh": [((rand(3, low=1.2, high=3.0),), {})],
+    "arctanh": [((rand(3, low=-0.9, high=0.9),), {})],
+    "log1p": [((rand(3, low=-0.6, high=2.0),), {})], "expm1": [((rand(3),), {})],
+    "log2": [((pos(3),), {})], "log10": [((pos(2, 2),), {})], "exp2": [((rand(3),), {})],
+    "square": [((rand(2, 3),), {})], "reciprocal": [((pos(3),), {}), ((-pos(2, 2),), {})],
+    "float64": [((rand(2, 3),), {})],
+    # elementwise, two and three inputs, broadcast
+    "arctan2": [((rand(2, 3), rand(3)), {}), ((0.7, rand(2)), {})],
+    "hypot": [((rand(2, 3), rand(3)), {}), ((rand(4, 1), -0.6), {})],
+    "logaddexp": [((rand(3), rand(2, 3)), {}), ((rand(2), 0.4), {})],
+    "clip": [((rand(6) * 2, -0.5, 0.8), {}), ((rand(2, 3) * 2, rand(3) - 1.6, rand(2, 1) + 1.6), {}),
+             ((rand(4), 0.5, -0.5), {})],  # lo > hi: numpy gives hi everywhere
+    # piecewise constant: no gradient
+    "floor": [((rand(4) * 3,), {})], "ceil": [((rand(2, 2) * 3,), {})],
+    "round": [((rand(4) * 3,), {"decimals": 0}), ((rand(3),), {"decimals": 1})],
+    "argmax": [((rand(3, 4),), _NO_AXIS), ((rand(3, 4),), {"axis": 1, "keepdims": False}),
+               ((rand(3, 4),), {"axis": 0, "keepdims": True})],
+    "argmin": [((rand(3, 4),), _NO_AXIS), ((rand(2, 3),), {"axis": -1, "keepdims": False})],
+    # reductions
+    "var": [((rand(3, 4),), {**_NO_AXIS, "ddof": 0}), ((rand(3, 4),), {"axis": 1, **_KEEP, "ddof": 1}),
+            ((rand(2, 3, 4),), {"axis": (0, 2), **_KEEP, "ddof": 0})],
+    "var_axis": [((rand(3, 4),), {"axis": 0, "keepdims": False, "ddof": 0}),
+                 ((rand(2, 3, 4),), {"axis": (0, 2), "keepdims": False, "ddof": 1})],
+    "std": [((rand(3, 4),), {**_NO_AXIS, "ddof": 1}), ((rand(3, 4),), {"axis": 0, **_KEEP, "ddof": 0})],
+    "std_axis": [((rand(3, 4),), {"axis": 1, "keepdims": False, "ddof": 0}),
+                 ((rand(2, 3, 4),), {"axis": (1, 2), "keepdims": False, "ddof": 1})],
+    # prod: a row with one zero (its gradient is the product of the others), one with two (all zero)
+    "prod": [((rand(2, 3),), _NO_AXIS), ((np.array([1.3, 0.0, -0.8, 1.1]),), _NO_AXIS),
+             ((np.array([[1.2, 0.0, -0.7], [0.5, 0.0, 0.0], [0.9, -1.1, 1.4]]),), {"axis": 1, **_KEEP})],
+    "prod_axis": [((np.array([[1.2, 0.0, -0.7], [0.5, 0.0, 0.0]]),), {"axis": 0, "keepdims": False}),
+                  ((rand(2, 3, 2),), {"axis": (0, 2), "keepdims": False})],
+    "norm": [((rand(4),), _NO_AXIS), ((rand(2, 3),), _NO_AXIS), ((rand(3, 4),), {"axis": 1, **_KEEP}),
+             ((rand(2, 3),), {"axis": None, **_KEEP})],
+    "norm_axis": [((rand(3, 4),), {"axis": 0, "keepdims": False}),
+                  ((rand(2, 3, 4),), {"axis": (1, 2), "keepdims": False})],
+    "norm1": [((rand(4),), _NO_AXIS), ((rand(3, 4),), {"axis": 1, **_KEEP})],
+    "norm1_axis": [((rand(3, 4),), {"axis": 0, "keepdims": False})],
+    "norminf": [((rand(4),), _NO_AXIS), ((rand(3, 4),), {"axis": -1, **_KEEP})],
+    "norminf_axis": [((rand(3, 4),), {"axis": 0, "keepdims": False})],
+    "cumsum": [((rand(2, 3),), {"axis": None}), ((rand(4),), {"axis": None}), ((0.7,), {"axis": None})],
+    "cumsum_axis": [((rand(2, 3),), {"axis": 1, "flip": (slice(None), slice(None, None, -1))}),
+                    ((rand(3, 2),), {"axis": 0, "flip": slice(None, None, -1)}),
+                    ((rand(2, 3, 2),), {"axis": -2, "flip": (slice(None), slice(None, None, -1))})],
+    # products of stacks of matrices, every combination of ranks numpy's matmul takes
+    "matmul_batch": [((rand(2, 3, 4), rand(2, 4, 2)), {"swap_a": (0, 2, 1), "swap_b": (0, 2, 1)}),
+                     ((rand(2, 2, 2, 3), rand(2, 2, 3, 2)), {"swap_a": (0, 1, 3, 2), "swap_b": (0, 1, 3, 2)})],
+    "matmul_bm": [((rand(2, 3, 4), rand(4, 5)), {"swap_a": (0, 2, 1), "lead": 0}),
+                  ((rand(2, 2, 3, 4), rand(4, 2)), {"swap_a": (0, 1, 3, 2), "lead": (0, 1)})],
+    "matmul_mb": [((rand(3, 4), rand(2, 4, 5)), {"swap_b": (0, 2, 1), "lead": 0})],
+    "matmul_bv": [((rand(2, 3, 4), rand(4)), {"lead": (0, 1)}), ((rand(2, 2, 3, 4), rand(4)), {"lead": (0, 1, 2)})],
+    "matmul_vb": [((rand(4), rand(2, 4, 5)), {"lead": (0, 2)}), ((rand(3), rand(2, 2, 3, 4)), {"lead": (0, 1, 3)})],
+    "matmul_bcast": [((rand(2, 1, 3, 4), rand(3, 4, 2)),
+                      {"swap_a": (0, 1, 3, 2), "swap_b": (0, 2, 1), "sum_a": (1,), "sum_b": (0,)}),
+                     ((rand(1, 3, 2), rand(4, 2, 3)), {"swap_a": (0, 2, 1), "swap_b": (0, 2, 1), "sum_a": (0,),
+                                                       "sum_b": ()})],
+    "trace": [((rand(3, 3),), {"n": 3, "m": 3}), ((rand(2, 4),), {"n": 2, "m": 4})],
+    "inv": [((_matrix(),), {})],
+    "solve": [((_matrix(), rand(3)), {})], "solve_m": [((_matrix(), rand(3, 2)), {})],
+    "det": [((_matrix(),), {}), ((-_matrix(2),), {})],
+    "slogdet": [((_matrix(),), {}), ((np.array([[0.3, 2.0], [1.5, -0.4]]),), {})],  # det < 0 too
+    "slogdet_sign": [((_matrix(),), {})],
+}
+MATH_NUMPY_CASES: dict[str, list] = {
+    "tan": [(0.3,)], "arcsin": [(0.3,)], "arccos": [(-0.4,)], "arctan": [(1.3,)], "sinh": [(0.3,)],
+    "cosh": [(-0.7,)], "arcsinh": [(0.6,)], "arccosh": [(1.7,)], "arctanh": [(0.3,)], "log1p": [(0.4,)],
+    "expm1": [(0.3,)], "log2": [(1.3,)], "log10": [(0.7,)], "exp2": [(0.7,)], "square": [(-0.6,)],
+    "reciprocal": [(0.8,)], "float64": [(0.7,)], "arctan2": [(0.5, -1.2), (-0.3, 0.8)],
+    "hypot": [(0.5, -1.2)], "logaddexp": [(0.5, -1.2), (0.3, 0.3), (-2.0, 1.0)],
+    "clip": [(0.3, -0.5, 0.8), (-0.9, -0.5, 0.8), (1.1, -0.5, 0.8), (0.2, 0.5, -0.5)],
+    "floor": [(0.3,), (-1.7,)], "ceil": [(0.3,), (-1.7,)], "round": [(0.3,), (2.7,)],
+}
+MATH_CASES |= MATH_NUMPY_CASES
+
+
 def spec_table(name):
     def run():
         op = T[name]
@@ -283,6 +371,28 @@ def spec_setitem_at():
         idx = tuple(next(it) if p == "#" else slice(None) if p == ":" else int(p) for p in sig)
         v = rand(*np.shape(x[idx]))
         checked |= check_rules(op, (x, v, *ints))
+    return checked
+
+
+# -- einsum: one row per subscripts and shapes (rows_linalg.einsum_op) ---------------------------------------
+
+EINSUM_CASES = [  # subscripts, operand shapes: products, sums (ones), diagonals and traces (identities), stacks
+    ("ij,jk->ik", ((2, 3), (3, 4))), ("i,i->", ((3,), (3,))), ("i,j->ij", ((3,), (2,))), ("ij->i", ((2, 3),)),
+    ("ii->", ((3, 3),)), ("ii->i", ((3, 3),)), ("ij,ij->ij", ((2, 3), (2, 3))), ("bij,bjk->bik", ((2, 3, 4), (2, 4, 2))),
+    ("ij,jk,kl->il", ((2, 3), (3, 2), (2, 2))), ("iij->j", ((2, 2, 3),)), ("ijk->kj", ((2, 3, 2),)),
+    ("ij,j->", ((2, 3), (3,))), ("ii,i->i", ((3, 3), (3,))), ("ij,kj->ik", ((2, 3), (4, 3))),
+]
+
+
+def spec_einsum():
+    from flatgen.rows_linalg import einsum_op
+
+    checked = set()
+    for spec, shapes in EINSUM_CASES:
+        op = einsum_op(spec, shapes)
+        ins = [rand(*shape) for shape in shapes]
+        close(op(*ins), np.einsum(spec, *ins), f"einsum {spec}: forward")
+        checked |= check_rules(op, ins)
     return checked
 
 
@@ -478,7 +588,7 @@ SPECS = {f"table:{name}": spec_table(name) for name in TABLE_CASES if name in T}
     "copies": spec_copies, "setitem": spec_setitem, "index_at": spec_index_at, "setitem_at": spec_setitem_at,
     "scatter": spec_scatter, "acc": spec_acc, "merge": spec_merge, "seed": spec_seed, "zeros": spec_zeros,
     "unbroadcast": spec_unbroadcast, "tapes": spec_tapes, "counts": spec_counts, "mark": spec_mark,
-    "constant": spec_constant,
+    "constant": spec_constant, "einsum": spec_einsum,
 }
 
 
@@ -513,11 +623,14 @@ def reachable_ops() -> dict[int, tuple[str, Op]]:
 
     modules = [importlib.import_module(f"flatgen.{m.name}") for m in pkgutil.iter_modules(flatgen.__path__)
                if m.name != "__main__"]
-    # the factories of run-time indexing make ops per index pattern: make some, then walk
-    factories = {name for name, obj in vars(P).items()
-                 if callable(obj) and hasattr(obj, "cache_info") and getattr(obj, "__module__", "") == P.__name__}
-    assert factories == {"index_at", "setitem_at"}, (
+    # the factories of run-time indexing and of einsum make ops per index pattern (subscripts): make some, then walk
+    factories = {name for mod in modules for name, obj in vars(mod).items()
+                 if callable(obj) and hasattr(obj, "cache_info") and getattr(obj, "__module__", "") == mod.__name__
+                 and getattr(obj, "__wrapped__", obj).__annotations__.get("return") in ("Op", Op)}
+    assert factories == {"index_at", "setitem_at", "einsum_op"}, (
         f"cached factories in flatgen: {sorted(factories)}; give each new one a spec and list it here")
+    from flatgen.rows_linalg import einsum_op
+
     for sig in SIGS:
         P.index_at(sig)
         P.setitem_at(sig)
@@ -527,6 +640,8 @@ def reachable_ops() -> dict[int, tuple[str, Op]]:
     for sig in SIGS:
         visit(f"index_at({sig})", P.index_at(sig))
         visit(f"setitem_at({sig})", P.setitem_at(sig))
+    for spec, shapes in EINSUM_CASES:
+        visit(f"einsum_op({spec!r}, {shapes})", einsum_op(spec, shapes))
     return found
 
 
@@ -551,7 +666,8 @@ def test_every_op_has_a_spec():
     array_only = {"zeros_like", "ones_like", "zeros", "ones", "sum", "sum_axis", "mean", "mean_axis", "max",
                   "max_axis", "min", "min_axis", "T", "transpose", "reshape", "expand_dims", "index", "index_at",
                   "setitem", "setitem_at", "matmul", "matmul_mv", "matmul_vm", "dot", "outer", "unbroadcast",
-                  "sum_lead", "sum_ones", "init", "copy", "copy_array"}
+                  "sum_lead", "sum_ones", "init", "copy", "copy_array", "prod", "prod_axis", "norm1", "norm1_axis",
+                  "norminf", "norminf_axis"}
     math_forms = [label for label in math_forms
                   if reachable_name(reachable, label).split(".")[0] not in array_only]
     assert not math_forms, f"ops whose math-mode form is not checked in math mode: {math_forms}"

@@ -9,6 +9,7 @@ import pytest
 
 import corpus
 import corpus_arrays
+import corpus_numpy
 import flatgen
 from flatgen.primitives import TABLE
 from numerics import assert_agree
@@ -74,13 +75,56 @@ ARRAY = {
     "zeros_like": [(r(3),)], "ones_like": [(r(3),)], "zeros": [(r(4),)], "ones": [(r(3),)],
     "sign": [(np.array([-1.5, 0.4, 2.0]),)],
 }
+# numpy as people write it (flatgen/rows_numpy.py, rows_linalg.py; functions in tests/corpus_numpy.py):
+# elementwise rows on scalars (math mode: p_ with np.f, m_ with math.f), arrays and broadcast operands (e_) ...
+def _matrix(n=3):
+    return r(n, n) + 3.0 * np.eye(n)
+
+
+NUMPY_SCALAR = {
+    "tan": [(0.3,), (r(3, low=-1.2, high=1.2),)],
+    "arcsin": [(0.3,), (r(2, 3, low=-0.9, high=0.9),)],
+    "arccos": [(-0.4,), (r(3, low=-0.9, high=0.9),)],
+    "arctan": [(1.3,), (r(3),)],
+    "sinh": [(0.3,), (r(3),)], "cosh": [(-0.7,), (r(2, 2),)], "arcsinh": [(0.6,), (r(3),)],
+    "arccosh": [(1.7,), (r(3, low=1.2, high=3.0),)],
+    "arctanh": [(0.3,), (r(3, low=-0.9, high=0.9),)],
+    "log1p": [(0.4,), (r(3),)], "expm1": [(0.3,), (r(3),)],
+    "log2": [(1.3,), (pos(3),)], "log10": [(0.7,), (pos(2, 2),)], "exp2": [(0.7,), (r(3),)],
+    "square": [(-0.6,), (r(2, 3),)], "reciprocal": [(0.8,), (pos(3),)], "float64": [(0.7,), (r(2, 3),)],
+    "arctan2": [(0.5, -1.2), (r(2, 3), r(3)), (0.7, r(2))],
+    "hypot": [(0.5, -1.2), (r(2, 3), r(3))],
+    "logaddexp": [(0.5, -1.2), (0.3, 0.3), (r(3), r(2, 3))],
+    "clip": [(0.3, -0.5, 0.8), (-0.9, -0.5, 0.8), (1.1, -0.5, 0.8), (r(6) * 2, -0.5, 0.8),
+             (r(2, 3) * 2, r(3) - 1.6, r(2, 1) + 1.6)],
+    "floor": [(1.3,), (r(4) * 3,)], "ceil": [(-1.3,), (r(4) * 3,)], "round": [(2.7,), (r(4) * 3,)],
+}
+# ... and rows that take arrays (a_)
+NUMPY_ARRAY = {
+    "argmax": [(r(5),)], "argmin": [(r(5),)],
+    "var": [(r(3, 4),)], "var_axis": [(r(3, 4), r(4))], "std": [(r(5),)], "std_axis": [(r(3, 4), r(3))],
+    "prod": [(r(5),), (np.array([1.3, 0.0, -0.8]),)], "prod_axis": [(np.array([[1.2, 0.0], [0.5, 0.0], [0.9, -1.1]]), r(3))],
+    "norm": [(r(4),), (r(2, 3),)], "norm_axis": [(r(3, 4), r(3))], "norm1": [(r(4),)], "norm1_axis": [(r(3, 4), r(4))],
+    "norminf": [(r(4),)], "norminf_axis": [(r(3, 4), r(3))], "cumsum": [(r(2, 3), r(6))],
+    "cumsum_axis": [(r(2, 3), r(2, 3))],
+    "matmul_batch": [(r(2, 3, 4), r(2, 4, 2))], "matmul_bm": [(r(2, 3, 4), r(4, 2))],
+    "matmul_mb": [(r(3, 4), r(2, 4, 2))], "matmul_bv": [(r(2, 3, 4), r(4))], "matmul_vb": [(r(4), r(2, 4, 3))],
+    "matmul_bcast": [(r(2, 1, 3, 4), r(3, 4, 2))],
+    "trace": [(r(3, 3),)], "inv": [(_matrix(),)], "solve": [(_matrix(), r(3))], "solve_m": [(_matrix(), r(3, 2))],
+    "det": [(_matrix(),)], "slogdet": [(_matrix(),), (np.array([[0.3, 2.0], [1.5, -0.4]]),)],
+    "slogdet_sign": [(np.array([[0.3, 2.0], [1.5, -0.4]]),)],
+}
 # Rows no user call reaches: the lowering of rules writes them (checked in tests/test_lower.py and, each
 # row against central differences, in tests/test_op_specs.py).
 LOWERING_ONLY = {"broadcast_to"}
 
 
 def test_every_primitive_has_a_spec():
-    assert set(SCALAR) | set(BUILTIN) | set(ARRAY) | LOWERING_ONLY == set(TABLE)
+    assert set(SCALAR) | set(BUILTIN) | set(ARRAY) | set(NUMPY_SCALAR) | set(NUMPY_ARRAY) | LOWERING_ONLY == set(TABLE)
+    for name in NUMPY_SCALAR:
+        assert hasattr(corpus_numpy, f"p_{name}") and hasattr(corpus_numpy, f"e_{name}"), name
+    for name in NUMPY_ARRAY:
+        assert hasattr(corpus_numpy, f"a_{name}"), name
     for name in BUILTIN:
         assert hasattr(corpus, f"p_{name}"), name
     for name in SCALAR:
@@ -100,6 +144,31 @@ def test_scalar_primitive(name):
             f = flatgen.flat(getattr(corpus, f"p_{name}"))
         else:  # on arrays, summed: the output is a scalar
             f = flatgen.flat(getattr(corpus_arrays, f"e_{name}"))
+        assert_agree(f, args)
+        assert _uses(f, name), f"{name} not traced"
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_SCALAR))
+def test_numpy_elementwise_row(name):
+    """np.f on floats (math mode), arrays and broadcast operands; math.f where the math module has it."""
+    for args in NUMPY_SCALAR[name]:
+        scalar = all(np.ndim(a) == 0 for a in args)
+        f = flatgen.flat(getattr(corpus_numpy, f"{'p' if scalar else 'e'}_{name}"))
+        assert_agree(f, args)
+        assert _uses(f, name), f"{name} not traced"
+        if scalar and hasattr(corpus_numpy, f"m_{name}"):
+            m = flatgen.flat(getattr(corpus_numpy, f"m_{name}"))
+            assert_agree(m, args)
+            assert _uses(m, name), f"{name} not traced from math.{name}"
+        if scalar:  # numpy scalars: numpy mode, the same row
+            assert_agree(flatgen.flat(getattr(corpus_numpy, f"p_{name}"), math=False), args)
+
+
+@pytest.mark.parametrize("name", sorted(NUMPY_ARRAY))
+def test_numpy_array_row(name):
+    fn = getattr(corpus_numpy, f"a_{name}")
+    for args in NUMPY_ARRAY[name]:
+        f = flatgen.flat(fn, example=args)
         assert_agree(f, args)
         assert _uses(f, name), f"{name} not traced"
 

@@ -30,7 +30,8 @@ def piecewise(cond, yes, no):
 
 
 # primitive -> (symbols in input order, SymPy forward, domain of each input)
-# domains: "real" (-2, 2), "pos" (0.2, 3), "nonzero" +-(0.3, 2), "mask" (a bool: c > 0 decides)
+# domains: "real" (-2, 2), "pos" (0.2, 3), "nonzero" +-(0.3, 2), "mask" (a bool: c > 0 decides), "unit"
+# (-0.9, 0.9), "above1" (1.2, 3), "low" (-1.5, -0.5) and "high" (0.5, 1.5) for clip's bounds
 ORACLE = {
     "add": ((a, b), a + b, ("real", "real")),
     "sub": ((a, b), a - b, ("real", "real")),
@@ -58,6 +59,28 @@ ORACLE = {
     "eq": ((a, b), piecewise(sp.Eq(a, b), 1, 0), ("real", "real")),
     "ne": ((a, b), piecewise(sp.Ne(a, b), 1, 0), ("real", "real")),
     "copy": ((x,), x, ("real",)),
+    # numpy as people write it (flatgen/rows_numpy.py)
+    "tan": ((x,), sp.tan(x), ("unit",)),
+    "arcsin": ((x,), sp.asin(x), ("unit",)),
+    "arccos": ((x,), sp.acos(x), ("unit",)),
+    "arctan": ((x,), sp.atan(x), ("real",)),
+    "sinh": ((x,), sp.sinh(x), ("real",)),
+    "cosh": ((x,), sp.cosh(x), ("real",)),
+    "arcsinh": ((x,), sp.asinh(x), ("real",)),
+    "arccosh": ((x,), sp.acosh(x), ("above1",)),
+    "arctanh": ((x,), sp.atanh(x), ("unit",)),
+    "log1p": ((x,), sp.log(1 + x), ("pos",)),
+    "expm1": ((x,), sp.exp(x) - 1, ("real",)),
+    "log2": ((x,), sp.log(x, 2), ("pos",)),
+    "log10": ((x,), sp.log(x, 10), ("pos",)),
+    "exp2": ((x,), 2**x, ("real",)),
+    "square": ((x,), x**2, ("real",)),
+    "reciprocal": ((x,), 1 / x, ("nonzero",)),
+    "float64": ((x,), x, ("real",)),
+    "arctan2": ((a, b), sp.atan2(a, b), ("nonzero", "nonzero")),
+    "hypot": ((a, b), sp.sqrt(a**2 + b**2), ("nonzero", "real")),
+    "logaddexp": ((a, b), sp.log(sp.exp(a) + sp.exp(b)), ("real", "real")),
+    "clip": ((x, a, b), sp.Min(sp.Max(x, a), b), ("real", "low", "high")),
 }
 OPS = {"copy": P.COPY} | {name: op for name, op in P.TABLE.items() if name in ORACLE}
 POINTS = 8
@@ -69,6 +92,12 @@ def draw(rng, domain):
         return float(rng.uniform(0.2, 3.0))
     if domain == "nonzero":
         return float(rng.uniform(0.3, 2.0) * rng.choice([-1.0, 1.0]))
+    if domain == "unit":  # tan, arcsin, arccos, arctanh: inside (-1, 1)
+        return float(rng.uniform(-0.9, 0.9))
+    if domain == "above1":  # arccosh
+        return float(rng.uniform(1.2, 3.0))
+    if domain in ("low", "high"):  # clip's bounds: lo < hi, x below, between and above
+        return float(rng.uniform(-1.5, -0.5) if domain == "low" else rng.uniform(0.5, 1.5))
     return float(rng.uniform(-2.0, 2.0))  # real, and the mask's c
 
 

@@ -19,9 +19,10 @@ from .. import fence
 from ..errors import NameResolutionError, ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
 from ..primitives import CALLS, METHODS, TABLE, Op
-from .shared import Closure, Part, segment
+from ..rows_linalg import dot_subscripts, einsum_row, matmul_row
+from .shared import Closure, Part, is_int, is_number, segment
 
-REDUCTIONS = {"sum", "mean", "max", "min"}
+REDUCTIONS = {"sum", "mean", "max", "min", "var", "std", "prod"}
 
 
 class Calls(Part):
@@ -69,6 +70,14 @@ class Calls(Part):
             if not shape:
                 raise ShapeError("len() of a scalar", self.src.loc(node), "len() takes an array")
             return Lit(shape[0])
+        if name == "numpy.einsum":  # np.einsum('ij,jk->ik', A, B): a row per subscripts and shapes
+            call = _Call(self, None, [], {}, hint, node, name)
+            call.takes("optimize")  # numpy's choice of contraction order: the same sum, in flatgen numpy's default
+            spec = self.expr(args[0], env, None) if args else None
+            if not isinstance(spec, Lit) or not isinstance(spec.value, str):
+                raise UnsupportedSyntax("np.einsum's first argument must be its subscripts, a string",
+                                        self.src.loc(node), "np.einsum('ij,jk->ik', A, B)")
+            return self.einsum_of(call, spec.value, [self.number(self.expr(a, env, None), a) for a in args[1:]])
         op = CALLS.get(name)
         if op is None:
             raise NameResolutionError(
@@ -77,71 +86,191 @@ class Calls(Part):
             )
         inputs += [self.expr(a, env, None) for a in args]
         kwargs = {k.arg: self.t.expressions.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
-        return self.dispatch(op, inputs, kwargs, hint, node)
+        return self.dispatch(op, inputs, kwargs, hint, node, name)
 
-    def dispatch(self, op: Op, inputs: list[Atom], kwargs: dict, hint: str | None, node: ast.Call) -> Atom:
+    def dispatch(self, op: Op, inputs: list[Atom], kwargs: dict, hint: str | None, node: ast.Call,
+                 name: str = "") -> Atom:
         """Map a numpy-style call (positional and keyword arguments) onto a table row and its params."""
         family = op.name
-        exprs = self.t.expressions
-
-        def takes(*names):
-            unknown = [k for k in node.keywords if k.arg not in names]
-            if unknown:
-                raise UnsupportedSyntax(
-                    f"`{ast.unparse(node.func)}` takes no keyword argument `{unknown[0].arg}=` in flatgen's subset",
-                    self.src.loc(unknown[0]), f"keyword arguments here: {', '.join(names) or 'none'}")
-
-        def static_arg(i, what):
-            if len(inputs) <= i:
-                return None
-            if not isinstance(inputs[i], Lit):
-                raise UnsupportedSyntax(f"{what} must be a constant", self.src.loc(node), "write the number(s) in")
-            return inputs[i].value
-
-        if family in REDUCTIONS:
-            takes("axis", "keepdims")
-            self._arity(node, inputs, 1, 2)
-            axis = kwargs.get("axis", static_arg(1, "the axis"))
-            keepdims = bool(kwargs.get("keepdims", False))
-            x = inputs[0]
-            all_axes = axis is None or (x.shape is not None and len(_axes(axis)) == len(x.shape))
-            row = family if keepdims or all_axes else f"{family}_axis"
-            return exprs.apply(TABLE[row], (x,), hint, node, axis=_tuple_axis(axis), keepdims=keepdims)
-        if family == "reshape":
-            takes("shape", "newshape")
-            self._arity(node, inputs, 1, 2)
-            shape = kwargs.get("shape", kwargs.get("newshape", static_arg(1, "the shape")))
-            shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
-            return exprs.apply(op, (inputs[0],), hint, node, shape=shape)
-        if family == "transpose":
-            takes("axes")
-            self._arity(node, inputs, 1, 2)
-            axes = kwargs.get("axes", static_arg(1, "the axes"))
-            if axes is None:
-                return exprs.apply(TABLE["T"], (inputs[0],), hint, node)
-            axes = tuple(axes)
-            inverse = tuple(int(i) for i in np.argsort(axes))
-            return exprs.apply(op, (inputs[0],), hint, node, axes=axes, inverse=inverse)
-        if family == "expand_dims":
-            takes("axis")
-            self._arity(node, inputs, 1, 2)
-            axis = kwargs.get("axis", static_arg(1, "the axis"))
-            return exprs.apply(op, (inputs[0],), hint, node, axis=_tuple_axis(axis))
-        if family in ("zeros", "ones"):
-            takes("shape")
-            shape = kwargs.get("shape", static_arg(0, "the shape"))
-            shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
-            return exprs.apply(op, (), hint, node, shape=shape)
-        takes()
+        call = _Call(self, op, inputs, kwargs, hint, node, name)
+        handler = _FAMILIES.get(family)
+        if handler is not None:
+            return getattr(self, handler)(call)
+        call.takes()
         n = len(op.expr.slots)
         if family == "pow":  # np.power(x, 0) is x ** 0
-            self._arity(node, inputs, 2, 2)
-            return exprs.binop(ast.Pow(), inputs[0], inputs[1], hint, node)
-        if family == "matmul":  # np.dot / np.matmul: the row depends on the operands' ranks
-            self._arity(node, inputs, 2, 2)
-            return exprs.matmul(inputs[0], inputs[1], hint, node)
-        self._arity(node, inputs, n, n)
-        return exprs.apply(op, tuple(inputs), hint, node)
+            call.arity(2, 2)
+            return self.t.expressions.binop(ast.Pow(), inputs[0], inputs[1], hint, node)
+        call.arity(n, n)
+        return call.apply(op, tuple(inputs))
+
+    # -- families of calls: how their arguments map onto rows and params ----------------------------------
+
+    def reduce(self, c: "_Call") -> Atom:
+        """np.sum & co.: axis=, keepdims= (and ddof= for var and std); one row when the reduced axes are
+        kept, another when they are dropped."""
+        c.takes("axis", "keepdims", *(("ddof",) if c.op.name in ("var", "std") else ()))
+        c.arity(1, 2)
+        axis = c.kwargs.get("axis", c.static(1, "the axis"))
+        x = c.inputs[0]
+        if isinstance(x, Lit) and isinstance(x.value, tuple):  # np.prod(x.shape[1:]): a number now
+            return Lit(_item(c.op(np.array(x.value), axis=_tuple_axis(axis))))
+        params = {"axis": _tuple_axis(axis), "keepdims": bool(c.kwargs.get("keepdims", False))}
+        if c.op.name in ("var", "std"):
+            params["ddof"] = c.kwargs.get("ddof", 0)
+        return c.apply(TABLE[c.row(c.op.name, axis, params["keepdims"])], (x,), **params)
+
+    def norm(self, c: "_Call") -> Atom:
+        """np.linalg.norm(x, ord, axis, keepdims): the 2-norm (vectors) or Frobenius norm (matrices),
+        the 1- and inf-norms of vectors."""
+        c.takes("ord", "axis", "keepdims")
+        c.arity(1, 4)
+        ord_ = c.kwargs.get("ord", c.static(1, "ord"))
+        axis = c.kwargs.get("axis", c.static(2, "the axis"))
+        keepdims = bool(c.kwargs.get("keepdims", c.static(3, "keepdims") or False))
+        x = c.inputs[0]
+        if ord_ is not None and x.shape is None:
+            raise ShapeError("np.linalg.norm with ord= needs to know whether x is a vector or a matrix",
+                             self.src.loc(c.node), "give example shapes: flatgen.flat(f, example=(...))")
+        vector = x.shape is not None and (len(x.shape) == 1 if axis is None else isinstance(axis, int)
+                                          or len(axis) == 1)
+        matrix = x.shape is not None and (len(x.shape) == 2 if axis is None else not isinstance(axis, int)
+                                          and len(axis) == 2)
+        rows = {None: "norm", 2: "norm" if vector else None, "fro": "norm" if matrix else None,
+                1: "norm1" if vector else None, np.inf: "norminf" if vector else None}
+        name = rows.get(ord_) if isinstance(ord_, (str, type(None))) or is_number(ord_) else None
+        if name is None or (axis is not None and not isinstance(axis, int) and len(axis) > 2):
+            error = ShapeError if self.t.assumed else UnsupportedSyntax  # a shape assumed 0-d: wait for the real one
+            raise error(
+                f"np.linalg.norm with ord={ord_!r} of {'a vector' if vector else 'this array'} is not in the subset",
+                self.src.loc(c.node), "norms here: the 2-norm and Frobenius norm (no ord=), and ord=1, ord=np.inf of "
+                "vectors (axis= an int for rows or columns)")
+        return c.apply(TABLE[c.row(name, axis, keepdims)], (x,), axis=_tuple_axis(axis), keepdims=keepdims)
+
+    def cumsum(self, c: "_Call") -> Atom:
+        c.takes("axis")
+        c.arity(1, 2)
+        axis = c.kwargs.get("axis", c.static(1, "the axis"))
+        if axis is not None and not is_int(axis):
+            raise UnsupportedSyntax("np.cumsum takes one axis (an int)", self.src.loc(c.node), "axis=0, or none")
+        x = c.inputs[0]
+        if axis is None:
+            return c.apply(TABLE["cumsum"], (x,), axis=None)
+        k = axis % len(x.shape) if x.shape else axis  # the shape rule refuses an axis x does not have
+        flip = (slice(None),) * k + (slice(None, None, -1),)
+        return c.apply(TABLE["cumsum_axis"], (x,), axis=axis, flip=flip[0] if k == 0 else flip)
+
+    def arg_reduce(self, c: "_Call") -> Atom:
+        """np.argmax / np.argmin: no gradient; an integer, usable as an index (x[np.argmax(x)])."""
+        c.takes("axis", "keepdims")
+        c.arity(1, 2)
+        axis = c.kwargs.get("axis", c.static(1, "the axis"))
+        if axis is not None and not is_int(axis):
+            raise UnsupportedSyntax(f"np.{c.op.name} takes one axis (an int)", self.src.loc(c.node), "axis=0, or none")
+        out = c.apply(c.op, (c.inputs[0],), axis=axis, keepdims=bool(c.kwargs.get("keepdims", False)))
+        if isinstance(out, Var) and out.shape == ():
+            self.t.ints.add(out)  # an index: x[i] reads the element, never differentiated
+        return out
+
+    def clip(self, c: "_Call") -> Atom:
+        """np.clip(x, lo, hi), x.clip(min=...): with a bound of None, np.maximum / np.minimum."""
+        c.takes("a_min", "a_max", "min", "max")
+        c.arity(1, 3)
+        x, *bounds = c.inputs
+        bounds += [None] * (2 - len(bounds))
+        for k, names in enumerate((("a_min", "min"), ("a_max", "max"))):
+            for name in names:
+                if name in c.kwargs:
+                    bounds[k] = Lit(c.kwargs[name]) if c.kwargs[name] is not None else None
+        lo, hi = (None if b is None or (isinstance(b, Lit) and b.value is None) else b for b in bounds)
+        if lo is None and hi is None:
+            raise UnsupportedSyntax("np.clip with no bound", self.src.loc(c.node), "give a_min, a_max or both")
+        if lo is None or hi is None:
+            return c.apply(TABLE["minimum" if lo is None else "maximum"], (x, hi if lo is None else lo))
+        return c.apply(c.op, (x, lo, hi))
+
+    def round(self, c: "_Call") -> Atom:
+        c.takes("decimals")
+        c.arity(1, 2)
+        decimals = c.kwargs.get("decimals", c.static(1, "decimals") or 0)
+        return c.apply(c.op, (c.inputs[0],), decimals=decimals)
+
+    def product(self, c: "_Call") -> Atom:
+        """np.matmul, np.dot, x.dot(y): the row from the operands' ranks (np.dot of a scalar multiplies;
+        np.dot of stacks is a sum over a's last axis and b's second-to-last: an einsum)."""
+        c.takes()
+        c.arity(2, 2)
+        a, b = c.inputs
+        if c.name == "numpy.dot":
+            if a.shape == () or b.shape == ():
+                return self.t.expressions.binop(ast.Mult(), a, b, c.hint, c.node)
+            if a.shape is not None and b.shape is not None and len(a.shape) >= 2 and len(b.shape) >= 3:
+                return self.einsum_of(c, dot_subscripts(len(a.shape), len(b.shape)), [a, b])
+        row, params = matmul_row(a.shape, b.shape)
+        return c.apply(TABLE[row], (a, b), **params)
+
+    def einsum_of(self, c: "_Call", spec: str, operands: list) -> Atom:
+        if any(x.shape is None for x in operands):
+            raise ShapeError("np.einsum needs known shapes here", self.src.loc(c.node),
+                             "give example shapes: flatgen.flat(f, example=(...)), or `shapes` in [tool.flatgen]")
+        try:
+            kind, row = einsum_row(spec, tuple(x.shape for x in operands))
+        except ValueError as e:
+            raise UnsupportedSyntax(str(e), self.src.loc(c.node), "write the subscripts out, one letter per axis: "
+                                    "np.einsum('ij,jk->ik', A, B)") from None
+        if kind == "transpose":
+            return c.apply(TABLE["transpose"], (operands[0],), axes=row,
+                           inverse=tuple(int(i) for i in np.argsort(row)))
+        return c.apply(row, tuple(operands))
+
+    def trace_call(self, c: "_Call") -> Atom:
+        c.takes()
+        c.arity(1, 1)
+        a = c.inputs[0]
+        shape = self.t.expressions.shape_of(a, c.node)
+        n, m = shape if len(shape) == 2 else (0, 0)  # the shape rule refuses other ranks
+        return c.apply(c.op, (a,), n=n, m=m)
+
+    def solve(self, c: "_Call") -> Atom:
+        c.takes()
+        c.arity(2, 2)
+        a, b = c.inputs
+        return c.apply(TABLE["solve_m" if b.shape is not None and len(b.shape) == 2 else "solve"], (a, b))
+
+    def slogdet(self, c: "_Call") -> Atom:
+        """sign, logabsdet = np.linalg.slogdet(A): a tuple, while tracing (unpacked or indexed)."""
+        c.takes()
+        c.arity(1, 1)
+        return (c.apply(TABLE["slogdet_sign"], (c.inputs[0],), hint=None),
+                c.apply(c.op, (c.inputs[0],), hint=None))
+
+    def reshape(self, c: "_Call") -> Atom:
+        c.takes("shape", "newshape")
+        c.arity(1, 2)
+        shape = c.kwargs.get("shape", c.kwargs.get("newshape", c.static(1, "the shape")))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+        return c.apply(c.op, (c.inputs[0],), shape=shape)
+
+    def transpose(self, c: "_Call") -> Atom:
+        c.takes("axes")
+        c.arity(1, 2)
+        axes = c.kwargs.get("axes", c.static(1, "the axes"))
+        if axes is None:
+            return c.apply(TABLE["T"], (c.inputs[0],))
+        axes = tuple(axes)
+        return c.apply(c.op, (c.inputs[0],), axes=axes, inverse=tuple(int(i) for i in np.argsort(axes)))
+
+    def expand_dims(self, c: "_Call") -> Atom:
+        c.takes("axis")
+        c.arity(1, 2)
+        return c.apply(c.op, (c.inputs[0],), axis=_tuple_axis(c.kwargs.get("axis", c.static(1, "the axis"))))
+
+    def filled(self, c: "_Call") -> Atom:
+        """np.zeros(shape), np.ones(shape)."""
+        c.takes("shape")
+        shape = c.kwargs.get("shape", c.static(0, "the shape"))
+        shape = (shape,) if isinstance(shape, int) else tuple(shape or ())
+        return c.apply(c.op, (), shape=shape)
 
     def _arity(self, node: ast.Call, inputs, low: int, high: int) -> None:
         if not low <= len(inputs) <= high:
@@ -204,6 +333,53 @@ class Calls(Part):
         return bound
 
 
+class _Call:
+    """One call being dispatched: its row, arguments, keyword arguments (constants), and where it is."""
+
+    def __init__(self, calls: Calls, op: Op | None, inputs: list, kwargs: dict, hint, node: ast.Call, name: str):
+        self.calls, self.op, self.inputs, self.kwargs, self.hint, self.node, self.name = (
+            calls, op, inputs, kwargs, hint, node, name)
+
+    def takes(self, *names) -> None:
+        unknown = [k for k in self.node.keywords if k.arg not in names]
+        if unknown:
+            raise UnsupportedSyntax(
+                f"`{ast.unparse(self.node.func)}` takes no keyword argument `{unknown[0].arg}=` in flatgen's subset",
+                self.calls.src.loc(unknown[0]), f"keyword arguments here: {', '.join(names) or 'none'}")
+
+    def arity(self, low: int, high: int) -> None:
+        self.calls._arity(self.node, self.inputs, low, high)
+
+    def static(self, i: int, what: str):
+        """Positional argument i, which must be a constant (None when it is not given)."""
+        if len(self.inputs) <= i:
+            return None
+        if not isinstance(self.inputs[i], Lit):
+            raise UnsupportedSyntax(f"{what} must be a constant", self.calls.src.loc(self.node),
+                                    "write the number(s) in")
+        return self.inputs[i].value
+
+    def row(self, name: str, axis, keepdims: bool) -> str:
+        """`name` when the reduced axes stay (keepdims, or every axis), else `name_axis`."""
+        x = self.inputs[0]
+        every = axis is None or (x.shape is not None and len(_axes(axis)) == len(x.shape))
+        return name if keepdims or every else f"{name}_axis"
+
+    def apply(self, op: Op, ins: tuple, hint: str | None | bool = False, **params) -> Atom:
+        return self.calls.t.expressions.apply(op, ins, self.hint if hint is False else hint, self.node, **params)
+
+
+# Families of calls whose arguments need more than a positional mapping: the handler of each (a method of Calls).
+_FAMILIES = {**dict.fromkeys(REDUCTIONS, "reduce"), "norm": "norm", "cumsum": "cumsum", "argmax": "arg_reduce",
+             "argmin": "arg_reduce", "clip": "clip", "round": "round", "matmul": "product", "trace": "trace_call",
+             "solve": "solve", "slogdet": "slogdet", "reshape": "reshape", "transpose": "transpose",
+             "expand_dims": "expand_dims", "zeros": "filled", "ones": "filled"}
+
+
+def _item(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def _axes(axis) -> tuple:
     return (axis,) if isinstance(axis, int) else tuple(axis)
 
@@ -214,7 +390,7 @@ def _tuple_axis(axis):
 
 
 def _call_hint(name: str) -> str:
-    known = sorted({c.split(".")[-1] for c in CALLS if c.startswith("numpy.")})
+    known = sorted({c.removeprefix("numpy.") for c in CALLS if c.startswith("numpy.")} | {"einsum"})
     if name.startswith("numpy."):
         return "numpy functions in the subset: " + ", ".join(f"np.{k}" for k in known)
     if name.startswith("math."):
