@@ -118,7 +118,10 @@ def rows(run: Run, label) -> list[Row]:
     the gate of a value whose gradient came back in several shares, a row per parameter at the end."""
     out: list[Row] = []
     pending: dict = {}  # variable -> the shares its gradient has received since its gate last ran
-    for app in run.backward:
+    for app in run.events:
+        if isinstance(app, Var):  # its gradient starts again at zero (a branch, a loop's variable)
+            pending[app] = []
+            continue
         f = app.eqn
         shares = pending.pop(f.out, [])
         where = _iteration(app, label)
@@ -130,6 +133,8 @@ def rows(run: Run, label) -> list[Row]:
         via = label(f.out) + (f" (line {f.loc.line})" if f.loc else "")
         for i in app.inputs:
             if i.share is not None and isinstance(i.atom, Var):
+                if i.starts:  # the first contribution binds the gradient: what was pending belongs to an older value
+                    pending[i.atom] = []
                 pending.setdefault(i.atom, []).append(Share(via, i.share))
     values = run.param_values
     for p in run.wrt:

@@ -33,6 +33,7 @@ class Input:
     value: object  # its value, as the gate read it
     local: object = None  # d out / d input: a number or an array, a formula (str), None without gradient
     share: object = None  # the gradient the gate sends back to it (downstream); None: none
+    starts: bool = True  # does the share start the input's gradient (rather than add to what came before)?
 
 
 @dataclass
@@ -56,6 +57,8 @@ class Run:
     args: tuple
     applications: list[Gate] = field(default_factory=list)  # in forward order
     backward: list[Gate] = field(default_factory=list)  # the applications that had a backward group, backward order
+    # backward order, with where a gradient starts again at zero: Gate, or the Var whose gradient is zeroed
+    events: list = field(default_factory=list)
     env: dict = field(default_factory=dict)  # every variable's last value (gradients of the parameters too)
 
     @property
@@ -90,6 +93,7 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
     if grad.seed is not None:
         env[grad.seed] = default_seed(grad.n_values) if seed is None else tuple(seed)
     by_eqn: dict[int, list[Gate]] = {}  # applications of each equation, forward order
+    events: list = []  # backward order: a group's index, or a variable whose gradient starts at zero
     groups: list[tuple[Eqn, list]] = []  # backward groups, in the order they ran: (equation, [(eqn, values, out)])
     state = {"open": None}  # the group being filled
 
@@ -102,6 +106,8 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
             state["open"] = None
             return
         f = e.block
+        if e.op.zero_init and isinstance(e.out.of, Var):  # `grad_x = 0.0`: what comes next adds to nothing
+            events.append(e.out.of)
         if f is None or id(f) not in gates or e.op.restores or e.op.saves:
             state["open"] = None  # bookkeeping (a seed, a merge, a tape): the group, if any, is over
             return
@@ -110,6 +116,7 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
         if group is None or group[0] is not f or (k is not None and k in group[2]):
             group = state["open"] = (f, [], set())  # a new application's group (the next iteration's, in a loop)
             groups.append(group[:2])
+            events.append(len(groups) - 1)
         if k is not None:
             group[2].add(k)
         group[1].append((e, [_snapshot(v) for v in values], _snapshot(out)))
@@ -122,7 +129,11 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
                          hint="pick arguments where the function and its gradient are defined") from None
     run.env = env
     seen: dict[int, int] = {}
-    for f, records in groups:  # the j-th group of f, counting back, is its j-th application counting forward
+    for event in events:
+        if isinstance(event, Var):
+            run.events.append(event)
+            continue
+        f, records = groups[event]  # the j-th group of f, counting back, is its j-th application counting forward
         apps = by_eqn.get(id(f), [])
         j = seen[id(f)] = seen.get(id(f), 0) + 1
         if j > len(apps):
@@ -130,6 +141,7 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
         app = apps[len(apps) - j]
         _fill(app, records, grad.math, label)
         run.backward.append(app)
+        run.events.append(app)
     return run
 
 
@@ -175,6 +187,10 @@ def _fill(app: Gate, records: list, math_mode: bool, label) -> None:
             app.inputs[k].local = local_gradient(f, k, slots, math_mode, label)
         elif e.op in SUMS_BACK and k is not None:
             app.inputs[k].share = out  # summed back to the input's shape: that is what the input receives
+        elif e.op.adds and k is not None:
+            app.inputs[k].starts = False  # `grad_x += d`: added to the shares before it
+        if r is not None and e.op is not f.op.rules[r]:
+            app.inputs[r].starts = False  # an in-place scatter adds into the array made before
 
 
 def local_gradient(f: Eqn, k: int, slots: dict, math_mode: bool, label=None):
