@@ -78,7 +78,28 @@ ONE_ARG = [  # (spelling, how its argument is kept in the domain)
     ("np.abs", ""), ("abs", ""), ("math.fabs", ""), ("np.absolute", ""),
     ("sigmoid", ""), ("np.negative", ""),
 ]
+# numpy as people write it (issue 13): drawn less often than the lecture's functions above, each with its
+# domain: "unit" keeps the argument in (-0.9, 0.9) (0.9 * np.tanh(x)), "above1" above 1 (x * x + 1.5),
+# "recip" away from 0 (x * x + 0.5); floor, ceil, round and sign are piecewise constant (a jump between
+# the two finite-difference points makes them disagree: "steep", skipped).
+ONE_ARG_NUMPY = [
+    ("np.tan", "unit"), ("math.tan", "unit"), ("np.arcsin", "unit"), ("math.asin", "unit"),
+    ("np.arccos", "unit"), ("math.acos", "unit"), ("np.arctan", ""), ("math.atan", ""),
+    ("np.sinh", "exp"), ("math.sinh", "exp"), ("np.cosh", "exp"), ("math.cosh", "exp"),
+    ("np.arcsinh", ""), ("math.asinh", ""), ("np.arccosh", "above1"), ("math.acosh", "above1"),
+    ("np.arctanh", "unit"), ("math.atanh", "unit"), ("np.log1p", "log"), ("math.log1p", "log"),
+    ("np.expm1", "exp"), ("math.expm1", "exp"), ("np.log2", "log"), ("math.log2", "log"),
+    ("np.log10", "log"), ("math.log10", "log"), ("np.exp2", "exp"), ("math.exp2", "exp"),
+    ("np.square", ""), ("np.reciprocal", "recip"), ("np.float64", ""),
+    ("np.floor", ""), ("math.floor", ""), ("np.ceil", ""), ("math.ceil", ""), ("np.round", ""), ("np.sign", ""),
+]
+ONE_ARG += ONE_ARG_NUMPY
+NUMPY_SHARE = 0.35  # how often a one-argument call is one of ONE_ARG_NUMPY
 TWO_ARG = ["np.maximum", "np.minimum", "max", "min"]
+# two-argument functions: arctan2 and hypot with a second argument > 0 (smooth there), logaddexp anywhere,
+# np.clip with bounds no literal or round value of the fuzzer can produce exactly (a tie is a kink)
+TWO_ARG_NUMPY = ["np.arctan2", "math.atan2", "np.hypot", "math.hypot", "np.logaddexp", "np.clip"]
+CLIP_BOUNDS = [("-0.83", "0.91"), ("-1.37", "1.19"), ("0.07", "1.63"), ("-2.11", "-0.13")]
 POWER_CALLS = ["np.power", "math.pow"]
 
 
@@ -140,6 +161,9 @@ def generate(seed: int) -> Program:
 _NUMPY_MATH = types.SimpleNamespace(
     exp=np.exp, log=np.log, sqrt=np.sqrt, tanh=np.tanh, sin=np.sin, cos=np.cos, fabs=np.abs,
     pow=np.power, pi=math.pi, e=math.e, tau=math.tau,
+    tan=np.tan, asin=np.arcsin, acos=np.arccos, atan=np.arctan, atan2=np.arctan2, sinh=np.sinh, cosh=np.cosh,
+    asinh=np.arcsinh, acosh=np.arccosh, atanh=np.arctanh, log1p=np.log1p, expm1=np.expm1, log2=np.log2,
+    log10=np.log10, exp2=np.exp2, hypot=np.hypot, floor=np.floor, ceil=np.ceil,
 )
 
 
@@ -160,9 +184,25 @@ def numpy_function(source: str, name: str = "f"):
     return ns[name]
 
 
+class _ClipWatch:
+    """numpy, whose np.clip raises FloatingPointError for an argument within 1e-3 of a bound: a kink, where
+    central differences cannot check the gradient (test_fuzz.py's kink detection knows abs, max and min)."""
+
+    def __getattr__(self, name):
+        return getattr(np, name)
+
+    @staticmethod
+    def clip(x, lo, hi):
+        if min(abs(x - lo), abs(x - hi)) < 1e-3 * max(1.0, abs(float(x))):
+            raise FloatingPointError("near a kink of np.clip")
+        return np.clip(x, lo, hi)
+
+
 def sane(source: str, args: tuple) -> bool:
-    """Finite, |value| <= VALUE_LIMIT, no floating-point error anywhere inside, at `args` and 1e-4 away."""
+    """Finite, |value| <= VALUE_LIMIT, no floating-point error anywhere inside, at `args` and 1e-4 away
+    (nor np.clip within 1e-3 of a bound)."""
     f = numpy_function(source)
+    f.__globals__["np"] = _ClipWatch()
     points = [args]
     for i, x in enumerate(args):
         for step in (1e-4, -1e-4):
@@ -347,7 +387,8 @@ class _Writer:
         if kind == "neg":
             return f"(-{self._atomic(sub())})" if rng.random() < 0.85 else f"(+{self._atomic(sub())})"
         if kind == "call1":
-            fn, domain = rng.choice(ONE_ARG)
+            lecture = len(ONE_ARG) - len(ONE_ARG_NUMPY)
+            fn, domain = rng.choice(ONE_ARG_NUMPY if rng.random() < NUMPY_SHARE else ONE_ARG[:lecture])
             arg = sub()
             if domain == "exp":
                 arg = f"np.tanh({arg})" if rng.random() < 0.7 else f"-({self._square(arg)})"
@@ -355,7 +396,20 @@ class _Writer:
                 arg = self._positive(arg, rng.choice(["0.5", "1.0", "0.25"]))
             elif domain == "sqrt":
                 arg = self._positive(arg, rng.choice(["0.1", "1.0"]))
+            elif domain == "unit":
+                arg = f"0.9 * np.tanh({_bare(arg)})"
+            elif domain == "above1":
+                arg = self._positive(arg, "1.5")
+            elif domain == "recip":
+                arg = self._positive(arg, "0.5")
             return f"{fn}({_bare(arg)})"
+        if kind == "call2" and rng.random() < NUMPY_SHARE:
+            fn = rng.choice(TWO_ARG_NUMPY)
+            if fn == "np.clip":
+                lo, hi = rng.choice(CLIP_BOUNDS)
+                return f"np.clip({_bare(sub())}, {lo}, {hi})"
+            second = self._positive(sub(), rng.choice(["0.5", "1.0"])) if fn != "np.logaddexp" else sub()
+            return f"{fn}({_bare(sub())}, {_bare(second)})"
         if kind == "call2":
             return f"{rng.choice(TWO_ARG)}({_bare(sub())}, {_bare(sub())})"
         name, n = rng.choice(self.helpers)
