@@ -46,6 +46,7 @@ class InputRow(NamedTuple):
     value: object
     local: object  # number, array, formula text (str), or None
     grad: object  # the downstream gradient it receives from this gate (its share); None: none
+    constant: bool = False  # a number written in the source: no gradient
 
 
 class Row(NamedTuple):
@@ -148,7 +149,8 @@ def rows(run: Run, label) -> list[Row]:
 def _gate_row(app: Gate, label, where: str) -> Row:
     f = app.eqn
     names = [label(i.atom) if isinstance(i.atom, Var) else fmt(i.atom.value) for i in app.inputs]
-    inputs = tuple(InputRow(n, i.value, i.local, i.share) for n, i in zip(names, app.inputs))
+    inputs = tuple(InputRow(n, i.value, i.local, i.share, not isinstance(i.atom, Var))
+                   for n, i in zip(names, app.inputs))
     explains = gate_text(f.op.gate, out=label(f.out), ins=names, name=label(f.out))
     return Row("gate", label(f.out), _line(f), f.op.gate, PATTERNS.get(f.op.gate, DEFAULT_PATTERN), app.value,
                app.grad, f.source, explains, inputs, iteration=where)
@@ -200,8 +202,9 @@ def _cells(r: Row, digits: int) -> list[tuple]:
         return [(line, gate, value, upstream, "", "", "")]
     lines = []
     for k, i in enumerate(r.inputs):
+        none = "(a constant)" if i.constant else "(no gradient)"
         cells = (i.name, fmt(i.local, digits) if i.grad is not None else "", fmt(i.grad, digits) if i.grad is not None
-                 else "(no gradient)")
+                 else none)
         lines.append(((line, gate, value, upstream) if k == 0 else ("", "", "", "")) + cells)
     return lines
 
