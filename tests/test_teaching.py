@@ -15,30 +15,7 @@ import vectorized
 from conftest import ROOT
 from flatgen.cli import main
 from numerics import finite_differences
-
-
-def neuron_gates(w0, x0, w1, x1, w2):
-    """The lecture's sigmoid neuron, written gate by gate: *, *, +, +, *-1, exp, +1, 1/x."""
-    a = w0 * x0
-    b = w1 * x1
-    c = a + b
-    s = c + w2
-    n = s * -1.0
-    e = np.exp(n)
-    d = e + 1.0
-    f = 1.0 / d
-    return f
-
-
-def circuit_q(x, y, z):
-    """The lecture's first circuit with its intermediate named: q = x + y, f = q * z."""
-    q = x + y
-    f = q * z
-    return f
-
-
-NEURON_AT = (2.0, -1.0, -3.0, -2.0, -3.0)
-NEURON_GRADS = [-0.20, 0.39, -0.39, -0.59, 0.20]
+from test_teaching_lecture import NEURON_AT, NEURON_GRADS, circuit_q, neuron_gates
 
 
 def by_name(table, kind="gate"):
@@ -110,7 +87,7 @@ def test_cli_explain_prints_the_lecture_numbers(capsys):
 
 def test_cli_explain_gate_by_gate_neuron(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
-    target = "tests/test_teaching.py:neuron_gates"
+    target = "tests/test_teaching_lecture.py:neuron_gates"
     assert main(["explain", target, "--at", "w0=2,x0=-1", "--at", "w1=-3,x1=-2,w2=-3", "--digits", "2"]) == 0
     out = capsys.readouterr().out
     for text in ("d = 1.4", "-0.53", "e = 0.37", "-0.2", "0.39", "-0.39", "-0.59"):

@@ -15,7 +15,7 @@ import loops
 from conftest import CHECKOUT_FLATGEN, ROOT, UPDATE_GOLDENS, checkout_env
 from flatgen.circuit import Circuit, Node, Wire
 from flatgen.draw import Drawing
-from test_teaching import NEURON_AT, neuron_gates
+from test_teaching_lecture import NEURON_AT, neuron_gates
 
 GOLDEN = Path(__file__).parent / "golden"
 NBSP = "\u00a0"
