@@ -180,10 +180,12 @@ class _Builder:
         """Under an input used more than once: the sum of the shares its wires carry back."""
         if self.run is None:
             return
+        leaving: dict[int, int] = {}
+        for w in self.c.wires:
+            leaving[w.src] = leaving.get(w.src, 0) + 1
         for p, n in self.inputs.items():
-            out = [w for w in self.c.wires if w.src == n]
             total = self.run.gradient(p)
-            if len(out) > 1 and total is not None:
+            if leaving.get(n, 0) > 1 and total is not None:
                 self.c.nodes[n].note = "\u03a3 " + fmt(total, self.digits)
 
     def reaching(self, x: Var, k: int, frames: tuple) -> list[int]:

@@ -117,8 +117,7 @@ class Geometry:
             if t == ("n", w.dst):  # the label sits on the piece that reaches the gate
                 labels[layer[index[t]]] = max(labels[layer[index[t]]], label_width(w))
         gaps = [max(64.0, (wide[k] + wide[k + 1]) / 2 + labels[k + 1] + 24.0) for k in range(depth - 1)]
-        lay = place(layer, [(index[s], index[t]) for s, t in edges], [h for _, h in size], [None] * len(items),
-                    gaps, SPACING, 0.0)
+        lay = place(layer, [(index[s], index[t]) for s, t in edges], [h for _, h in size], gaps, SPACING, 0.0)
         for k, item in enumerate(items):
             block.at[item] = (lay.x[k], lay.y[k])
         for (s, t), w, pts in zip(edges, pieces, lay.routes):

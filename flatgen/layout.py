@@ -5,8 +5,8 @@
    fast on large graphs, an edge longer than SPAN (once the dummies would pass BUDGET) is drawn
    straight instead.
 2. Order within each layer: barycenter sweeps, down and up, keeping the order with the fewest
-   crossings (counted exactly, by inversions); nodes of one cluster (a loop's or a branch's box) are
-   kept together.
+   crossings (counted exactly, by inversions).  (A loop's or a branch's box is laid out on its own
+   and takes part here as one node of its size: geometry.py.)
 3. Coordinates: each layer's x from the gaps the caller asks for; y by isotonic regression (pool
    adjacent violators), which puts each node as near the mean of its neighbours as the order and
    the spacing allow, in sweeps down and up.
@@ -31,31 +31,29 @@ class Layout:
     height: float
 
 
-def place(layers: list[int], edges: list[tuple[int, int]], sizes: list[float], clusters: list,
-          gaps: list[float], spacing: float = 24.0, margin: float = 20.0) -> Layout:
+def place(layers: list[int], edges: list[tuple[int, int]], sizes: list[float], gaps: list[float],
+          spacing: float = 24.0, margin: float = 20.0) -> Layout:
     """Positions for nodes `0..n-1` in `layers` (edges go from a lower layer to a higher one).
 
-    `sizes`: each node's height (a circle's diameter); `clusters`: a key per node (None: none) whose
-    nodes stay together in a layer; `gaps[l]`: the distance from layer l to layer l + 1.
+    `sizes`: each node's height (a circle's diameter, a box's height); `gaps[l]`: the distance from
+    layer l to layer l + 1.
     """
     n = len(layers)
     depth = max(layers, default=0) + 1
-    layer, size, cluster = list(layers), list(sizes), list(clusters)
+    layer, size = list(layers), list(sizes)
     chains: list[list[int]] = []  # per edge: the nodes it passes through, source and target included
     spans = [layers[v] - layers[u] for u, v in edges]
     dummies = sum(max(s - 1, 0) for s in spans)
     for (u, v), s in zip(edges, spans):
         chain = [u]
         if s > 1 and (dummies <= BUDGET or s <= SPAN):
-            same = clusters[u] if clusters[u] == clusters[v] else None
             for k in range(layers[u] + 1, layers[v]):
                 layer.append(k)
                 size.append(2.0)
-                cluster.append(same)
                 chain.append(len(layer) - 1)
         chain.append(v)
         chains.append(chain)
-    order = _order(layer, chains, cluster, depth)
+    order = _order(layer, chains, depth)
     ys = _coordinates(order, layer, chains, size, spacing)
     xs = [margin]
     for k in range(1, depth):
@@ -69,7 +67,7 @@ def place(layers: list[int], edges: list[tuple[int, int]], sizes: list[float], c
     return Layout(x[:n], y[:n], routes, xs[-1] + margin, height)
 
 
-def _order(layer: list[int], chains: list[list[int]], cluster: list, depth: int) -> list[list[int]]:
+def _order(layer: list[int], chains: list[list[int]], depth: int) -> list[list[int]]:
     """Each layer's nodes, top to bottom, with few crossings."""
     rows: list[list[int]] = [[] for _ in range(depth)]
     for i, k in enumerate(layer):
@@ -81,14 +79,13 @@ def _order(layer: list[int], chains: list[list[int]], cluster: list, depth: int)
             if layer[b] == layer[a] + 1:  # a segment between adjacent layers (long straight edges are left out)
                 up[b].append(a)
                 down[a].append(b)
-    rows = [_grouped(r, {i: float(p) for p, i in enumerate(r)}, cluster) for r in rows]
     pos = {i: p for r in rows for p, i in enumerate(r)}
     best, best_rows = _crossings(rows, down, pos), [list(r) for r in rows]
     for _ in range(SWEEPS):
         if best == 0:
             break
         for k, near in _sweeps(depth, up, down):
-            rows[k] = _sorted(rows[k], near, pos, cluster)
+            rows[k] = _sorted(rows[k], near, pos)
             pos.update({i: p for p, i in enumerate(rows[k])})
         count = _crossings(rows, down, pos)
         if count < best:
@@ -101,34 +98,14 @@ def _sweeps(depth: int, up: list, down: list):
     return [(k, up) for k in range(1, depth)] + [(k, down) for k in range(depth - 2, -1, -1)]
 
 
-def _sorted(row: list[int], near: list[list[int]], pos: dict, cluster: list) -> list[int]:
-    """The barycenter step: each node moves to the mean position of its neighbours in the layer swept from."""
+def _sorted(row: list[int], near: list[list[int]], pos: dict) -> list[int]:
+    """The barycenter step: each node moves to the mean position of its neighbours in the layer swept
+    from (a node without any keeps its place); ties keep the order they had."""
     bary = {}
     for i in row:
         nb = near[i]
         bary[i] = sum(pos[j] for j in nb) / len(nb) if nb else float(pos[i])
-    return _grouped(row, bary, cluster)
-
-
-def _grouped(row: list[int], bary: dict, cluster: list) -> list[int]:
-    """Sort by barycenter, keeping each cluster's nodes together (at their mean barycenter)."""
-    total: dict = {}
-    for i in row:
-        c = cluster[i]
-        if c is not None:
-            s, m = total.get(c, (0.0, 0))
-            total[c] = (s + bary[i], m + 1)
-    first = {}
-    for p, i in enumerate(row):
-        first.setdefault(cluster[i], p)
-
-    def key(p_i):
-        p, i = p_i
-        c = cluster[i]
-        group = total[c][0] / total[c][1] if c is not None else bary[i]
-        return (group, first[c] if c is not None else p, bary[i], p)
-
-    return [i for _, i in sorted(enumerate(row), key=key)]
+    return [i for _, i in sorted(enumerate(row), key=lambda p_i: (bary[p_i[1]], p_i[0]))]
 
 
 def _crossings(rows: list[list[int]], down: list[list[int]], pos: dict) -> int:
