@@ -82,6 +82,18 @@ IDENTITIES = ["({x} + 0)", "(0 + {x})", "({x} - 0)", "(0 - {x})", "({x} * 1)", "
               "(0 * {x} - {x})", "({x} / 1)", "({x} ** 1)", "(1 ** {x} * {x})", "({x} * (-1))", "((-1) * {x})",
               "({x} - 1)", "(1 - {x})", "({x} + 1.0 * {x} ** 0)", "(1.0 * {x})"]
 ROUND_VALUES = [0.0, 1.0, -1.0, 0.5, -0.5]
+# numpy's other elementwise functions (issue 13) and the domain each argument is kept in: "unit" (-0.9, 0.9),
+# "exp" a tanh, "pos" x * x + c, "above1" x * x + 1.5; floor, ceil, round jump (differences across a jump
+# disagree with a tenth of the step: "steep", skipped); np.clip with bounds no literal or round value can
+# produce exactly (a tie is a kink), and sane() redraws a program with np.clip near a bound.
+NUMPY_UNARY = [
+    ("np.tan", "unit"), ("np.arcsin", "unit"), ("np.arccos", "unit"), ("np.arctan", ""), ("np.sinh", "exp"),
+    ("np.cosh", "exp"), ("np.arcsinh", ""), ("np.arccosh", "above1"), ("np.arctanh", "unit"), ("np.log1p", "pos"),
+    ("np.expm1", "exp"), ("np.log2", "pos"), ("np.log10", "pos"), ("np.exp2", "exp"), ("np.square", ""),
+    ("np.reciprocal", "pos"), ("np.floor", ""), ("np.ceil", ""), ("np.round", ""), ("np.clip", ""),
+    ("np.arctan2", ""), ("np.hypot", ""), ("np.logaddexp", ""),
+]
+CLIP_BOUNDS = [("-0.83", "0.91"), ("-1.37", "1.19"), ("0.07", "1.63"), ("-2.11", "-0.13")]
 
 # How often a comparison of constants only (`2 > 0.5`, `t > 0` in a loop, `len(x) > 2`, a name bound
 # to a number) is kept rather than replaced by one of values: flatgen folds those to a bool.
@@ -397,7 +409,9 @@ class Writer:
 
     def reduction_text(self, x: E, axes, nd: int, keepdims: bool, S) -> E:
         rng = self.rng
-        fn = self.pick([("sum", 5), ("mean", 3), ("max", 2), ("min", 2)])
+        fn = self.pick([("sum", 5), ("mean", 3), ("max", 2), ("min", 2), ("numpy", 3)])
+        if fn == "numpy":  # numpy's other reductions (issue 13)
+            return self.numpy_reduction(x, axes, nd, keepdims, S)
         whole = len(axes) == nd and not keepdims
         if whole and rng.random() < 0.5:
             axis = None
@@ -418,6 +432,31 @@ class Writer:
         if rng.random() < 0.4:
             return E(f"{x.text}.{fn}({args})", S)
         return E(f"np.{fn}({x.text}{', ' + args if args else ''})", S)
+
+    def numpy_reduction(self, x: E, axes, nd: int, keepdims: bool, S) -> E:
+        """np.var (ddof), np.std, np.prod, np.linalg.norm (2 / Frobenius; ord=1 along one axis) over `axes`.
+        (np.std and np.linalg.norm as functions: sane() redraws a program where one is near 0, a kink.)"""
+        rng = self.rng
+        T = x.shape
+        count = size(tuple(T[i] for i in axes))
+        options = [("var", 3), ("std", 2), ("prod", 2), ("norm", 2 if len(axes) <= 2 or (len(axes) == nd and
+                                                                                          not keepdims) else 0)]
+        fn = self.pick(options)
+        whole = len(axes) == nd
+        if whole and (rng.random() < 0.6 or (fn == "norm" and nd > 2)):  # a norm takes at most 2 axes
+            axis = None
+        else:
+            axis = str(axes[0]) if len(axes) == 1 else str(tuple(axes))
+        kw = ([f"axis={axis}"] if axis is not None else []) + (["keepdims=True"] if keepdims else [])
+        if fn in ("var", "std") and count > 1 and rng.random() < 0.3:
+            kw.append("ddof=1")
+        if fn == "norm":
+            if len(axes) == 1 and rng.random() < 0.4:  # a vector norm: ord=1 too
+                kw.insert(0, "ord=1")
+            return E(f"np.linalg.norm({bare(x.text)}{''.join(', ' + k for k in kw)})", S)
+        if fn in ("var", "prod") and rng.random() < 0.4:
+            return E(f"{x.text}.{fn}({', '.join(kw)})", S)
+        return E(f"np.{fn}({bare(x.text)}{''.join(', ' + k for k in kw)})", S)
 
     def reshape_text(self, v: str, T, S) -> str:
         rng = self.rng
@@ -482,9 +521,9 @@ class Writer:
             return self.leaf(S)
         kinds = [("leaf", 6), ("unary", 24), ("binary", 30), ("where", 4), ("mask", 2)]
         if not self.ew_only:
-            kinds += [("reduce", 9), ("matmul", 8 if len(S) <= 2 else 0), ("outer", 3 if len(S) == 2 else 0),
+            kinds += [("reduce", 9), ("matmul", 8 if len(S) <= 2 else 3), ("outer", 3 if len(S) == 2 else 0),
                       ("layout", 7 if S else 0), ("index", 5), ("helper", 5 if self.helpers else 0),
-                      ("const", 3)]
+                      ("const", 4)]
         for _ in range(4):
             kind = self.pick(kinds)
             e = getattr(self, f"p_{kind}")(S, depth - 1)
@@ -509,7 +548,9 @@ class Writer:
         x = self.expr(S, depth)
         kind = self.pick([("tanh", 4), ("sin", 3), ("cos", 3), ("abs", 3), ("sigmoid", 3), ("exp", 3), ("log", 3),
                           ("sqrt", 3), ("relu", 4), ("neg", 3), ("sq", 3), ("cube", 1), ("cpow", 2), ("gpow", 2),
-                          ("recip", 1), ("identity", 4)])
+                          ("recip", 1), ("identity", 4), ("numpy", 12)])
+        if kind == "numpy":  # numpy's other elementwise functions (issue 13), each in its domain
+            return self.numpy_unary(x, S, depth)
         if kind == "identity":
             return E(rng.choice(IDENTITIES).format(x=x.text), S)
         if kind in ("tanh", "sin", "cos"):
@@ -545,6 +586,28 @@ class Writer:
             return E(f"({base} ** {exponent})", S)
         # recip
         return E(f"(1.0 / {self.positive(x, '1.0')})", S)
+
+    def numpy_unary(self, x: E, S, depth) -> E:
+        rng = self.rng
+        fn, domain = rng.choice(NUMPY_UNARY)
+        arg = bare(x.text)
+        if domain == "unit":  # inside (-1, 1)
+            arg = f"0.9 * np.tanh({arg})"
+        elif domain == "exp":
+            arg = f"np.tanh({arg})"
+        elif domain == "pos":
+            arg = bare(self.positive(x, rng.choice(["0.5", "1.0"])))
+        elif domain == "above1":
+            arg = bare(self.positive(x, "1.5"))
+        if fn == "np.clip":
+            lo, hi = rng.choice(CLIP_BOUNDS)
+            return E(f"np.clip({arg}, {lo}, {hi})", S)
+        if fn == "np.logaddexp":
+            y = bare(self.expr(self.sub(S), depth).text)
+            return E(f"np.logaddexp({arg}, {y})" if rng.random() < 0.5 else f"np.logaddexp({y}, {arg})", S)
+        if fn in ("np.arctan2", "np.hypot"):  # a second argument > 0: smooth there
+            return E(f"{fn}({arg}, {bare(self.positive(self.expr(self.sub(S), depth), '0.5'))})", S)
+        return E(f"{fn}({arg})", S)
 
     def operands(self, S, depth) -> tuple[E, E]:
         """Two expressions whose shapes broadcast to exactly S."""
@@ -646,6 +709,14 @@ class Writer:
 
     def p_matmul(self, S, depth):
         rng = self.rng
+        if len(S) == 3:  # a stack of matrix products (issue 13): stack @ stack, or stack @ one matrix
+            c = rng.choice(self.dims)
+            a = self.expr((S[0], S[1], c), depth)
+            if rng.random() < 0.5:
+                b = self.expr((S[0], c, S[2]), depth)
+                return E(f"np.matmul({bare(a.text)}, {bare(b.text)})", S)
+            b = self.expr((c, S[2]), depth)
+            return E(f"{rng.choice(['np.matmul', 'np.dot'])}({bare(a.text)}, {bare(b.text)})", S)
         if len(S) == 2:
             known = [T[1] for T in self.scope_shapes(lambda T: len(T) == 2 and T[0] == S[0])]
             known += [T[0] for T in self.scope_shapes(lambda T: len(T) == 2 and T[1] == S[1])]
@@ -676,7 +747,18 @@ class Writer:
     def p_layout(self, S, depth):
         rng = self.rng
         kind = self.pick([("T", 4 if len(S) >= 2 else 0), ("perm", 2 if len(S) == 3 else 0), ("reshape", 3),
-                          ("expand", 3 if 1 in S else 0), ("reverse", 1)])
+                          ("expand", 3 if 1 in S else 0), ("reverse", 1), ("cumsum", 2)])
+        if kind == "cumsum":  # a running sum along an axis; of a flattened array when S is 1-D
+            if len(S) == 1 and rng.random() < 0.4:
+                cands = [T for T in self.universe() if len(T) >= 2 and size(T) == S[0]]
+                if cands:
+                    x = self.expr(rng.choice(cands), depth)
+                    return E(f"np.cumsum({bare(x.text)})", S)
+            x = self.expr(S, depth)
+            k = rng.randrange(len(S))
+            k = k - len(S) if rng.random() < 0.3 else k
+            return E(f"{x.text}.cumsum(axis={k})" if rng.random() < 0.3 else f"np.cumsum({bare(x.text)}, axis={k})",
+                     S)
         if kind == "reverse":
             x = self.expr(S, depth)
             return E(f"{x.text}[::-1]", S, x.base)
@@ -1048,11 +1130,45 @@ def copies(args):
     return tuple(np.array(a) if isinstance(a, np.ndarray) else a for a in args)
 
 
+class _Watch:
+    """numpy, with the kinks of the rows issue 13 added raising FloatingPointError near them: np.clip's
+    argument within 1e-3 of a bound, np.std or a 2-norm below 1e-3 (sqrt at 0).  Central differences
+    cannot check a gradient there, and test_fuzz_arrays.py's kink detection knows the lecture's routers only."""
+
+    def __init__(self, module=np):
+        self.module = module
+
+    def __getattr__(self, name):
+        value = getattr(self.module, name)
+        return _Watch(value) if name == "linalg" else value
+
+    @staticmethod
+    def _near(values, what):
+        if np.any(np.asarray(values) < 1e-3):
+            raise FloatingPointError(f"near a kink of {what}")
+
+    def clip(self, x, lo, hi):
+        self._near(np.minimum(np.abs(np.subtract(x, lo)), np.abs(np.subtract(x, hi))), "np.clip")
+        return np.clip(x, lo, hi)
+
+    def std(self, x, *args, **kwargs):
+        out = np.std(x, *args, **kwargs)
+        self._near(out, "np.std")
+        return out
+
+    def norm(self, x, ord=None, axis=None, keepdims=False):
+        out = np.linalg.norm(x, ord, axis, keepdims)
+        if ord is None:  # (ord=1 is |x| summed: its kinks, at zeros, make the differences disagree: "steep")
+            self._near(out, "np.linalg.norm")
+        return out
+
+
 def sane(source: str, args: tuple) -> bool:
     """Finite, |value| <= VALUE_LIMIT, no floating-point error inside, the same value as flatgen's
-    reading of `op=`, at `args` and at points 1e-4 away."""
+    reading of `op=`, at `args` and at points 1e-4 away (and no kink of _Watch nearby)."""
     f = user_function(source)
     g = user_function(rebound(source))
+    f.__globals__["np"] = _Watch()
     points = [args]
     for i, x in enumerate(args):
         moved = list(args)
