@@ -81,7 +81,12 @@ def _block_form(with_source: bool) -> str:
 
 def block_comment(gate: str, source: str, line: int) -> str:
     """The comment that opens a backward block (templates/backward.py.j2)."""
-    return _block_form(bool(source)).format(line, one_line(source), gate)
+    return _block_form(bool(source)).format(line, _one_line(source), gate)
+
+
+@lru_cache(maxsize=4096)
+def _one_line(source: str) -> str:
+    return one_line(source)  # a statement's text is in the comment of each of its gates
 
 
 @dataclass
@@ -316,38 +321,44 @@ class Renderer:
 
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
+        label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
         key = lambda e: (id(e.block) if e.block else "pop" if e.op.restores else id(e), e.frames)  # noqa: E731
         for _, group in groupby(self.grad.backward, key=key):
             group = list(group)
-            fwd = group[0].block
-            if fwd is None and group[0].op.restores:  # a loop's values, taken back for this iteration
-                names = [self.label(e.out) for e in group]
-                context = dict(gate="restore", out=", ".join(names), name="", ins=names, source="", line=0, uses=0)
+            first = group[0]
+            fwd = first.block
+            uses, source, line = 0, "", 0
+            if fwd is None and first.op.restores:  # a loop's values, taken back for this iteration
+                gate, ins = "restore", [label(e.out) for e in group]
+                out, name = ", ".join(ins), ""
             elif fwd is not None:
-                shown = self.shown.get(fwd)  # simplified away (compact style): the user's statement
-                context = dict(gate=fwd.op.gate, out=self.label(fwd.out), uses=0,
-                               ins=[self.label(a) if isinstance(a, Var) else self.text(a) for a in fwd.ins],
-                               source=shown or fwd.source, line=fwd.loc.line if fwd.loc else 0)
+                gate, out = fwd.op.gate, label(fwd.out)
+                name = out
+                ins = [label(a) if type(a) is Var else self.text(a) for a in fwd.ins]
+                source = self.shown.get(fwd) or fwd.source  # simplified away (compact style): the user's statement
+                line = fwd.loc.line if fwd.loc else 0
             else:  # the seed, or a zero gradient
-                primal = self.label(group[0].out.of)
-                context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0,
-                               uses=group[0].uses)
+                gate, out, ins, uses = first.op.gate, label(first.out.of), [], first.uses
+                name = out
             stmts = []
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
-                lines = self.statement(e)
+                lines = render(e)
                 if lines and e.op.adds and e.out.of not in explained:
                     explained.add(e.out.of)
-                    stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses,
+                    stmts.append("# " + gate_text("copy", name=label(e.out.of), uses=e.uses,
                                                   looped=e.uses <= 1 and any(is_loop(f) for f in e.frames)))
-                stmts += lines + self.dels(e)
+                stmts += lines
+                if after and id(e) in after:
+                    stmts += self.dels(e)
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
-            headers, indent = nest.enter(group[0].frames)
-            gate = gate_text(context["gate"], out=context["out"], ins=context["ins"], name=context["out"],
-                             uses=context["uses"])
-            stmts = [_indented(s, indent) for s in stmts]
-            written += headers + [indent + block_comment(gate, context["source"], context["line"])] + stmts
+            headers, indent = nest.enter(first.frames)
+            text = gate_text(gate, out=out, ins=ins, name=name, uses=uses)
+            if headers:
+                written += headers
+            written.append(indent + block_comment(text, source, line))
+            written += [_indented(s, indent) for s in stmts] if indent else stmts
         return written
 
     def shape_checks(self) -> list[str]:
@@ -401,7 +412,9 @@ class Renderer:
         self.plan_frees(self.forward.eqns, self.forward.outs)
         value_body = self.forward_lines(self.forward.eqns)
         self.plan_frees(self.grad.eqns, self.grad.outs)
-        grad_body = self.forward_lines(self.grad.forward)
+        same = not self.free and len(self.grad.forward) == len(self.forward.eqns) and all(
+            a is b for a, b in zip(self.grad.forward, self.forward.eqns))
+        grad_body = list(value_body) if same else self.forward_lines(self.grad.forward)
         backward = self.backward_lines()
         context = dict(
             imports=imports,

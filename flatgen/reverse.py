@@ -22,20 +22,25 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on.
     (Repeated until nothing changes: in a loop, a value also depends on the iterations before.)"""
     depends = set(wrt)
+    eqns = graph.eqns
+    # In program order one pass is enough; a loop's body also reads values of later iterations.
+    rolled = any(is_loop(f) for e in eqns for f in e.frames)
     while True:
         size = len(depends)
-        for e in graph.eqns:
-            if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
-                depends.add(e.out)
-        if len(depends) == size:
+        for e in eqns:
+            for a, rule in zip(e.ins, e.op.rules):
+                if rule is not None and a in depends:  # constants are never in it
+                    depends.add(e.out)
+                    break
+        if not rolled or len(depends) == size:
             break
     reaches = {o for o in graph.outs if isinstance(o, Var)}
     while True:
         size = len(reaches)
-        for e in reversed(graph.eqns):
+        for e in reversed(eqns):
             if e.out in reaches:
-                reaches.update(a for a in e.ins if isinstance(a, Var))
-        if len(reaches) == size:
+                reaches.update(a for a in e.ins if type(a) is Var)
+        if not rolled or len(reaches) == size:
             break
     return depends & reaches
 
@@ -224,10 +229,13 @@ class Reverse:
                      math=g.math, seed=seed, n_values=len(outs), ints=g.ints)
 
     def adjoint(self, e: Eqn, g: Var) -> None:
-        slots = {"g": g, "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
+        slots = {"g": g, "out": e.out}
+        slots.update(zip(e.op.expr.slots, e.ins))  # an input slot named g or out wins, as it always has
         # `z[i] = v` in a loop updates z: the contribution to z's old value (which takes the loop's
         # gradient name) comes last, once every rule has read g
-        pairs = sorted(zip(e.op.rules, e.ins), key=lambda p: p[1] is e.out)
+        pairs = zip(e.op.rules, e.ins)
+        if e.out in e.ins:
+            pairs = sorted(pairs, key=lambda p: p[1] is e.out)
         for rule, x in pairs:
             if rule is None or x not in self.active:
                 continue

@@ -15,6 +15,8 @@ Shape = tuple[int, ...] | None
 def broadcast(*shapes: Shape) -> Shape:
     if any(s is None for s in shapes):
         return None
+    if all(s == shapes[0] for s in shapes):  # the same shapes (scalars, most often): nothing to broadcast
+        return tuple(shapes[0]) if shapes else ()
     try:
         return tuple(np.broadcast_shapes(*shapes))
     except ValueError:
