@@ -164,10 +164,10 @@ class Renderer:
         self.free = free
         self.vg_name = f"{grad.name}_value_and_grad"
         self.math = grad.math
-        used = {g for e in grad.eqns for g in e.op.template(self.math).globals}
+        used = {g for op in {e.op for e in grad.eqns} for g in op.template(self.math).globals}
         if any(p.shape != () for p in grad.params):
             used.add("np")  # array parameters: np.asarray, and the shape checks
-        atoms = [a for e in grad.eqns for a in e.ins] + list(grad.outs)
+        atoms = [a for e in grad.eqns for a in e.ins if type(a) is Lit] + list(grad.outs)
         self.module_name = "math" if self.math else "np"  # what inf and nan are spelled with
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
             used.add(self.module_name)  # np.inf / math.nan literals
@@ -206,12 +206,13 @@ class Renderer:
 
     def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
-        template = e.op.template(self.math)
+        op = e.op
+        template = op.math_expr if self.math else op.expr
         ins = e.ins
         form = None
         if names is None:  # the module's globals: patterns differ only by op, constants, params and shapes
-            key = (template, freeze(e.params), *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape
-                                                 for a in ins])
+            key = (template, freeze(e.params) if e.params else (),
+                   *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape for a in ins])
             form = self._patterns.get(key)
         if form is None:
             consts = [a.value if type(a) is Lit else None for a in ins]
@@ -222,14 +223,14 @@ class Renderer:
                 self._patterns[key] = form
         stable = True
         texts = []
-        inline = self.inline
+        inline, known = self.inline, self.names.names
         for slot, a in zip(template.slots, ins):
             if type(a) is Lit:
                 texts.append(self.text(a))
                 continue
             t = inline.get(a)
             if t is None:
-                t = self.names.names[a]
+                t = known[a]
             elif slot not in template.call_args:
                 t, stable = f"({t})", False  # parentheses keep it right; Black decides the rest
             texts.append(t)
@@ -322,11 +323,20 @@ class Renderer:
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
         label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
-        key = lambda e: (id(e.block) if e.block else "pop" if e.op.restores else id(e), e.frames)  # noqa: E731
-        for _, group in groupby(self.grad.backward, key=key):
-            group = list(group)
-            first = group[0]
-            fwd = first.block
+        backward = self.grad.backward
+        i, n = 0, len(backward)
+        while i < n:  # one block per forward equation (or the seed, a zero gradient, a loop's restores)
+            first = backward[i]
+            fwd, frames = first.block, first.frames
+            j = i + 1
+            if fwd is not None:
+                while j < n and backward[j].block is fwd and backward[j].frames == frames:
+                    j += 1
+            elif first.op.restores:
+                while j < n and backward[j].block is None and backward[j].op.restores and backward[j].frames == frames:
+                    j += 1
+            group = backward[i:j]
+            i = j
             uses, source, line = 0, "", 0
             if fwd is None and first.op.restores:  # a loop's values, taken back for this iteration
                 gate, ins = "restore", [label(e.out) for e in group]
@@ -353,7 +363,7 @@ class Renderer:
                     stmts += self.dels(e)
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
-            headers, indent = nest.enter(first.frames)
+            headers, indent = nest.enter(frames)
             text = gate_text(gate, out=out, ins=ins, name=name, uses=uses)
             if headers:
                 written += headers

@@ -58,7 +58,7 @@ def check_module(source: str, expected: str, skeleton: str, functions: list[str]
         raise InternalError(f"the generated module would define {defined}, not {functions}")
     if any(_CODING.match(line) for line in source.split("\n", 2)[:2]):
         raise InternalError("the generated module's first lines declare an encoding (PEP 263)")
-    if code_text(source) != code_text(expected):
+    if code_lines(source) != code_lines(expected):
         raise InternalError("the generated module holds statements flatgen did not render "
                             "(a comment or name that became code); nothing was written")
 
@@ -66,13 +66,7 @@ def check_module(source: str, expected: str, skeleton: str, functions: list[str]
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263's, for the first two lines
 
 
-def code_text(text: str) -> str:
-    """The lines that are neither blank nor comments (a line whose first non-blank character is #),
-    each ended by \n: what is left when comments and blank lines are taken out (in C, not line by line)."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n") + "\n"
-    return _BLANK_OR_COMMENT.sub("", text)
-
-
-# A whole line (up to its \n) that is blank or whose first non-blank character is #: str.isspace's
-# blanks, as str.strip() takes them.
-_BLANK_OR_COMMENT = re.compile(r"^[^\S\n]*(?:#[^\n]*)?\n", re.M)
+def code_lines(text: str) -> list[str]:
+    """The lines that are neither blank nor comments (a line whose first non-blank character is #)."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [line for line in lines if line and not line.isspace() and line.lstrip()[0] != "#"]

@@ -110,19 +110,21 @@ class Expressions(Part):
     def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None,
               **params) -> Atom:
         """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
-        if not all(type(a) is Var for a in ins):  # constants (or a tuple) among the inputs
-            folded = self.fold(op, ins, node, params)
-            if folded is not None:
-                return folded
+        for a in ins:
+            if type(a) is not Var:  # constants (or a tuple) among the inputs
+                folded = self.fold(op, ins, node, params)
+                if folded is not None:
+                    return folded
+                break
         try:
-            shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
+            shape = op.shape(*[a.shape for a in ins], **({**op.defaults, **params} if params else op.defaults))
         except ValueError as e:
             raise ShapeError(str(e), self.src.loc(node or self.emit.stmt),
                              "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
         out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
         self.emit.equation(out, op, ins, params)
         ints = self.t.ints
-        if op.name in INT_OPS and any(a in ints for a in ins) and all(
+        if ints and op.name in INT_OPS and any(a in ints for a in ins) and all(
                 a in ints or (isinstance(a, Lit) and is_int(a.value)) for a in ins):
             ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
         self.t.views.made(out, op, ins)
