@@ -40,11 +40,13 @@ class Namer:
 
     def _suffixed(self, key: str, stem: str) -> str:
         i = self._next.get(stem, 1)  # suffixes below i are all taken: each call resumes where the last stopped
-        while f"{stem}{i}" in self.taken:
+        name = f"{stem}{i}"
+        while name in self.taken:
             i += 1
+            name = f"{stem}{i}"
         self._next[stem] = i + 1
-        self.taken.add(f"{stem}{i}")
-        return f"{stem}{i}"
+        self.taken.add(name)
+        return name
 
     def __getitem__(self, var: Var) -> str:
         return self.names[var]

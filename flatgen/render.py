@@ -138,6 +138,8 @@ class Nesting:
 
     def enter(self, frames: tuple) -> tuple[list[str], str]:
         """(the header lines to write first, the indent) for statements run under `frames`."""
+        if not frames and not self.path:  # straight-line code, most often
+            return (), ""
         k = 0
         while k < min(len(self.path), len(frames)) and self.path[k] == frames[k]:
             k += 1
@@ -317,13 +319,16 @@ class Renderer:
             elif not source and e.op.saves:
                 stmts.insert(0, "# saved for the backward loop")
             headers, indent = nest.enter(frames)
-            lines += headers + [_indented(s, indent) for s in stmts]
+            if headers:
+                lines += headers
+            lines += [_indented(s, indent) for s in stmts] if indent else stmts
         return lines
 
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
         label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
         backward = self.grad.backward
+        copies: dict[tuple, str] = {}  # the copy gate's comments
         i, n = 0, len(backward)
         while i < n:  # one block per forward equation (or the seed, a zero gradient, a loop's restores)
             first = backward[i]
@@ -356,8 +361,13 @@ class Renderer:
                 lines = render(e)
                 if lines and e.op.adds and e.out.of not in explained:
                     explained.add(e.out.of)
-                    stmts.append("# " + gate_text("copy", name=label(e.out.of), uses=e.uses,
-                                                  looped=e.uses <= 1 and any(is_loop(f) for f in e.frames)))
+                    looped = e.uses <= 1 and any(is_loop(f) for f in e.frames)
+                    copy_key = (label(e.out.of), e.uses, looped)
+                    comment = copies.get(copy_key)
+                    if comment is None:  # x is used 10000 times: the same comment each time
+                        comment = copies[copy_key] = "# " + gate_text("copy", name=copy_key[0], uses=e.uses,
+                                                                      looped=looped)
+                    stmts.append(comment)
                 stmts += lines
                 if after and id(e) in after:
                     stmts += self.dels(e)
