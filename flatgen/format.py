@@ -19,6 +19,7 @@ LINE_LENGTH = 88
 UNSTABLE = "\x00"  # a statement line the renderer could not vouch for: Black formats it
 BODY = re.compile(r"^( *)# flatgen-body-(\d+)$", re.M)
 HEADER = re.compile(r"^ *(if (not )?\w+|else):$")
+_MARK_AND_BLANK = UNSTABLE + " "  # what safety.is_comment skips before a comment's #
 
 
 def _black(text: str, line_length: int = LINE_LENGTH) -> str:
@@ -65,12 +66,12 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
     todo: list[tuple[int, int, str]] = []  # (body, line index, statement) for Black
     for b, lines in enumerate(bodies):
         out = []
+        indent = indents[b]
+        room = LINE_LENGTH - len(indent)
         for line in lines:
-            indent = indents[b]
             # Black never wraps a comment, nor an `if name:` / `else:` header
-            kept = line.lstrip().startswith("#") or HEADER.match(line)
-            too_long = len(indent) + len(line) > LINE_LENGTH and not kept
-            if line.startswith(UNSTABLE) or too_long:
+            if line.startswith(UNSTABLE) or (len(line) > room and not (line.lstrip().startswith("#")
+                                                                        or HEADER.match(line))):
                 todo.append((b, len(out), line.lstrip(UNSTABLE)))
                 out.append(None)
             else:
@@ -91,6 +92,6 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
     text = BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)
     if plain_skeleton is None:
         return text
-    plain = [[line for line, entry in zip(out, body) if not is_comment(entry)]
+    plain = [[line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"]  # is_comment
              for out, body in zip(lines_out, bodies)]
     return text, BODY.sub(lambda m: "\n".join(plain[int(m.group(2))]), _black(plain_skeleton))

@@ -186,7 +186,7 @@ def common_frames(paths: list[tuple]) -> tuple:
     return first[:k]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Eqn:
     out: Var
     op: Op

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import keyword
 
-from .graph import Graph, Var, is_loop
+from .graph import ROLES, Graph, Var, is_loop
 
 
 class Namer:
@@ -40,11 +40,13 @@ class Namer:
 
     def _suffixed(self, key: str, stem: str) -> str:
         i = self._next.get(stem, 1)  # suffixes below i are all taken: each call resumes where the last stopped
-        while f"{stem}{i}" in self.taken:
+        name = f"{stem}{i}"
+        while name in self.taken:
             i += 1
+            name = f"{stem}{i}"
         self._next[stem] = i + 1
-        self.taken.add(f"{stem}{i}")
-        return f"{stem}{i}"
+        self.taken.add(name)
+        return name
 
     def __getitem__(self, var: Var) -> str:
         return self.names[var]
@@ -55,73 +57,86 @@ class Namer:
         """Names for every variable of `graph`, and aliases for the module-level names in `globals_`
         (which also avoid `reserved`, the module's own function names)."""
         variables = _in_order(graph, extra)
-
-        user = {v.hint for v in variables if v.role in ("param", "value") and v.hint}
+        by_role: dict[str, list[Var]] = {role: [] for role in ROLES}
+        for v in variables:
+            by_role.setdefault(v.role, []).append(v)
+        user = {v.hint for v in by_role["param"] + by_role["value"] if v.hint}
         self = cls(user)
-        for v in variables:  # rule 1
-            if v.role == "param":
-                self.names[v] = v.hint
-        claimed: set[str] = set(self.names.values())
-        for v in variables:  # the gradient function's `seed=` keyword keeps its documented name
-            if v.role == "seed" and "seed" not in claimed:
-                self.names[v] = "seed"
+        names = self.names
+        for v in by_role["param"]:  # rule 1
+            names[v] = v.hint
+        claimed: set[str] = set(names.values())
+        for v in by_role["seed"]:  # the gradient function's `seed=` keyword keeps its documented name
+            if "seed" not in claimed:
+                names[v] = "seed"
                 claimed.add("seed")
-        for v in variables:  # rule 2
-            if v.role == "value" and v not in self.names:
-                if v.hint not in claimed:
-                    claimed.add(v.hint)
-                    self.names[v] = v.hint
-                else:
-                    self.names[v] = self.fresh(v.hint)
+        for v in by_role["value"]:  # rule 2
+            if v.hint not in claimed:
+                claimed.add(v.hint)
+                names[v] = v.hint
+            else:
+                names[v] = self.fresh(v.hint)
         self.taken.update(reserved)
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
-        # Variables that share one name: an accumulation and what it updates (`grad_x += d`), a merge
-        # after an `if` and its then-branch value, a loop's gradient and its value at the end of the body.
-        parent: dict = {}
+        parent = _shared_names(graph)
 
         def root(v):
             while v in parent:
                 v = parent[v]
             return v
 
-        made_by = {e.out: e for e in graph.eqns}
-        for e in graph.eqns:
-            g = made_by.get(e.ins[0]) if e.ins and e.op.joins and e.op.inplace and e.out in parent else None
-            if g is not None and g.op.zero_init and g.frames[: len(e.frames)] == e.frames:
-                parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
-                continue
-            if e.op.inplace and isinstance(e.ins[0], Var) if e.ins else False:
-                if e.params.get("carry"):
-                    a, b = root(e.ins[0]), root(e.out)  # the body's last value takes the loop's name
-                    if a is not b:
-                        parent[a] = b
-                elif e.out not in parent and root(e.ins[0]) is not e.out:
-                    parent[e.out] = root(e.ins[0])
         for v in variables:  # rule 4
-            if v in self.names:
+            if v in names:
                 continue
-            if v.role == "seed":  # the gradient function's keyword parameter, beside the user's
-                self.names[v] = self.fresh("seed")
-            elif v.role == "temp":
-                self.names[v] = self.numbered("t")
-            elif v.role == "partial":
-                self.names[v] = self.numbered("d")
-            elif v.role == "grad" and root(v) in self.names:
-                # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
-                self.names[v] = self.names[root(v)]
-            elif v.role == "grad":
-                base = self.names[v.of] if v.of is not None and v.of in self.names else "out"
-                self.names[v] = self.fresh(f"grad_{base}")
-                self.names.setdefault(root(v), self.names[v])
-            elif v.role == "tape":  # after its value: h_tape (named below, once every value has its name)
-                continue
-            else:
-                self.names[v] = self.fresh(v.hint or "v")
-        for v in variables:
-            if v.role == "tape":
-                self.names[v] = self.fresh(f"{self.names[v.of]}_tape")
+            role = v.role
+            if role == "temp":
+                names[v] = self.numbered("t")
+            elif role == "partial":
+                names[v] = self.numbered("d")
+            elif role == "grad":
+                r = root(v) if parent else v
+                if r in names:
+                    # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
+                    names[v] = names[r]
+                else:
+                    base = names[v.of] if v.of is not None and v.of in names else "out"
+                    names[v] = self.fresh(f"grad_{base}")
+                    names.setdefault(r, names[v])
+            elif role == "seed":  # the gradient function's keyword parameter, beside the user's
+                names[v] = self.fresh("seed")
+            elif role != "tape":  # tapes after their values: h_tape (named below, once every value has its name)
+                names[v] = self.fresh(v.hint or "v")
+        for v in by_role["tape"]:
+            names[v] = self.fresh(f"{names[v.of]}_tape")
         return self
+
+
+def _shared_names(graph: Graph) -> dict:
+    """Variables that share one name, as a forest (child -> parent): an accumulation and what it
+    updates (`grad_x += d`), a merge after an `if` and its then-branch value, a loop's gradient and
+    its value at the end of the body."""
+    parent: dict = {}
+
+    def root(v):
+        while v in parent:
+            v = parent[v]
+        return v
+
+    updates = [e for e in graph.eqns if e.op.inplace and e.ins and isinstance(e.ins[0], Var)]
+    made_by = {e.out: e for e in graph.eqns} if any(e.op.joins for e in updates) else {}
+    for e in updates:
+        g = made_by.get(e.ins[0]) if e.op.joins and e.out in parent else None
+        if g is not None and g.op.zero_init and g.frames[: len(e.frames)] == e.frames:
+            parent[root(g.out)] = root(e.out)  # the other branch's zeros: the same name (no copy)
+            continue
+        if e.params.get("carry"):
+            a, b = root(e.ins[0]), root(e.out)  # the body's last value takes the loop's name
+            if a is not b:
+                parent[a] = b
+        elif e.out not in parent and root(e.ins[0]) is not e.out:
+            parent[e.out] = root(e.ins[0])
+    return parent
 
 
 def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:

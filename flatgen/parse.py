@@ -13,6 +13,7 @@ import inspect
 import linecache
 import os
 import tokenize
+from collections import deque
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -108,7 +109,7 @@ class Source:
                 for d in outside:
                     if d is not None:
                         scope(d, False)
-                for inner in ast.walk(node):  # `global NAME` in any function below rebinds NAME
+                for inner in _statements(node):  # `global NAME` in any function below rebinds NAME
                     if isinstance(inner, ast.Global):
                         for n in inner.names:
                             add(n, inner)
@@ -325,3 +326,19 @@ def source_hash(parts: list[str]) -> str:
         h.update(p.encode("utf-8"))
         h.update(b"\0")
     return h.hexdigest()[:16]
+
+
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+def _statements(node: ast.AST):
+    """The statements under `node` (and their except handlers and match cases), in the order
+    ast.walk meets them, without walking expressions: a `global` is a statement."""
+    todo = deque([node])
+    while todo:
+        node = todo.popleft()
+        yield node
+        for field in _BODIES:
+            inner = getattr(node, field, None)
+            if type(inner) is list:
+                todo.extend(inner)

@@ -81,7 +81,12 @@ def _block_form(with_source: bool) -> str:
 
 def block_comment(gate: str, source: str, line: int) -> str:
     """The comment that opens a backward block (templates/backward.py.j2)."""
-    return _block_form(bool(source)).format(line, one_line(source), gate)
+    return _block_form(bool(source)).format(line, _one_line(source), gate)
+
+
+@lru_cache(maxsize=4096)
+def _one_line(source: str) -> str:
+    return one_line(source)  # a statement's text is in the comment of each of its gates
 
 
 @dataclass
@@ -133,6 +138,8 @@ class Nesting:
 
     def enter(self, frames: tuple) -> tuple[list[str], str]:
         """(the header lines to write first, the indent) for statements run under `frames`."""
+        if not frames and not self.path:  # straight-line code, most often
+            return (), ""
         k = 0
         while k < min(len(self.path), len(frames)) and self.path[k] == frames[k]:
             k += 1
@@ -159,10 +166,10 @@ class Renderer:
         self.free = free
         self.vg_name = f"{grad.name}_value_and_grad"
         self.math = grad.math
-        used = {g for e in grad.eqns for g in e.op.template(self.math).globals}
+        used = {g for op in {e.op for e in grad.eqns} for g in op.template(self.math).globals}
         if any(p.shape != () for p in grad.params):
             used.add("np")  # array parameters: np.asarray, and the shape checks
-        atoms = [a for e in grad.eqns for a in e.ins] + list(grad.outs)
+        atoms = [a for e in grad.eqns for a in e.ins if type(a) is Lit] + list(grad.outs)
         self.module_name = "math" if self.math else "np"  # what inf and nan are spelled with
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
             used.add(self.module_name)  # np.inf / math.nan literals
@@ -201,12 +208,13 @@ class Renderer:
 
     def expression(self, e: Eqn, names: dict | None = None) -> tuple[str, bool]:
         """(text, stable): the equation's right-hand side, from its template's cached pattern."""
-        template = e.op.template(self.math)
+        op = e.op
+        template = op.math_expr if self.math else op.expr
         ins = e.ins
         form = None
         if names is None:  # the module's globals: patterns differ only by op, constants, params and shapes
-            key = (template, freeze(e.params), *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape
-                                                 for a in ins])
+            key = (template, freeze(e.params) if e.params else (),
+                   *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape for a in ins])
             form = self._patterns.get(key)
         if form is None:
             consts = [a.value if type(a) is Lit else None for a in ins]
@@ -217,14 +225,14 @@ class Renderer:
                 self._patterns[key] = form
         stable = True
         texts = []
-        inline = self.inline
+        inline, known = self.inline, self.names.names
         for slot, a in zip(template.slots, ins):
             if type(a) is Lit:
                 texts.append(self.text(a))
                 continue
             t = inline.get(a)
             if t is None:
-                t = self.names.names[a]
+                t = known[a]
             elif slot not in template.call_args:
                 t, stable = f"({t})", False  # parentheses keep it right; Black decides the rest
             texts.append(t)
@@ -311,43 +319,66 @@ class Renderer:
             elif not source and e.op.saves:
                 stmts.insert(0, "# saved for the backward loop")
             headers, indent = nest.enter(frames)
-            lines += headers + [_indented(s, indent) for s in stmts]
+            if headers:
+                lines += headers
+            lines += [_indented(s, indent) for s in stmts] if indent else stmts
         return lines
 
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
-        key = lambda e: (id(e.block) if e.block else "pop" if e.op.restores else id(e), e.frames)  # noqa: E731
-        for _, group in groupby(self.grad.backward, key=key):
-            group = list(group)
-            fwd = group[0].block
-            if fwd is None and group[0].op.restores:  # a loop's values, taken back for this iteration
-                names = [self.label(e.out) for e in group]
-                context = dict(gate="restore", out=", ".join(names), name="", ins=names, source="", line=0, uses=0)
+        label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
+        backward = self.grad.backward
+        copies: dict[tuple, str] = {}  # the copy gate's comments
+        i, n = 0, len(backward)
+        while i < n:  # one block per forward equation (or the seed, a zero gradient, a loop's restores)
+            first = backward[i]
+            fwd, frames = first.block, first.frames
+            j = i + 1
+            if fwd is not None:
+                while j < n and backward[j].block is fwd and backward[j].frames == frames:
+                    j += 1
+            elif first.op.restores:
+                while j < n and backward[j].block is None and backward[j].op.restores and backward[j].frames == frames:
+                    j += 1
+            group = backward[i:j]
+            i = j
+            uses, source, line = 0, "", 0
+            if fwd is None and first.op.restores:  # a loop's values, taken back for this iteration
+                gate, ins = "restore", [label(e.out) for e in group]
+                out, name = ", ".join(ins), ""
             elif fwd is not None:
-                shown = self.shown.get(fwd)  # simplified away (compact style): the user's statement
-                context = dict(gate=fwd.op.gate, out=self.label(fwd.out), uses=0,
-                               ins=[self.label(a) if isinstance(a, Var) else self.text(a) for a in fwd.ins],
-                               source=shown or fwd.source, line=fwd.loc.line if fwd.loc else 0)
+                gate, out = fwd.op.gate, label(fwd.out)
+                name = out
+                ins = [label(a) if type(a) is Var else self.text(a) for a in fwd.ins]
+                source = self.shown.get(fwd) or fwd.source  # simplified away (compact style): the user's statement
+                line = fwd.loc.line if fwd.loc else 0
             else:  # the seed, or a zero gradient
-                primal = self.label(group[0].out.of)
-                context = dict(gate=group[0].op.gate, out=primal, name=primal, ins=[], source="", line=0,
-                               uses=group[0].uses)
+                gate, out, ins, uses = first.op.gate, label(first.out.of), [], first.uses
+                name = out
             stmts = []
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
-                lines = self.statement(e)
+                lines = render(e)
                 if lines and e.op.adds and e.out.of not in explained:
                     explained.add(e.out.of)
-                    stmts.append("# " + gate_text("copy", name=self.label(e.out.of), uses=e.uses,
-                                                  looped=e.uses <= 1 and any(is_loop(f) for f in e.frames)))
-                stmts += lines + self.dels(e)
+                    looped = e.uses <= 1 and any(is_loop(f) for f in e.frames)
+                    copy_key = (label(e.out.of), e.uses, looped)
+                    comment = copies.get(copy_key)
+                    if comment is None:  # x is used 10000 times: the same comment each time
+                        comment = copies[copy_key] = "# " + gate_text("copy", name=copy_key[0], uses=e.uses,
+                                                                      looped=looped)
+                    stmts.append(comment)
+                stmts += lines
+                if after and id(e) in after:
+                    stmts += self.dels(e)
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
-            headers, indent = nest.enter(group[0].frames)
-            gate = gate_text(context["gate"], out=context["out"], ins=context["ins"], name=context["out"],
-                             uses=context["uses"])
-            stmts = [_indented(s, indent) for s in stmts]
-            written += headers + [indent + block_comment(gate, context["source"], context["line"])] + stmts
+            headers, indent = nest.enter(frames)
+            text = gate_text(gate, out=out, ins=ins, name=name, uses=uses)
+            if headers:
+                written += headers
+            written.append(indent + block_comment(text, source, line))
+            written += [_indented(s, indent) for s in stmts] if indent else stmts
         return written
 
     def shape_checks(self) -> list[str]:
@@ -401,7 +432,9 @@ class Renderer:
         self.plan_frees(self.forward.eqns, self.forward.outs)
         value_body = self.forward_lines(self.forward.eqns)
         self.plan_frees(self.grad.eqns, self.grad.outs)
-        grad_body = self.forward_lines(self.grad.forward)
+        same = not self.free and len(self.grad.forward) == len(self.forward.eqns) and all(
+            a is b for a, b in zip(self.grad.forward, self.forward.eqns))
+        grad_body = list(value_body) if same else self.forward_lines(self.grad.forward)
         backward = self.backward_lines()
         context = dict(
             imports=imports,

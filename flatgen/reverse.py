@@ -22,20 +22,25 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     """Variables that depend (differentiably) on a parameter in `wrt` and that the output depends on.
     (Repeated until nothing changes: in a loop, a value also depends on the iterations before.)"""
     depends = set(wrt)
+    eqns = graph.eqns
+    # In program order one pass is enough; a loop's body also reads values of later iterations.
+    rolled = any(is_loop(f) for e in eqns for f in e.frames)
     while True:
         size = len(depends)
-        for e in graph.eqns:
-            if any(a in depends for a, rule in zip(e.ins, e.op.rules) if rule is not None and isinstance(a, Var)):
-                depends.add(e.out)
-        if len(depends) == size:
+        for e in eqns:
+            for a, rule in zip(e.ins, e.op.rules):
+                if rule is not None and a in depends:  # constants are never in it
+                    depends.add(e.out)
+                    break
+        if not rolled or len(depends) == size:
             break
     reaches = {o for o in graph.outs if isinstance(o, Var)}
     while True:
         size = len(reaches)
-        for e in reversed(graph.eqns):
+        for e in reversed(eqns):
             if e.out in reaches:
-                reaches.update(a for a in e.ins if isinstance(a, Var))
-        if len(reaches) == size:
+                reaches.update(a for a in e.ins if type(a) is Var)
+        if not rolled or len(reaches) == size:
             break
     return depends & reaches
 
@@ -61,10 +66,13 @@ class Reverse:
         self.defs = self.tapes.defs  # each variable's definitions (a loop's variables have several)
         self.overwrites: set[int] = set()  # equations that overwrite a loop's variable (by id)
 
-    def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, **extra) -> Var:
-        loc, source = (block.loc, block.source) if block is not None else (None, "")
-        self.backward.append(Eqn(out, op, ins, loc, extra.pop("params", {}), block=block, source=source,
-                                 frames=self.frames, **extra))
+    def emit(self, out: Var, op, ins: tuple[Atom, ...], block: Eqn | None, params: dict | None = None,
+             uses: int = 0) -> Var:
+        if block is None:
+            self.backward.append(Eqn(out, op, ins, None, {} if params is None else params, None, uses, "", self.frames))
+        else:
+            self.backward.append(Eqn(out, op, ins, block.loc, {} if params is None else params, block, uses,
+                                     block.source, self.frames))
         return out
 
     def sweep(self, eqns: list[Eqn], depth: int) -> None:
@@ -224,37 +232,41 @@ class Reverse:
                      math=g.math, seed=seed, n_values=len(outs), ints=g.ints)
 
     def adjoint(self, e: Eqn, g: Var) -> None:
-        slots = {"g": g, "out": e.out, **dict(zip(e.op.expr.slots, e.ins))}
+        op, ins, out = e.op, e.ins, e.out
+        slots = {"g": g, "out": out}
+        slots.update(zip(op.expr.slots, ins))  # an input slot named g or out wins, as it always has
         # `z[i] = v` in a loop updates z: the contribution to z's old value (which takes the loop's
         # gradient name) comes last, once every rule has read g
-        pairs = sorted(zip(e.op.rules, e.ins), key=lambda p: p[1] is e.out)
+        pairs = zip(op.rules, ins)
+        if out in ins:
+            pairs = sorted(pairs, key=lambda p: p[1] is out)
+        active, grad, owned = self.active, self.grad, self.owned
         for rule, x in pairs:
-            if rule is None or x not in self.active:
+            if rule is None or x not in active:
                 continue
-            ins = tuple(slots[s] for s in rule.expr.slots)
-            if rule.accumulate is not None and self.grad.get(x) in self.owned:  # grad_x[idx] += g, into our own array
+            rule_ins = tuple([slots[s] for s in rule.expr.slots])
+            gx = grad.get(x)
+            if rule.accumulate is not None and gx in owned:  # grad_x[idx] += g, into our own array
                 acc = Var(None, "grad", of=x, shape=x.shape)
-                self.grad[x] = self.emit(acc, rule.accumulate, (self.grad[x], slots["g"], *e.ins[1:]), e,
-                                         params=e.params, uses=self.uses[x])
-                self.owned.add(acc)
+                grad[x] = self.emit(acc, rule.accumulate, (gx, slots["g"], *ins[1:]), e, e.params, self.uses[x])
+                owned.add(acc)
                 continue
-            first = self.grad.get(x) is None
+            first = gx is None
             # A block (scatter) is a statement of its own; other contributions are written inline.
             role = "grad" if first or rule.expr.block else "partial"
-            d = self.emit(Var(None, role, of=x, shape=e.out.shape if e.op.elementwise else x.shape), rule, ins, e,
-                          params=e.params)
-            if e.op.elementwise and (x.shape is None or e.out.shape is None or x.shape != e.out.shape):
+            d = self.emit(Var(None, role, of=x, shape=out.shape if op.elementwise else x.shape), rule, rule_ins, e,
+                          e.params)
+            if op.elementwise and (x.shape is None or out.shape is None or x.shape != out.shape):
                 d = self.unbroadcast(d, x, e, role)
             if first:
-                self.grad[x] = d
+                grad[x] = d
                 if rule.accumulate is not None or self.backward[-1].op.expr.fresh:  # d is the last equation's output
-                    self.owned.add(d)
+                    owned.add(d)
             else:
                 acc = Var(None, "grad", of=x, shape=x.shape)
                 # `grad_x += d` writes into grad_x's array: only when that array is ours alone
-                self.grad[x] = self.emit(acc, ACC, (self.grad[x], d), e, uses=self.uses[x],
-                                         params={"fresh": True} if self.grad[x] in self.owned else {})
-                self.owned.add(acc)
+                grad[x] = self.emit(acc, ACC, (gx, d), e, {"fresh": True} if gx in owned else {}, self.uses[x])
+                owned.add(acc)
 
     def unbroadcast(self, d: Var, x: Atom, e: Eqn, role: str) -> Var:
         """Sum the contribution `d` (shaped like e's output) back to the shape of input `x`."""

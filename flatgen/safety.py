@@ -58,15 +58,15 @@ def check_module(source: str, expected: str, skeleton: str, functions: list[str]
         raise InternalError(f"the generated module would define {defined}, not {functions}")
     if any(_CODING.match(line) for line in source.split("\n", 2)[:2]):
         raise InternalError("the generated module's first lines declare an encoding (PEP 263)")
-    if _code_lines(source) != _code_lines(expected):
+    if code_lines(source) != code_lines(expected):
         raise InternalError("the generated module holds statements flatgen did not render "
                             "(a comment or name that became code); nothing was written")
 
 
 _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263's, for the first two lines
-_NEWLINE = re.compile(r"\r\n|\r|\n")
 
 
-def _code_lines(text: str) -> list[str]:
+def code_lines(text: str) -> list[str]:
     """The lines that are neither blank nor comments (a line whose first non-blank character is #)."""
-    return [line for line in _NEWLINE.split(text) if line.strip() and not line.lstrip().startswith("#")]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return [line for line in lines if line and not line.isspace() and line.lstrip()[0] != "#"]

@@ -13,6 +13,8 @@ Shape = tuple[int, ...] | None
 
 
 def broadcast(*shapes: Shape) -> Shape:
+    if (len(shapes) == 1 or len(shapes) == 2 and shapes[0] == shapes[1]) and shapes[0] is not None:
+        return tuple(shapes[0])  # one shape, or the same two (scalars, most often): nothing to broadcast
     if any(s is None for s in shapes):
         return None
     try:

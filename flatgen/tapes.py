@@ -10,6 +10,8 @@ the tapes, pushes and while-loop counts put in.
 
 from __future__ import annotations
 
+import functools
+
 from .graph import Eqn, Graph, Var, common_frames, frame_reads, is_loop
 from .expr import Expr
 from .primitives import COPY_ARRAY, COUNT, POP, PUSH, PUSH_COPY, STEP, TAPE, Op
@@ -31,7 +33,11 @@ class Tapes:
         for e in graph.eqns:
             self.defs.setdefault(e.out, []).append(e)
         self.counts: list[Var] = []  # the iteration counts of while loops
-        self.position = {id(e): k for k, e in enumerate(graph.eqns)}
+
+    @functools.cached_property
+    def position(self) -> dict[int, int]:
+        """Each forward equation's index (by id): needed only where loops are rolled."""
+        return {id(e): k for k, e in enumerate(self.graph.eqns)}
 
     def save(self, body, depth, fwd, backward: list[Eqn], start: int, direct, carried, count) -> None:
         """Tapes for what the backward body reads of the values this loop computes.
@@ -127,6 +133,8 @@ class Tapes:
 
     def forward(self) -> list[Eqn]:
         """The forward equations with what the loops added: tapes before, saves and counts inside."""
+        if not self.before and not self.after:  # no rolled loop
+            return list(self.graph.eqns)
         eqns = []
         for e in self.graph.eqns:
             eqns += sorted(self.before.get(id(e), ()), key=lambda x: len(x.frames))

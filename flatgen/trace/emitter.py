@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from ..graph import Branch, Eqn, Var, is_loop
 from ..parse import Source
 from ..primitives import COPY, Op
+from ..unparse import unparse
 
 
 class Trial:
@@ -53,15 +54,16 @@ class Emitter:
         self.stmt: ast.stmt | None = None  # the statement being traced: each equation's location and text
         self.iterations: list[str] = []  # the unrolled loops' current iterations, for comments: ["t = 0"]
         self._texts: dict = {}
+        self._here: tuple = ()  # self.frames as a tuple: what each equation carries
 
     def equation(self, out: Var, op: Op, ins: tuple, params: dict) -> None:
         """Emit `out = op(ins)` for the current statement, under the current frames."""
         key = (id(self.stmt), tuple(self.iterations))
-        source = self._texts.get(key)
-        if source is None:  # once per statement (and iteration), not once per equation
+        found = self._texts.get(key)
+        if found is None or found[0] is not self.stmt:  # once per statement (and iteration), not per equation
             its = f"  ({', '.join(self.iterations)})" if self.iterations else ""
-            source = self._texts[key] = stmt_text(self.stmt) + its
-        self.eqns.append(Eqn(out, op, ins, self.src.loc(self.stmt), params, source=source, frames=tuple(self.frames)))
+            found = self._texts[key] = (self.stmt, stmt_text(self.stmt) + its, self.src.loc(self.stmt))
+        self.eqns.append(Eqn(out, op, ins, found[2], params, source=found[1], frames=self._here))
 
     def copy(self, out: Var, value, frames: tuple, op: Op = COPY) -> Eqn:
         """`out = value`, made by flatgen to close a branch or a loop body (not emitted: the caller puts it
@@ -70,16 +72,18 @@ class Emitter:
 
     def here(self) -> tuple:
         """The frames the next equation runs under."""
-        return tuple(self.frames)
+        return self._here
 
     @contextmanager
     def under(self, frame):
         """Trace under one more frame: a side of an `if` on data, a rolled loop's body."""
         self.frames.append(frame)
+        self._here = tuple(self.frames)
         try:
             yield
         finally:
             self.frames.pop()
+            self._here = tuple(self.frames)
 
     @contextmanager
     def into(self, eqns: list[Eqn]):
@@ -137,9 +141,9 @@ def stmt_text(stmt: ast.stmt | None) -> str:
     if stmt is None:
         return ""
     if isinstance(stmt, ast.For):
-        return f"for {ast.unparse(stmt.target)} in {ast.unparse(stmt.iter)}:"
+        return f"for {unparse(stmt.target)} in {unparse(stmt.iter)}:"
     if isinstance(stmt, ast.If):  # the header only: the branches have lines of their own
-        return f"if {ast.unparse(stmt.test)}:"
+        return f"if {unparse(stmt.test)}:"
     if isinstance(stmt, ast.While):
-        return f"while {ast.unparse(stmt.test)}:"
-    return ast.unparse(stmt)
+        return f"while {unparse(stmt.test)}:"
+    return unparse(stmt)

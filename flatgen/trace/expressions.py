@@ -111,6 +111,28 @@ class Expressions(Part):
               **params) -> Atom:
         """Emit `hint = op(ins)` with its shape, or fold it when every input is a number."""
         for a in ins:
+            if type(a) is not Var:  # constants (or a tuple) among the inputs
+                folded = self.fold(op, ins, node, params)
+                if folded is not None:
+                    return folded
+                break
+        try:
+            shape = op.shape(*[a.shape for a in ins], **({**op.defaults, **params} if params else op.defaults))
+        except ValueError as e:
+            raise ShapeError(str(e), self.src.loc(node or self.emit.stmt),
+                             "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
+        out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
+        self.emit.equation(out, op, ins, params)
+        ints = self.t.ints
+        if ints and op.name in INT_OPS and any(a in ints for a in ins) and all(
+                a in ints or (isinstance(a, Lit) and is_int(a.value)) for a in ins):
+            ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
+        self.t.views.made(out, op, ins)
+        return out
+
+    def fold(self, op: Op, ins: tuple, node: ast.AST | None, params: dict) -> Lit | None:
+        """Check the inputs are numbers; the folded value when every one is a constant, else None."""
+        for a in ins:
             self.number(a, node or self.emit.stmt)
             if isinstance(a, Lit) and not (is_number(a.value) or isinstance(a.value, bool)):  # True is 1
                 raise UnsupportedSyntax(f"{a.value!r} is not a number", self.src.loc(node or self.emit.stmt),
@@ -135,19 +157,7 @@ class Expressions(Part):
                 value = value.item()
             if is_number(value) or (op.mask and isinstance(value, bool)):
                 return Lit(value)
-        try:
-            shape = op.shape(*(a.shape for a in ins), **{**op.defaults, **params})
-        except ValueError as e:
-            raise ShapeError(str(e), self.src.loc(node or self.emit.stmt),
-                             "check the shapes flatgen was given (example=, shapes in [tool.flatgen])") from None
-        out = Var(hint, "value", shape=shape) if hint else Var(None, "temp", shape=shape)
-        self.emit.equation(out, op, ins, params)
-        ints = self.t.ints
-        if op.name in INT_OPS and any(a in ints for a in ins) and all(
-                a in ints or (isinstance(a, Lit) and is_int(a.value)) for a in ins):
-            ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
-        self.t.views.made(out, op, ins)
-        return out
+        return None
 
     def attribute(self, node: ast.Attribute, env: dict[str, Atom], hint: str | None) -> Atom:
         names = self.t.names

@@ -13,6 +13,7 @@ two recursive entry points, `expr` and `statement`, are on every part.
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -82,5 +83,23 @@ def is_number(v) -> bool:
 
 
 def segment(src, fn: ast.FunctionDef) -> str:
-    """A function's source, for the module's source hash."""
-    return ast.get_source_segment(src.text, fn) or ast.dump(fn)
+    """A function's source, for the module's source hash: what ast.get_source_segment gives, without
+    splitting the whole file into lines."""
+    if fn.end_lineno is None or fn.end_col_offset is None:
+        return ast.dump(fn)
+    text = src.text
+    starts = [0]  # where each line starts, up to the function's last line (Python's line ends)
+    for m in _LINE_END.finditer(text):
+        if len(starts) > fn.end_lineno:
+            break
+        starts.append(m.end())
+
+    def at(line: int, col: int) -> int:  # col counts UTF-8 bytes, as in the tree
+        start = starts[line - 1]
+        end = starts[line] if line < len(starts) else len(text)
+        return start + len(text[start:end].encode()[:col].decode())
+
+    return text[at(fn.lineno, fn.col_offset):at(fn.end_lineno, fn.end_col_offset)] or ast.dump(fn)
+
+
+_LINE_END = re.compile(r"\r\n|\n|\r")
