@@ -1,13 +1,12 @@
 """Teaching (issue 16): examples/backprop.ipynb, the lecture as a notebook, run headless in a fresh
 kernel; every step shows its table (HTML) and its picture (SVG), the lecture's numbers, no error."""
 
+import ipykernel  # noqa: F401  (the kernel the notebook runs in: a test extra, never skipped)
+import nbclient
+import nbformat
 import pytest
 
 from conftest import ROOT, checkout_env
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 NOTEBOOK = ROOT / "examples" / "backprop.ipynb"
 
