@@ -460,3 +460,13 @@ def s_einsum_forms(A, B, v):
 def s_shape_products(X):
     n = np.prod(X.shape)
     return np.sum(X) / n + np.prod(X.shape[1:]) * X[0, 0, 0]
+
+
+# -- in a loop kept as a loop (the backward loop reads what the rules need from tapes) -------------------------
+
+
+def l_rolled(h, W, n: int):
+    for i in range(n):
+        z = np.matmul(h, W)
+        h = np.clip(np.arctan(z), -0.83, 0.91) + np.var(z, axis=-1, keepdims=True) * np.log1p(h * h)
+    return np.linalg.norm(h) + np.sum(np.cumsum(h, axis=1)) + np.prod(h[0, 0])

@@ -265,3 +265,46 @@ def test_einsum_refusals(spec, match, strings_and_none, tmp_path):
     source, fn = load_target(f"{path}:f")
     with pytest.raises(flatgen.FlatgenError, match=match):
         generate(source, fn, Options(shapes=(("A", (2, 3)), ("B", (3, 4)))))
+
+
+# -- every style, memory option and the formatter, on each new row (as test_memory, test_simplify and
+# test_format do for the lecture's rows) -----------------------------------------------------------------------
+
+
+def _row_functions():
+    from test_primitives import NUMPY_ARRAY, NUMPY_SCALAR
+
+    for name, cases in sorted(NUMPY_SCALAR.items()):
+        yield name, getattr(corpus_numpy, f"e_{name}"), next(a for a in cases if any(np.ndim(x) for x in a))
+        yield name + " (math)", getattr(corpus_numpy, f"p_{name}"), next(a for a in cases if all(np.ndim(x) == 0
+                                                                                                     for x in a))
+    for name, cases in sorted(NUMPY_ARRAY.items()):
+        yield name, getattr(corpus_numpy, f"a_{name}"), cases[0]
+
+
+ROW_FUNCTIONS = list(_row_functions())
+
+
+@pytest.mark.parametrize("name,fn,args", ROW_FUNCTIONS, ids=[n for n, _, _ in ROW_FUNCTIONS])
+def test_compact_and_free_agree(name, fn, args):
+    for style, free in (("compact", False), ("lecture", True), ("compact", True)):
+        assert_agree(flatgen.flat(fn, style=style, free=free), args)
+
+
+@pytest.mark.parametrize("name,fn,args", ROW_FUNCTIONS, ids=[n for n, _, _ in ROW_FUNCTIONS])
+def test_black_identical(name, fn, args):
+    from flatgen.format import assemble, format_source
+
+    for style in ("lecture", "compact"):
+        g = flatgen.flat(fn, example=args, style=style).generated
+        assert g.source == format_source(assemble(g.rendered.skeleton, g.rendered.bodies))
+        assert format_source(g.source) == g.source
+
+
+def test_new_rows_in_a_rolled_loop():
+    """A loop over a run-time count stays a loop: the rules' inputs (z, h, out) come back from tapes."""
+    args = (r(2, 3, 4), r(4, 4) * 0.5, 3)
+    for style in ("lecture", "compact"):
+        f = flatgen.flat(corpus_numpy.l_rolled, example=args, style=style)
+        assert_agree(f, args, ints=(2,))
+        assert "for i in reversed(range(n)):" in f.source
