@@ -281,6 +281,12 @@ def _check_target(src: Source, target: ast.expr, unpack: bool = False) -> None:
     refuse(src, target)
 
 
+def _call_option(node: ast.expr) -> bool:
+    """A string or None passed to a function (np.einsum('ij,jk->ik', ...), ord='fro', a_min=None):
+    the tracer says whether that function takes it there; where a number is needed, it refuses."""
+    return isinstance(node, ast.Constant) and (isinstance(node.value, str) or node.value is None)
+
+
 def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bool = False) -> None:
     """`static`: inside an index or a keyword argument, where None, True/False and ... are values;
     `condition`: the test of an `if` or of `a if c else b`, where `and`, `or` and `not` may stand."""
@@ -330,12 +336,14 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         for a in node.args:
             if isinstance(a, ast.Starred):
                 refuse(src, a)
-            _check_expr(src, a, static)
+            if not _call_option(a):
+                _check_expr(src, a, static)
         for kw in node.keywords:
             if kw.arg is None:
                 refuse(src, kw, "`**` keyword arguments in a call are not in flatgen's subset",
                        "pass each argument by name")
-            _check_expr(src, kw.value, static=True)
+            if not _call_option(kw.value):
+                _check_expr(src, kw.value, static=True)
         return
     if isinstance(node, ast.Attribute):
         _check_expr(src, node.value, static)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 
 from .errors import InternalError
-from .safety import is_comment
 
 LINE_LENGTH = 88
 UNSTABLE = "\x00"  # a statement line the renderer could not vouch for: Black formats it

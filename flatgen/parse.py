@@ -338,7 +338,7 @@ def _statements(node: ast.AST):
     while todo:
         node = todo.popleft()
         yield node
-        for field in _BODIES:
-            inner = getattr(node, field, None)
+        for name in _BODIES:
+            inner = getattr(node, name, None)
             if type(inner) is list:
                 todo.extend(inner)

@@ -17,7 +17,6 @@ import pytest
 
 import corpus_numpy
 import flatgen
-from flatgen import fence
 from flatgen.primitives import CALLS, METHODS
 from flatgen.rows_linalg import LINALG_METHODS, LINALG_ROWS
 from flatgen.rows_numpy import NUMPY_METHODS, NUMPY_ROWS
@@ -28,21 +27,6 @@ rng = np.random.default_rng(13)
 
 def r(*shape, low=-1.5, high=1.5):
     return rng.uniform(low, high, size=shape) if shape else float(rng.uniform(low, high))
-
-
-@pytest.fixture
-def strings_and_none(monkeypatch):
-    """np.einsum('ij,jk->ik', ...), np.linalg.norm(X, 'fro'), np.clip(x, 0.0, None): the fence refuses a
-    string or None as a call's argument today (flatgen/fence.py, `_check_expr`); this lets them through
-    to the tracer, which decides where they may stand, as the proposed fence change would."""
-    original = fence._check_expr
-
-    def check(src, node, static=False, condition=False):
-        if isinstance(node, ast.Constant) and (node.value is None or isinstance(node.value, str)):
-            return None
-        return original(src, node, static, condition)
-
-    monkeypatch.setattr(fence, "_check_expr", check)
 
 
 def _ops(f) -> set:
@@ -56,8 +40,7 @@ SPELLINGS = {  # function: (arguments, rows it must trace to)
     "s_dot_ranks": ((0.7, r(3), r(3, 3), r(2, 2, 3)), {"mul", "dot", "matmul_mv", "matmul_bv"}),
     "s_dot_stacks": ((r(2, 3), r(2, 3, 2)), {"einsum"}),
     "s_shape_products": ((r(2, 3, 2),), {"sum"}),
-}
-NEED_THE_FENCE = {  # spellings with a string or None argument (see the fixture strings_and_none)
+    # a string or None as an argument: the fence lets it through, the tracer says where it may stand
     "s_clip_one_bound": ((r(5),), {"maximum", "minimum"}),
     "s_norms": ((r(3), r(2, 3)), {"norm"}),
     "s_einsum_forms": ((r(3, 3), r(3, 3), r(3)), {"einsum", "transpose"}),
@@ -73,15 +56,6 @@ def test_spellings(name):
     assert rows <= _ops(f), f"{name} traces to {sorted(_ops(f))}, expected {sorted(rows)} among them"
 
 
-@pytest.mark.parametrize("name", sorted(NEED_THE_FENCE))
-def test_spellings_with_strings_and_none(name, strings_and_none):
-    args, rows = NEED_THE_FENCE[name]
-    f = flatgen.flat(getattr(corpus_numpy, name), example=args)
-    assert_agree(f, args)
-    assert rows <= _ops(f), f"{name} traces to {sorted(_ops(f))}, expected {sorted(rows)} among them"
-
-
-@pytest.mark.xfail(reason="flatgen/fence.py refuses a string or None as a call argument (issue 13 report)")
 def test_einsum_passes_the_fence():
     args = (r(2, 3), r(3, 4))
     assert_agree(flatgen.flat(corpus_numpy.a_einsum, example=args), args)
@@ -145,7 +119,6 @@ def test_argmax_is_an_index_with_no_gradient():
     assert "np.argmax(x)" in f.source and "x[i]" in f.source
 
 
-@pytest.mark.xfail(reason="expressions.dynamic_index takes a call as an index only through a name (issue 13 report)")
 def test_argmax_inline_as_an_index():
     def f(x):
         return x[np.argmax(x)]
@@ -177,8 +150,6 @@ def test_rules_read_as_the_textbook_writes_them():
     assert "np.sum(np.transpose(X, (0, 2, 1)) @ grad_t1, axis=0)" in text["a_matmul_bm"]
 
 
-@pytest.mark.xfail(reason="`@` on stacks of matrices needs expressions.matmul to pick rows_linalg.matmul_row "
-                          "(issue 13 report); np.matmul works")
 def test_batched_at_operator():
     def f(A, B):
         return np.sum(A @ B)
@@ -256,7 +227,7 @@ def test_inv_of_a_non_square_matrix_is_refused():
 
 @pytest.mark.parametrize("spec,match", [("ij,jk", "output written out"), ("...ij,jk->ik", "`...`"),
                                          ("ij,jk->iz", "from the inputs"), ("ij,kk->ik", "sizes")])
-def test_einsum_refusals(spec, match, strings_and_none, tmp_path):
+def test_einsum_refusals(spec, match, tmp_path):
     from flatgen.parse import load_target
     from flatgen.pipeline import Options, generate
 

@@ -646,12 +646,12 @@ CATALOG = [
             y = x * input()  #!
             return y
         """, at="input", says="input"),
-    Case("np_arctan2", """
+    Case("np_sinc", """
         @flatgen.flat
         def f(x):
-            y = np.arctan2(x, 1.0)  #!
+            y = np.sinc(x)  #!
             return y
-        """, at="np.arctan2", says="np.arctan2"),
+        """, at="np.sinc", says="np.sinc"),
     Case("np_foo", """
         @flatgen.flat
         def f(x):
@@ -661,9 +661,9 @@ CATALOG = [
     Case("method_call", """
         @flatgen.flat
         def f(x):
-            y = x.cumsum()  #!
+            y = x.conj()  #!
             return y
-        """, at="x.cumsum", says="cumsum"),
+        """, at="x.conj", says="conj"),
     Case("attribute_of_a_value", """
         @flatgen.flat
         def f(x):

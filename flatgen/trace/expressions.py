@@ -20,11 +20,11 @@ from .. import fence, shapes
 from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
 from ..primitives import TABLE, Op, constant, index_at
+from ..rows_linalg import matmul_row
 from .shared import Part, is_int, is_number
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
 COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
-MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}
 INT_OPS = {"add", "sub", "mul", "neg"}  # integer arithmetic on loop indices and counts stays integer
 
 
@@ -103,9 +103,8 @@ class Expressions(Part):
         return self.apply(TABLE[BINOPS[type(op)]], (a, b), hint, node)
 
     def matmul(self, a: Atom, b: Atom, hint: str | None, node) -> Atom:
-        ranks = (len(a.shape) if a.shape is not None else None, len(b.shape) if b.shape is not None else None)
-        name = MATMUL_BY_RANK.get(ranks, "matmul")
-        return self.apply(TABLE[name], (a, b), hint, node)
+        name, params = matmul_row(a.shape, b.shape)  # by rank: matrices, vectors, stacks of matrices
+        return self.apply(TABLE[name], (a, b), hint, node, **params)
 
     def apply(self, op: Op, ins: tuple[Atom, ...], hint: str | None, node: ast.AST | None = None,
               **params) -> Atom:
@@ -218,7 +217,7 @@ class Expressions(Part):
         """(signature, integer variables, index for the shape rule) when the index holds a run-time
         integer (a loop index, or arithmetic on one), else None (a constant index)."""
         parts = node.elts if isinstance(node, ast.Tuple) else [node]
-        if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp)) for p in parts):
+        if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp, ast.Call)) for p in parts):
             return None
         with self.emit.trial() as trial:
             values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
