@@ -16,7 +16,7 @@ from .config import Job, load_config
 from .errors import FlatgenError, InternalError, UsageError, guard
 from .files import compare, write_atomic
 from .parse import display_path, load_target
-from .pipeline import DEFAULT_OUT, Options, generate
+from .pipeline import DEFAULT_OUT, FORMS, Options, generate
 from .trace import UNROLL
 
 EXAMPLES = {
@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"unroll constant loops of at most N iterations (default {UNROLL}; 0 keeps every loop)")
         p.add_argument("--style", choices=("lecture", "compact"),
                        help="lecture (default): the slide, statement by statement; compact: simplified")
+        p.add_argument("--form", choices=FORMS,
+                       help="value_and_grad (default): <f> and <f>_value_and_grad; layer: the course's pair "
+                            "<f>_forward -> (out, cache) and <f>_backward(dout, cache)")
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
                        help="specialise to a parameter's shape (repeat per parameter; PARAM= for a scalar)")
         p.add_argument("-v", "--verbose", action="store_true", help="print the IR after each stage on stderr")
@@ -121,6 +124,8 @@ def jobs_of(args) -> tuple[list[Job], Path]:
         overrides["style"] = args.style
     if args.free:
         overrides["free"] = True
+    if args.form:
+        overrides["form"] = args.form
     if args.unroll is not None:
         overrides["unroll"] = args.unroll
     if args.shape:

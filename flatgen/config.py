@@ -5,6 +5,7 @@
     targets = [
         "examples/lecture.py:neuron",
         { target = "examples/lecture.py:net222", wrt = ["w1", "w2"], name = "net222_weights" },
+        { target = "examples/layers.py:affine", form = "layer", shapes = { x = [4, 3], w = [3, 2], b = [2] } },
         { target = "examples/vectorized.py:vector_norm", shapes = { W = [2, 2], x = [2] } },
     ]
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 
 from .errors import UsageError
 from .parse import project_root
-from .pipeline import DEFAULT_OUT, Options, check_name, check_out
+from .pipeline import DEFAULT_OUT, FORMS, Options, check_name, check_out
 from .trace import UNROLL
 
 
@@ -84,10 +85,13 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free", "unroll"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free", "unroll", "form"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes, math, style, free, unroll")
+                             hint="target options: wrt, name, shapes, math, style, free, unroll, form")
+        if entry.get("form", "value_and_grad") not in FORMS:
+            raise UsageError(f"{path}: form of {entry['target']} must be one of {', '.join(map(repr, FORMS))}",
+                             hint='form = "layer": the pair <f>_forward and <f>_backward')
         unroll = entry.get("unroll", UNROLL)
         if not (isinstance(unroll, int) and not isinstance(unroll, bool) and unroll >= 0):
             raise UsageError(f"{path}: unroll of {entry['target']} must be a whole number (0 keeps every loop)")
@@ -119,7 +123,7 @@ def load_config() -> Config:
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
                                         shapes=shapes, math=entry.get("math"),
                                         style=entry.get("style", "lecture"), free=entry.get("free", False),
-                                        unroll=unroll)))
+                                        unroll=unroll, form=entry.get("form", "value_and_grad"))))
     return Config(root, out, tuple(jobs))
 
 

@@ -29,8 +29,8 @@ def run(graph: Graph, args, seed=None, on_eqn=None) -> dict[Var, object]:
     if len(args) != len(graph.params):
         raise UsageError(f"{graph.name}() takes {len(graph.params)} argument(s), got {len(args)}")
     env: dict[Var, object] = dict(zip(graph.params, args))
-    if graph.seed is not None:
-        env[graph.seed] = default_seed(graph.n_values) if seed is None else seed
+    if graph.seed is not None:  # (one output's seed is its upstream gradient itself)
+        env[graph.seed] = (1.0 if graph.n_values == 1 else default_seed(graph.n_values)) if seed is None else seed
     execute(graph.eqns, env, 0, graph.math, on_eqn)
     return env
 
@@ -90,7 +90,10 @@ def value_and_grad(graph: Graph, args, wrt: list[Var], seed=None):
 
     env = run(graph, args, on_eqn=on_eqn)
     outs = graph.outs
-    seeds = (SEED(),) if len(outs) == 1 else (default_seed(len(outs)) if seed is None else seed)
+    if len(outs) == 1:  # one output: `seed` is its upstream gradient (an array output's dout), else 1.0
+        seeds = (SEED() if seed is None else seed,)
+    else:
+        seeds = default_seed(len(outs)) if seed is None else seed
     if len(seeds) != len(outs):
         raise UsageError(f"{graph.name}() has {len(outs)} outputs; seed= gives {len(seeds)} upstream gradients")
     grads: dict[int, object] = {}

@@ -32,8 +32,10 @@ from .safety import check_module
 from .reverse import reverse
 from .simplify import PASSES, simplify
 from .trace import UNROLL, Tracer
+from .vjp import ArrayOutputs, takes_seed
 
 DEFAULT_OUT = "generated"
+FORMS = ("value_and_grad", "layer")  # Options.form
 
 
 @contextmanager
@@ -63,6 +65,9 @@ class Options:
     style: str = "lecture"  # or "compact": the simplification passes of flatgen/simplify.py
     free: bool = False  # `del` each array once nothing after needs it (lower peak memory)
     unroll: int = UNROLL  # constant loops of at most this many iterations are unrolled (0: keep every loop)
+    # what the module holds: "value_and_grad" (<name> and <name>_value_and_grad), or "layer" (the course's
+    # pair <name>_forward returning (out, cache) and <name>_backward(dout, cache): flatgen/layers.py)
+    form: str = "value_and_grad"
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -79,17 +84,23 @@ class Generated:
     digest: str
     options: Options = field(default_factory=Options)
     constants: dict = field(default_factory=dict)  # module constants read from the source: name -> value
+    notebook: bool = False  # a function of a notebook's cells (flatgen/notebook.py): no file to name
 
     @cached_property
     def module_name(self) -> str:
         if self.options.name:
             return self.options.name
         file, _, func = self.target.rpartition(":")
+        if self.notebook and func.isascii() and func not in RESERVED:  # write() in a notebook: neuron.py
+            return func
         stem = re.sub(r"\W", "_", file.rsplit("/", 1)[-1].removesuffix(".py"), flags=re.ASCII)
         return f"{stem}_{func}"
 
     @cached_property
     def command(self) -> str:
+        if self.notebook:  # no file for the command line to read: the notebook writes it again
+            func = self.target.rpartition(":")[2]
+            return f"run the notebook, then {func}.write({self.options.out!r})"
         cmd = ["flatgen", "generate", self.target, "--out", self.options.out]
         if self.options.wrt is not None:
             cmd += ["--wrt", ",".join(self.options.wrt)]
@@ -105,6 +116,8 @@ class Generated:
             cmd += ["--free"]
         if self.options.unroll != UNROLL:
             cmd += ["--unroll", str(self.options.unroll)]
+        if self.options.form != "value_and_grad":
+            cmd += ["--form", self.options.form]
         return shlex.join(cmd)
 
     @cached_property
@@ -113,7 +126,7 @@ class Generated:
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
         header = Header(__version__, self.target, self.digest, self.command)
         with deep_recursion():
-            return render_module(forward, self.grad_graph, header, free=self.options.free)
+            return render_module(forward, self.grad_graph, header, free=self.options.free, form=self.options.form)
 
     @cached_property
     def source(self) -> str:
@@ -162,8 +175,11 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
             raise UsageError(f"{flag} must be True or False, got {getattr(options, flag)!r:.80}")
     if options.name is not None:
         check_name(options.name)
+    if options.form not in FORMS:
+        raise UsageError(f"unknown form {options.form!r}", hint=f"forms: {', '.join(FORMS)}")
     check_function(src, fn)  # fence
     tracer = Tracer(src, options.unroll)
+    tracer.statements = ArrayOutputs(tracer)  # outputs may be arrays (flatgen/vjp.py)
     shapes = param_shapes(fn, options)
     given = options.shape_dict()
     assumed = {a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in given and a.annotation is None}
@@ -174,13 +190,14 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
         raise UsageError(f"unknown style {options.style!r}", hint=f"styles: {', '.join(PASSES)}")
     log("forward graph", graph)
     wrt = select_wrt(graph, options.wrt)
-    grad = reverse(graph, wrt)  # reverse
+    grad = reverse(graph, wrt, seeded=takes_seed(graph, layer=options.form == "layer"))  # reverse
     log("gradient graph", grad)
     if options.style != "lecture":
         grad = simplify(grad, options.style)  # simplify
         log(f"gradient graph, {options.style}", grad)
     # render + format happen on first use of .source: `show` prints the module, `generate` writes it
-    return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options, tracer.names.constants)
+    return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options, tracer.names.constants,
+                     src.notebook)
 
 
 def check_name(name, what: str = "the module name") -> None:

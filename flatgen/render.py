@@ -25,6 +25,7 @@ from .naming import Namer
 from .expr import SUPPORT, constant, freeze
 from .safety import one_line
 from .templates_dir import templates_dir
+from .vjp import seed_required
 
 
 @lru_cache(maxsize=1)
@@ -161,14 +162,16 @@ class Nesting:
 
 
 class Renderer:
-    def __init__(self, forward: Graph, grad: Graph, free: bool = False):
+    def __init__(self, forward: Graph, grad: Graph, free: bool = False, functions: tuple[str, ...] | None = None):
+        """`functions`: the names of the module's own functions (default: <name>, <name>_value_and_grad)."""
         self.forward, self.grad = forward, grad
         self.free = free
-        self.vg_name = f"{grad.name}_value_and_grad"
+        self.own = functions or (grad.name, f"{grad.name}_value_and_grad")
+        self.vg_name = self.own[-1]
         self.math = grad.math
         used = {g for op in {e.op for e in grad.eqns} for g in op.template(self.math).globals}
-        if any(p.shape != () for p in grad.params):
-            used.add("np")  # array parameters: np.asarray, and the shape checks
+        if any(p.shape != () for p in grad.params) or seed_required(grad):
+            used.add("np")  # array parameters (or an array output's seed): np.asarray, and the shape checks
         atoms = [a for e in grad.eqns for a in e.ins if type(a) is Lit] + list(grad.outs)
         self.module_name = "math" if self.math else "np"  # what inf and nan are spelled with
         if any(isinstance(a, Lit) and isinstance(a.value, float) and not abs(a.value) < float("inf") for a in atoms):
@@ -177,7 +180,7 @@ class Renderer:
         for s in support:  # the support functions' own modules
             used |= {m for m, alias in (("math", "math."), ("np", "np.")) if alias in SUPPORT[s]}
         self.names = Namer.for_graph(
-            grad, tuple(g for g in ("np", "math", *support) if g in used), reserved=(grad.name, self.vg_name),
+            grad, tuple(g for g in ("np", "math", *support) if g in used), reserved=self.own,
             extra=forward,
         )
         self.support = support
@@ -327,7 +330,7 @@ class Renderer:
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
         label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
-        backward = self.grad.backward
+        backward, seed = self.grad.backward, self.grad.seed
         copies: dict[tuple, str] = {}  # the copy gate's comments
         i, n = 0, len(backward)
         while i < n:  # one block per forward equation (or the seed, a zero gradient, a loop's restores)
@@ -355,6 +358,8 @@ class Renderer:
             else:  # the seed, or a zero gradient
                 gate, out, ins, uses = first.op.gate, label(first.out.of), [], first.uses
                 name = out
+                if seed is not None and seed in first.ins:  # an output's upstream gradient, taken from the seed
+                    gate = None
             stmts = []
             explained = set()  # the copy gate is explained once per value and block
             for e in group:
@@ -374,12 +379,16 @@ class Renderer:
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
             headers, indent = nest.enter(frames)
-            text = gate_text(gate, out=out, ins=ins, name=name, uses=uses)
+            text = self.upstream(out) if gate is None else gate_text(gate, out=out, ins=ins, name=name, uses=uses)
             if headers:
                 written += headers
             written.append(indent + block_comment(text, source, line))
             written += [_indented(s, indent) for s in stmts] if indent else stmts
         return written
+
+    def upstream(self, out: str) -> str:
+        """The comment above `grad_out = seed` (or `seed[k]`): the seed gate's."""
+        return gate_text("seed", out=out)
 
     def shape_checks(self) -> list[str]:
         """Each array parameter as an array (a list or tuple is converted, as numpy functions do: never
@@ -397,6 +406,23 @@ class Renderer:
                           f"got {{{np_}.shape({name})}}\")"]
         return lines
 
+    def seed_checks(self) -> list[str]:
+        """The upstream gradient of an array output: an array (a list is converted), of the output's shape
+        when the module is specialised to shapes; for several outputs, each array's shape."""
+        seed = self.grad.seed
+        if seed is None or not seed_required(self.grad):
+            return []
+        np_, name = self.names.globals.get("np", "np"), self.names[seed]
+        outs = self.grad.outs[: self.grad.n_values]
+        lines = [f"{name} = {np_}.asarray({name})"] if len(outs) == 1 else []
+        for k, o in enumerate(outs):
+            item = name if len(outs) == 1 else f"{name}[{k}]"
+            if o.shape not in ((), None):
+                lines += [f"if {np_}.shape({item}) != {o.shape!r}:",
+                          f"    raise ValueError(f\"{item} must have shape {o.shape!r} (the output's), "
+                          f"got {{{np_}.shape({item})}}\")"]
+        return lines
+
     def support_functions(self) -> list[str]:
         out = []
         for name in self.support:
@@ -412,13 +438,7 @@ class Renderer:
     def module(self, header: Header) -> "Rendered":
         """The module with a marker where each function's statements go, and the same without any
         comment (what safety.check_module holds the formatted module to)."""
-        imports = []
-        if "math" in self.names.globals:
-            alias = self.names.globals["math"]
-            imports.append("import math" if alias == "math" else f"import math as {alias}")
-        if "np" in self.names.globals:
-            alias = self.names.globals["np"]
-            imports.append("import numpy" if alias == "numpy" else f"import numpy as {alias}")
+        imports = self.imports()
         params = ", ".join(self.names[p] for p in self.grad.params)
         n = self.grad.n_values
         values, grads = self.grad.outs[:n], self.grad.outs[n:]
@@ -426,9 +446,10 @@ class Renderer:
         fvalues = self.forward.outs
         fvalue = self.text(fvalues[0]) if n == 1 else _tuple([self.text(v) for v in fvalues])
         vg_params = params
-        if self.grad.seed is not None:  # several outputs: their upstream gradients, the first's by default
+        required = seed_required(self.grad)
+        if self.grad.seed is not None:  # their upstream gradients: an array output's has no default
             seed = self.names.names.get(self.grad.seed) or self.names.fresh("seed")
-            vg_params += f", {seed}={_tuple(['1.0'] + ['0.0'] * (n - 1))}"
+            vg_params += f", {seed}" if required else f", {seed}={_tuple(['1.0'] + ['0.0'] * (n - 1))}"
         self.plan_frees(self.forward.eqns, self.forward.outs)
         value_body = self.forward_lines(self.forward.eqns)
         self.plan_frees(self.grad.eqns, self.grad.outs)
@@ -443,14 +464,30 @@ class Renderer:
             vg_name=self.vg_name,
             params=params,
             vg_params=vg_params,
-            seeded=self.grad.seed is not None,
+            seeded="required" if required else self.grad.seed is not None,
             checks=self.shape_checks(),
+            seed_checks=self.seed_checks(),
             value=fvalue,
             vg_value=value,
             grads=_tuple([self.text(g) for g in grads]),
             wrt=", ".join(self.names[g.of] for g in grads),
         )
-        template = environment().get_template("module.py.j2")
+        return self.rendered("module.py.j2", header, context, [value_body, grad_body + backward])
+
+    def imports(self) -> list[str]:
+        imports = []
+        if "math" in self.names.globals:
+            alias = self.names.globals["math"]
+            imports.append("import math" if alias == "math" else f"import math as {alias}")
+        if "np" in self.names.globals:
+            alias = self.names.globals["np"]
+            imports.append("import numpy" if alias == "numpy" else f"import numpy as {alias}")
+        return imports
+
+    def rendered(self, template_name: str, header: Header, context: dict, bodies: list[list[str]],
+                 cache: tuple[str, ...] = ()) -> "Rendered":
+        """The skeleton from the template (with the header, and without it for the check), and the bodies."""
+        template = environment().get_template(template_name)
         skeleton = template.render(header=[
             # The first two lines hold no text of the user's: Python reads a `coding[:=]name` there as the
             # file's encoding (PEP 263), and a path like `coding=unicode_escape/m.py` would decode `\n`s.
@@ -459,12 +496,11 @@ class Renderer:
             f"From: {header.target}",
             f"Regenerate: {header.command}",
         ], **context)
-        return Rendered(skeleton, [value_body, grad_body + backward], template.render(header=[], **context),
-                        self.functions())
+        return Rendered(skeleton, bodies, template.render(header=[], **context), self.functions(), cache)
 
     def functions(self) -> list[str]:
         """The module's top-level functions, in order: support functions, then the two of the user's."""
-        return [self.names.globals[s] for s in self.support] + [self.grad.name, self.vg_name]
+        return [self.names.globals[s] for s in self.support] + list(self.own)
 
 
 def _indented(line: str, indent: str) -> str:
@@ -486,7 +522,15 @@ class Rendered(NamedTuple):
     bodies: list[list[str]]
     plain_skeleton: str
     functions: list[str]
+    cache: tuple[str, ...] = ()  # the layer form: the names of what the cache holds, in order
 
 
-def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False) -> Rendered:
+def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False,
+                  form: str = "value_and_grad") -> Rendered:
+    """The module of `form`: "value_and_grad" (the value function and <name>_value_and_grad, here), or
+    "layer" (<name>_forward and <name>_backward, flatgen/layers.py)."""
+    if form == "layer":
+        from .layers import LayerRenderer
+
+        return LayerRenderer(grad, free).module(header)
     return Renderer(forward, grad, free).module(header)

@@ -46,8 +46,9 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
 
 
 class Reverse:
-    def __init__(self, graph: Graph, wrt: list[Var]):
+    def __init__(self, graph: Graph, wrt: list[Var], seeded: bool = False):
         self.graph = graph
+        self.seeded = seeded  # the upstream gradients are a parameter (vjp.takes_seed), else 1.0
         self.active = active_vars(graph, wrt)
         self.uses = Counter(a for e in graph.eqns if e.out in self.active
                             for a, r in zip(e.ins, e.op.rules) if r is not None and a in self.active)
@@ -200,12 +201,18 @@ class Reverse:
 
     def run(self) -> Graph:
         outs = self.graph.outs
-        seed = Var("seed", "seed") if len(outs) > 1 else None  # several outputs: an upstream gradient each
+        # The upstream gradients as a parameter: a tuple of them for several outputs (`seed[k]`), the
+        # array itself for one (`grad_out = seed`, an output's VJP); else the base case, 1.0.
+        seed = None
+        if self.seeded:
+            seed = Var("seed", "seed", shape=outs[0].shape if len(outs) == 1 else ())
         for k, out in enumerate(outs):
             if out not in self.active:
                 continue
             if seed is None:
                 g = self.emit(Var(None, "grad", of=out, shape=out.shape), SEED, (), None)
+            elif len(outs) == 1:
+                g = self.emit(Var(None, "grad", of=out, shape=out.shape), COPY, (seed,), None)
             else:
                 g = self.emit(Var(None, "grad" if out not in self.grad else "partial", of=out, shape=out.shape),
                               SEED_K, (seed,), None, params={"k": k})
@@ -286,5 +293,6 @@ class Reverse:
         return d
 
 
-def reverse(graph: Graph, wrt: list[Var]) -> Graph:
-    return Reverse(graph, wrt).run()
+def reverse(graph: Graph, wrt: list[Var], seeded: bool = False) -> Graph:
+    """The gradient graph; `seeded`: the upstream gradients are a parameter (`seed`), not 1.0."""
+    return Reverse(graph, wrt, seeded).run()
