@@ -60,7 +60,7 @@ class Lit:
 
     @property
     def shape(self):
-        return np.shape(self.value) if isinstance(self.value, (int, float)) else ()
+        return np.shape(self.value) if isinstance(self.value, (int, float, np.ndarray)) else ()  # not tuples: params
 
     def __repr__(self):
         return repr(self.value)

@@ -43,6 +43,8 @@ from . import shapes as S
 from .expr import Expr, constant
 from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
 from .primitives import CALLS, COPY, SETITEM, TABLE, Op, index_at, setitem_at
+from .rows_linalg import einsum_row, matmul_row
+from .rows_numpy import cumsum_row
 from .shapes import unbroadcast_axes
 
 _BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
@@ -164,11 +166,10 @@ class Lowering:
         return self.apply("index", (x,), idx=idx)
 
     def matmul(self, a: Atom, b: Atom) -> Atom:
-        ranks = (len(a.shape), len(b.shape))
-        row = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1, 1): "dot"}.get(ranks)
-        if row is None:
-            raise LoweringError(f"@ of ranks {ranks}")
-        return self.apply(row, (a, b))
+        if not a.shape or not b.shape:
+            raise LoweringError(f"@ of shapes {a.shape} and {b.shape}")
+        row, params = matmul_row(a.shape, b.shape)  # by rank, as the tracer picks it: stacks of matrices too
+        return self.apply(row, (a, b), **params)
 
     def call(self, node: ast.Call) -> Atom:
         name = ast.unparse(node.func)
@@ -204,6 +205,19 @@ class Lowering:
             if name == "np.transpose":
                 params["inverse"] = tuple(int(i) for i in np.argsort(arg))
             return self.apply(name.removeprefix("np."), (x,), **params)
+        if name == "np.cumsum":  # a running sum along one axis, or flattened: the row (and flip) the tracer picks
+            x = self.expr(node.args[0])
+            row, params = cumsum_row(x.shape, kwargs.get("axis"))
+            return self.apply(row, (x,), **params)
+        if name == "np.einsum":
+            operands = [self.expr(a) for a in node.args[1:]]
+            kind, row = einsum_row(self.static(node.args[0]), tuple(x.shape for x in operands))
+            if kind == "transpose":
+                inverse = tuple(int(i) for i in np.argsort(row))
+                return self.apply("transpose", tuple(operands), axes=row, inverse=inverse)
+            return self.apply(row, tuple(operands))
+        if name == "np.eye":  # an identity of the sizes in the rule: a constant
+            return Lit(np.eye(*(self.static(a) for a in node.args)))
         if name in ("np.zeros", "np.ones"):
             return self.apply(name.removeprefix("np."), (), shape=tuple(np.atleast_1d(self.static(node.args[0]))))
         if name == "unbroadcast":  # the support function: its shape is known here

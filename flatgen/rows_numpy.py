@@ -107,3 +107,13 @@ NUMPY_ROWS = [
 # Array methods -> the numpy function they mean.
 NUMPY_METHODS = {"var": "numpy.var", "std": "numpy.std", "prod": "numpy.prod", "cumsum": "numpy.cumsum",
                  "clip": "numpy.clip", "round": "numpy.round", "argmax": "numpy.argmax", "argmin": "numpy.argmin"}
+
+
+def cumsum_row(shape, axis) -> tuple[str, dict]:
+    """The row (and params) of np.cumsum(x, axis=axis) for x of this shape: flattened (axis None), or
+    along one axis, whose gradient reverses that axis (`flip`) around a cumsum of the upstream gradient."""
+    if axis is None:
+        return "cumsum", {"axis": None}
+    k = axis % len(shape) if shape else axis  # the shape rule refuses an axis x does not have
+    flip = (slice(None),) * k + (slice(None, None, -1),)
+    return "cumsum_axis", {"axis": axis, "flip": flip[0] if k == 0 else flip}

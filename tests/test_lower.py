@@ -19,7 +19,8 @@ from flatgen import shapes as S
 from flatgen.graph import Eqn, Var
 from flatgen.lower import ROWS, LoweringError, Lowering, is_memory, is_primitive, lower_eqn
 from flatgen.primitives import Op
-from test_op_specs import BROADCASTS, MATH_CASES, SIGS, TABLE_CASES, _ints_for, reachable_ops
+from flatgen.rows_linalg import einsum_op
+from test_op_specs import BROADCASTS, EINSUM_CASES, MATH_CASES, SIGS, TABLE_CASES, _ints_for, reachable_ops
 
 rng = np.random.default_rng(7)
 
@@ -105,6 +106,9 @@ def cases_of(op: Op) -> list[tuple[tuple, dict]]:
         return [(v, params) for ins, params in TABLE_CASES[op.name] for v in variants(op, ins, params)]
     if op is P.SETITEM:
         return SETITEM_CASES
+    for spec, shapes in EINSUM_CASES:  # einsum's rows, one per subscripts and shapes
+        if op is einsum_op(spec, shapes):
+            return [(tuple(rand(*shape) for shape in shapes), {})]
     if op.name in ("copy", "copy_array"):
         return [((x,), {}) for x in (rand(2, 3), rand(3), 0.7)]
     for sig in SIGS:
