@@ -55,6 +55,14 @@ class FlatgenError(Exception):
             parts.append(f"hint: {self.hint}")
         return "\n".join(parts)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (a notebook, the IPython prompt) shows for it: the message with its caret and
+        hint, and the line of the user's code that called flatgen, not the frames of flatgen inside."""
+        lines = self.render().splitlines()
+        lines[0] = f"FlatgenError: {lines[0]}"
+        called = _calling_line(self.__traceback__)
+        return lines + ([f"(called from {called})"] if called else [])
+
 
 class UnsupportedSyntax(FlatgenError):
     """A statement or expression outside the subset (the fence)."""
@@ -91,6 +99,11 @@ class InternalError(FlatgenError):
 
     kind = "internal error (a flatgen bug: please report it)"
 
+    @property
+    def _render_traceback_(self):
+        """A bug shows every frame: IPython renders its full traceback when this attribute is missing."""
+        raise AttributeError("_render_traceback_")
+
 
 def guard(fn):
     """Let FlatgenError through; turn any other exception into an InternalError (chained)."""
@@ -121,3 +134,22 @@ def loc_of(node, file: str, lines: list[str], line_offset: int = 0) -> Loc:
     if getattr(node, "end_lineno", lineno) != lineno:
         end_col = len(text.rstrip("\n"))
     return Loc(file, lineno + line_offset, getattr(node, "col_offset", 0), end_col, text)
+
+
+def _calling_line(tb) -> str | None:
+    """`Cell In[3], line 5` (or `file.py, line 5`): the last frame outside flatgen before the traceback
+    enters flatgen, where the user's code called it.  None when the traceback has no such frame."""
+    import os
+    import traceback
+
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    called = None
+    for frame in traceback.extract_tb(tb):
+        if os.path.abspath(frame.filename).startswith(package):
+            break
+        called = frame
+    if called is None:
+        return None
+    from .notebook import cell_label
+
+    return f"{cell_label(called.filename) or called.filename}, line {called.lineno}"

@@ -249,3 +249,11 @@ class Graph:
             lines.append(f"  {cond}{typed(e.out)} = {e.op.name} {args}{params}".rstrip() + where)
         lines.append(f"  return {', '.join(show(o) for o in self.outs)}")
         return "\n".join(lines) + "\n"
+
+    def __repr__(self) -> str:
+        """The REPL shows what print() shows (one equation per line), not a dump of the fields."""
+        return str(self).rstrip("\n")
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:
+        """IPython and notebooks: the same text form, one equation per line."""
+        printer.text(f"<Graph {self.name}>" if cycle else repr(self))

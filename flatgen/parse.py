@@ -29,6 +29,7 @@ class Source:
     text: str
     tree: ast.Module = field(repr=False)
     fenced: set = field(default_factory=set, repr=False)  # (id(function node), helper) the fence passed
+    notebook = False  # built from a notebook's namespace (notebook.NotebookSource), not read from a file
 
     @cached_property
     def lines(self) -> list[str]:
@@ -297,6 +298,10 @@ def load_function(fn) -> tuple[Source, ast.FunctionDef]:
             hint="write it as a `def` function in a file",
         )
     filename = code.co_filename
+    from .notebook import is_cell_function, load_cell_function
+
+    if is_cell_function(fn):  # its helpers, constants and imports live in other cells: see notebook.py
+        return load_cell_function(fn)
     linecache.checkcache(filename)  # the file may have been edited since it was last read
     lines = linecache.getlines(filename, fn.__globals__)
     if not lines:

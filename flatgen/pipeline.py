@@ -197,7 +197,7 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
         log(f"gradient graph, {options.style}", grad)
     # render + format happen on first use of .source: `show` prints the module, `generate` writes it
     return Generated(target, graph, grad, wrt, source_hash(tracer.hashed), options, tracer.names.constants,
-                     src.notebook)
+                     notebook=src.notebook)
 
 
 def check_name(name, what: str = "the module name") -> None:
