@@ -144,6 +144,8 @@ class Flat:
     def _prepare(self, args) -> tuple:
         """(the arguments checked, lists and tuples as arrays; the Generated for them)."""
         args = self._check_args(args)
+        if self._src.notebook:  # a helper or constant of another cell may have changed since
+            self._src.check_fresh(self.fn.__globals__, self.fn.__name__)
         if self.options.shapes is None:
             return args, self._specialise(args)
         return args, self.generated
@@ -224,6 +226,8 @@ class Flat:
         """Write the module into the folder `out` (atomically); returns its path."""
         out = _shown_dir(out)  # None: the default folder
         check_out(out, "write()'s folder")
+        if self._src.notebook:
+            self._src.check_fresh(self.fn.__globals__, self.fn.__name__)
         path = Path(out) / f"{self.generated.module_name}.py"
         write_atomic(path, self.source)
         return path
