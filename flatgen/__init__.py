@@ -29,4 +29,12 @@ def flat(fn=None, **options):
     return Flat(fn, **options)
 
 
-__all__ = ["FlatgenError", "flat", "sigmoid", "__version__"]
+def gates(*names):
+    """Every gate flatgen knows, from the primitive table: forward, local gradient per input, pattern
+    (a list of records, shown as a table; names pick rows, gate labels or calls: gates("mul", "np.exp"))."""
+    from .gatetable import gates
+
+    return gates(*names)
+
+
+__all__ = ["FlatgenError", "flat", "gates", "sigmoid", "__version__"]

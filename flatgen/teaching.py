@@ -81,11 +81,19 @@ the upstream gradient, and for each input the local gradient and the downstream 
 
 The circuit as SVG, written by flatgen itself (no Graphviz needed): forward values above each wire
 (green), gradients below (red).  Without -o the picture goes to stdout.""",
+    "gates": """examples:
+  flatgen gates                          # every gate flatgen knows
+  flatgen gates mul max np.exp           # by row, gate label or call
+  flatgen gates --html > gates.html
+
+One row per row of the primitive table: its forward expression, the calls that mean it, the gate and
+its pattern (distributor, swap multiplier, router, adder, ...), and the gradient each input receives
+(g is the upstream gradient, out the output).  --html adds the comment generated code writes for it.""",
 }
 
 
 def add_commands(sub, formatter) -> None:
-    """The `explain` and `graph` subcommands, on the parser's subparsers."""
+    """The `explain`, `graph` and `gates` subcommands, on the parser's subparsers."""
     helps = {"explain": "print the lecture's table for a function at given arguments, gate by gate",
              "graph": "draw a function's circuit (SVG, or Graphviz text), with its values when --at is given"}
     for name in ("explain", "graph"):
@@ -103,6 +111,10 @@ def add_commands(sub, formatter) -> None:
         else:
             p.add_argument("-o", "--output", metavar="FILE", help="the file to write (default: stdout)")
             p.add_argument("--format", choices=("svg", "dot"), help="svg (default; .dot and .gv files: dot)")
+    about = "list every gate flatgen knows: forward, local gradients and pattern, from the primitive table"
+    p = sub.add_parser("gates", help=about, description=about, epilog=EXAMPLES["gates"], formatter_class=formatter)
+    p.add_argument("names", nargs="*", metavar="NAME", help="only these rows, gate labels or calls (mul, max, np.exp)")
+    p.add_argument("--html", action="store_true", help="an HTML table instead of text")
 
 
 def parse_at(items: list[str], params: list[str]) -> dict:
@@ -223,4 +235,12 @@ def _digits(args) -> int:
     return args.digits
 
 
-RUN = {"explain": cmd_explain, "graph": cmd_graph}
+def cmd_gates(args) -> int:
+    from .gatetable import gates
+
+    table = gates(*args.names)
+    sys.stdout.write(table._repr_html_() + "\n" if args.html else str(table))
+    return 0
+
+
+RUN = {"explain": cmd_explain, "graph": cmd_graph, "gates": cmd_gates}
