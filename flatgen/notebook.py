@@ -91,6 +91,7 @@ class NotebookSource(Source):
     refused: dict = field(default_factory=dict, repr=False)  # name -> (message, hint)
     read: dict = field(default_factory=dict, repr=False)  # name -> the namespace's value it was built from
     used: set = field(default_factory=set, repr=False)  # the names a trace looked up
+    defs: dict = field(default_factory=dict, repr=False)  # helper name -> the text of its def
 
     def loc(self, node: ast.AST) -> Loc:
         loc = super().loc(node)
@@ -113,8 +114,12 @@ class NotebookSource(Source):
         constant changed): Python's function would see the new ones, the module has the old."""
         for name in sorted(self.used & set(self.read)):
             now, then = namespace.get(name, _MISSING), self.read[name]
-            if now is not then and not (type(now) is type(then) in (int, float) and _same(now, then)):
-                raise UsageError(
+            if now is then or (type(now) is type(then) in (int, float) and _same(now, then)):
+                continue
+            if name in self.defs and _def_text(now, name) == self.defs[name]:  # its cell run again, unedited
+                self.read[name] = now
+                continue
+            raise UsageError(
                     f"`{name}` has changed in the notebook since {function}() was made into a module "
                     "(a cell run again): the module computes with the old one",
                     hint=f"run the cell that defines {function}() again")
@@ -158,7 +163,8 @@ class _Builder:
             text += body
         src = parse_module("".join(text), NOTEBOOK)
         src = NotebookSource(src.file, src.text, src.tree, blocks=blocks, refused=self.refused,
-                             read={n: self.namespace[n] for n in [*self.lines, *self.functions]})
+                             read={n: self.namespace[n] for n in [*self.lines, *self.functions]},
+                             defs={n: "".join(lines) for n, (lines, _, _) in self.functions.items()})
         target = src.tree.body[0]
         assert isinstance(target, ast.FunctionDef) and target.name == name, "the function comes first"
         return src, target
@@ -309,6 +315,21 @@ def _import_of(name: str, value) -> str | None:
 
 
 _MISSING = object()
+
+
+def _def_text(value, name: str) -> str | None:
+    """The text of a cell function's def, as the built source holds it (None: no such function)."""
+    from .api import Flat
+    from .errors import FlatgenError
+
+    fn = value.fn if isinstance(value, Flat) else value
+    if not (isinstance(fn, types.FunctionType) and fn.__name__ == name and not fn.__code__.co_freevars
+            and is_cell_function(fn)):
+        return None
+    try:
+        return "".join(_definition(fn)[0])
+    except FlatgenError:
+        return None
 
 
 def _same(a, b) -> bool:
