@@ -119,10 +119,9 @@ class NotebookSource(Source):
             if name in self.defs and _def_text(now, name) == self.defs[name]:  # its cell run again, unedited
                 self.read[name] = now
                 continue
-            raise UsageError(
-                    f"`{name}` has changed in the notebook since {function}() was made into a module "
-                    "(a cell run again): the module computes with the old one",
-                    hint=f"run the cell that defines {function}() again")
+            raise UsageError(f"`{name}` has changed in the notebook since {function}() was made into a module "
+                             "(a cell run again): the module computes with the old one",
+                             hint=f"run the cell that defines {function}() again")
 
 
 def load_cell_function(fn) -> tuple[NotebookSource, ast.FunctionDef]:
@@ -195,7 +194,7 @@ class _Builder:
         kind = type(value)
         what = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
         hint = "pass it as a parameter"
-        if isinstance(value, (int, float)) and kind is not bool:  # a subclass: numpy's float64, int64
+        if isinstance(value, (int, float)) and kind is not bool:  # a subclass, such as numpy's float64
             hint = f"bind a plain number, {name} = float(...) (or int(...)), or pass it as a parameter"
         self.refuse(name, f"is {_article(what)} in the notebook; flatgen reads numbers (int, float), modules, "
                           "and functions it can read the source of", hint)

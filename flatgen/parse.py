@@ -283,7 +283,9 @@ def load_target(spec: str) -> tuple[Source, ast.FunctionDef]:
 def load_function(fn) -> tuple[Source, ast.FunctionDef]:
     """A live function object -> its module's source and the function's node.
 
-    Functions without a readable source (lambdas, exec, the plain REPL) are refused here.
+    Functions without a readable source (lambdas, exec, the plain REPL) are refused here.  A function
+    of a notebook cell gets a source built from the kernel's namespace (notebook.py): its cell's file
+    holds that cell only, while its helpers, constants and imports are in other cells.
     """
     name = getattr(fn, "__name__", None)
     code = getattr(fn, "__code__", None)
