@@ -29,6 +29,14 @@ def flat(fn=None, **options):
     return Flat(fn, **options)
 
 
+def gradcheck(f, *args, seed=None, **options):
+    """Compare f's generated gradients at `args` with central differences in float64 (flatgen/differences.py):
+    `gradcheck(layer, x, w, seed=dout)` -> a GradCheck, true when every element's relative error is small."""
+    from .differences import gradcheck as check
+
+    return check(f, *args, seed=seed, **options)
+
+
 def gates(*names):
     """Every gate flatgen knows, from the primitive table: forward, local gradient per input, pattern
     (a list of records, shown as a table; names pick rows, gate labels or calls: gates("mul", "np.exp"))."""
@@ -37,4 +45,4 @@ def gates(*names):
     return gates(*names)
 
 
-__all__ = ["FlatgenError", "flat", "gates", "sigmoid", "__version__"]
+__all__ = ["FlatgenError", "flat", "gates", "gradcheck", "sigmoid", "__version__"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import functools
 import linecache
 import os
@@ -18,11 +19,13 @@ from .fence import check_function
 from .files import compare, write_atomic
 from .parse import load_function
 from .pipeline import Options, check_out, floats, generate, shapes_of
+from .layers import pair_names
 from .trace import UNROLL
+from .vjp import check_seed, seed_hint
 
 
 # The decorator's options (flatgen.flat(fn, **options)).
-OPTIONS = ("wrt", "out", "name", "example", "shapes", "math", "style", "free", "unroll")
+OPTIONS = ("wrt", "out", "name", "example", "shapes", "math", "style", "free", "unroll", "form")
 
 
 class Flat:
@@ -30,7 +33,7 @@ class Flat:
 
     @guard
     def __init__(self, fn, wrt=None, out=None, name=None, example=None, shapes=None, math=None, style="lecture",
-                 free=False, unroll=UNROLL):
+                 free=False, unroll=UNROLL, form="value_and_grad"):
         """`example`: arguments (or their shapes' owners) to specialise to; `shapes`: {param: shape}.
 
         Without either, parameters are scalars (or what their annotations say) until the first call of
@@ -64,9 +67,12 @@ class Flat:
         elif shapes is not None:
             shapes = _shapes_option(shapes)
         self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
-                               shapes=shapes, math=math, style=style, free=free, unroll=unroll)
+                               shapes=shapes, math=math, style=style, free=free, unroll=unroll, form=form)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
+        self._forms: dict = {}  # (Generated, form) -> the Generated of the other form (flatgen/layers.py)
+        self._cache_types: dict = {}  # layer-form Generated -> the named tuple of its cache
+        self._cache_of: dict = {}  # and back
         try:
             self._generated = self._base = generate(self._src, self._node, self.options)
         except ShapeError:
@@ -136,10 +142,65 @@ class Flat:
         """
         _positional(self.fn.__name__, by_name)
         args, g = self._prepare(args)
+        g = self._of_form(g, "value_and_grad")
         vg = getattr(self._module_of(g), f"{g.graph.name}_value_and_grad")
-        if seed is None:
-            return vg(*args)
-        return vg(*args, _seed(self.fn.__name__, seed, len(g.graph.outs)))
+        seed = self._upstream(g, seed)
+        return vg(*args) if seed is None else vg(*args, seed)
+
+    def _upstream(self, g, seed):
+        """seed= checked (flatgen/vjp.py): required for an array output, refused for a lone scalar's."""
+        if g.grad_graph.seed is None and g.options.form != "layer":  # a lone scalar output: its seed is 1.0
+            return seed if seed is None else _seed(self.fn.__name__, seed, 1)
+        return check_seed(self.fn.__name__, g.graph, seed)
+
+    @guard
+    def forward(self, *args):
+        """(out, cache) from the generated <name>_forward (the layer form, flatgen/layers.py): `cache`
+        holds exactly what the backward pass reads, as a named tuple of the generated module's names."""
+        args, g = self._prepare(args)
+        g = self._of_form(g, "layer")
+        out, cache = getattr(self._module_of(g), pair_names(g.graph.name)[0])(*args)
+        return out, self._cache_type(g)(*cache)
+
+    @guard
+    def backward(self, dout, cache):
+        """The gradients (in wrt order) from the generated <name>_backward: `dout` is the upstream
+        gradient of the output (of its shape; a tuple for several outputs), `cache` what .forward returned."""
+        with self._lock:
+            g = self._cache_of.get(type(cache))
+        if g is None:  # a plain tuple: the module last specialised
+            g = self._of_form(self.generated, "layer")
+        name = self.fn.__name__
+        fields = g.rendered.cache
+        if not isinstance(cache, tuple) or len(cache) != len(fields):
+            raise UsageError(f"{name}.backward() takes the cache {name}.forward() returned, a tuple of "
+                             f"{len(fields)} ({', '.join(fields)}), got {type(cache).__name__}"
+                             + (f" of {len(cache)}" if isinstance(cache, tuple) else ""),
+                             hint=f"out, cache = {name}.forward(...); grads = {name}.backward(dout, cache)")
+        if dout is None:
+            raise UsageError(f"{name}.backward() needs dout, the upstream gradient of the output",
+                             hint=f"{seed_hint(g.graph).replace('seed=', 'dout = ')} (1.0 for a loss)")
+        dout = check_seed(name, g.graph, dout, what="dout")
+        return getattr(self._module_of(g), pair_names(g.graph.name)[1])(dout, cache)
+
+    def _of_form(self, g, form: str):
+        """The Generated of this form (the module's functions) for the same function and shapes."""
+        if g.options.form == form:
+            return g
+        with self._lock:
+            if (g, form) not in self._forms:
+                self._forms[(g, form)] = generate(self._src, self._node, replace(g.options, form=form))
+            return self._forms[(g, form)]
+
+    def _cache_type(self, g):
+        """The named tuple .forward returns the cache as (fields: the generated module's names)."""
+        with self._lock:
+            kind = self._cache_types.get(g)
+            if kind is None:
+                kind = collections.namedtuple(f"{g.graph.name}_cache", g.rendered.cache, rename=True)
+                self._cache_types[g] = kind
+                self._cache_of[kind] = g
+            return kind
 
     def _prepare(self, args) -> tuple:
         """(the arguments checked, lists and tuples as arrays; the Generated for them)."""
@@ -217,8 +278,7 @@ class Flat:
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
         _positional(self.fn.__name__, by_name)
         args, g = self._prepare(args)
-        if seed is not None:
-            seed = _seed(self.fn.__name__, seed, len(g.graph.outs))
+        seed = self._upstream(self._of_form(g, "value_and_grad"), seed)
         return interpret.value_and_grad(g.graph, args, g.wrt, seed)
 
     @guard

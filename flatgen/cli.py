@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
                        help="specialise to a parameter's shape (repeat per parameter; PARAM= for a scalar)")
         p.add_argument("-v", "--verbose", action="store_true", help="print the IR after each stage on stderr")
+        if many:
+            p.add_argument("--with-test", action="store_true",
+                           help="also a pytest file beside each module, test_<module>.py: its gradients against "
+                                "central differences at the module's shapes (flatgen/differences.py)")
         return p
 
     command("generate", "write the generated module of each target", many=True)
@@ -166,11 +170,20 @@ def build_all(args):
     return results, out_dir
 
 
+def outputs_of(args, results, out_dir) -> list[tuple[Path, str]]:
+    """(path, text) of every file to write or check: the modules, and with --with-test their tests."""
+    files = [(out_dir / f"{r.module_name}.py", r.source) for r in results]
+    if args.with_test:
+        from .differences import gradcheck_file, gradcheck_path
+
+        files += [(gradcheck_path(out_dir / f"{r.module_name}.py"), gradcheck_file(r)) for r in results]
+    return files
+
+
 def cmd_generate(args) -> int:
     results, out_dir = build_all(args)
-    for r in results:
-        path = out_dir / f"{r.module_name}.py"
-        changed = write_atomic(path, r.source)
+    for path, text in outputs_of(args, results, out_dir):  # every text made before anything is written
+        changed = write_atomic(path, text)
         print(display_path(path) + ("" if changed else " (unchanged)"))
     return 0
 
@@ -178,17 +191,18 @@ def cmd_generate(args) -> int:
 def cmd_check(args) -> int:
     results, out_dir = build_all(args)
     stale = 0
-    for r in results:
-        path = out_dir / f"{r.module_name}.py"
-        report = compare(path, r.source, display_path(path))
+    files = outputs_of(args, results, out_dir)
+    for path, text in files:
+        report = compare(path, text, display_path(path))
         if report is not None:
             stale += 1
             sys.stdout.write(report)
+    what = "generated module(s)" if len(files) == len(results) else "generated module(s) and test(s)"
     if stale:
-        print(f"{stale} of {len(results)} generated module(s) stale or missing; "
+        print(f"{stale} of {len(files)} {what} stale or missing; "
               "run `flatgen generate` and commit the result", file=sys.stderr)
         return 1
-    print(f"{len(results)} generated module(s) up to date", file=sys.stderr)
+    print(f"{len(files)} {what} up to date", file=sys.stderr)
     return 0
 
 

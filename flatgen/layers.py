@@ -18,7 +18,7 @@ Names: a function `affine` gives `affine_forward` and `affine_backward`; a funct
 from __future__ import annotations
 
 from .graph import Eqn, Graph, Var, frame_reads, is_loop
-from .render import Header, Rendered, Renderer, _tuple, environment
+from .render import Header, Rendered, Renderer, _tuple, environment, last_uses
 from .safety import one_line
 
 SUFFIX = "_forward"
@@ -59,6 +59,30 @@ def cache_vars(grad: Graph) -> list[Var]:
     return sorted(needed, key=made.__getitem__)
 
 
+def surely_made(paths: list[tuple]) -> bool:
+    """Does a value defined under these frames (one path per definition) exist at the end of the forward
+    pass, whichever way its `if`s go?  A definition outside any frame does; so do definitions on both
+    sides of one `if` that each surely exist there.  A loop may run no times: it proves nothing."""
+    if any(not p for p in paths):
+        return True
+    sites = {id(p[0].site): p[0].site for p in paths if not is_loop(p[0])}
+    for site in sites.values():
+        sides = [[p[1:] for p in paths if not is_loop(p[0]) and p[0].site is site and p[0].want == want]
+                 for want in (True, False)]
+        if all(sides) and all(surely_made(side) for side in sides):
+            return True
+    return False
+
+
+def maybe_unmade(grad: Graph, cached: list[Var]) -> list[Var]:
+    """Cached values the forward pass makes on one side of an `if` only: they start as None, so the cache
+    can hold them whichever side runs (the backward reads them only on the side that made them)."""
+    paths: dict[Var, list[tuple]] = {}
+    for e in grad.forward:
+        paths.setdefault(e.out, []).append(e.frames)
+    return [v for v in cached if v in paths and not surely_made(paths[v])]
+
+
 class LayerRenderer(Renderer):
     """The module of the layer form: `Renderer`'s statements, laid out by templates/layer.py.j2."""
 
@@ -72,14 +96,32 @@ class LayerRenderer(Renderer):
         text = environment().get_template("upstream.j2").render(out=out, name=self.names[self.grad.seed])
         return one_line(text.strip())
 
+    def plan_frees_apart(self, cached: list[Var]) -> None:
+        """With free=True, `del` in each function of what it no longer needs: the forward keeps its values
+        and the cache; the backward deletes only what it made or unpacked (the forward's other values,
+        an input it only measured, np.shape(x), are not there)."""
+        grad = self.grad
+        if not self.free:
+            self._after = {}
+            return
+        values, grads = grad.outs[: grad.n_values], grad.outs[grad.n_values:]
+        forward = last_uses(grad.forward, [*values, *cached])
+        elsewhere = [e.out for e in grad.forward if e.out not in set(cached)]
+        backward = last_uses(grad.backward, [*grads, *elsewhere])
+        self._after = {id(grad.forward[i]): vs for i, vs in forward.items()}
+        self._after.update({id(grad.backward[i]): vs for i, vs in backward.items()})
+
     def module(self, header: Header) -> Rendered:
         grad, text = self.grad, self.text
         n = grad.n_values
         values, grads = grad.outs[:n], grad.outs[n:]
         value = text(values[0]) if n == 1 else _tuple([text(v) for v in values])
         cached = cache_vars(grad)
-        self.plan_frees(grad.eqns, [*grad.outs, *cached])  # what the cache holds lives on
+        self.plan_frees_apart(cached)
         forward_body = self.forward_lines(grad.forward)
+        for v in reversed(maybe_unmade(grad, cached)):
+            forward_body[:0] = [f"# the cache holds {self.names[v]} whichever branch runs (None where it is not made)",
+                                f"{self.names[v]} = None"]
         backward_body = self.backward_lines()
         names = [self.names[v] for v in cached]
         forward, backward = self.own
