@@ -161,7 +161,7 @@ class Expr:
         tree = ast.parse(text, mode="exec" if block else "eval")
         self.tree = tree if block else tree.body
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
-        allowed = (set(slots) | set(params) | set(TEMPLATE_GLOBALS) | {"abs", "max", "min", "float"}
+        allowed = (set(slots) | set(params) | set(TEMPLATE_GLOBALS) | {"abs", "max", "min", "float", "int"}
                    | ({"OUT"} if block else set()))
         # A block assigns OUT, its result; when OUT is also an input, the block updates that input.
         if names - allowed:

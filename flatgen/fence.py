@@ -52,12 +52,10 @@ HINTS: dict[type, str] = {
     ast.Slice: "slices belong inside an index: x[1:3]",
 }
 
-BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult)
+BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.MatMult, ast.FloorDiv, ast.Mod)
 COMPARE = (ast.Gt, ast.Lt, ast.GtE, ast.LtE, ast.Eq, ast.NotEq)
-AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)
+AUGOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
 OP_HINTS: dict[type, str] = {
-    ast.FloorDiv: "`//` is piecewise constant (its gradient is zero almost everywhere): use `/`",
-    ast.Mod: "`%` is not differentiable in a useful way: rewrite with + - * /",
     ast.BitAnd: "bitwise operators are not numeric arithmetic: use + - * / **",
     ast.BitOr: "bitwise operators are not numeric arithmetic: use + - * / **",
     ast.BitXor: "bitwise operators are not numeric arithmetic (for a power write `**`)",

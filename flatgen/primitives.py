@@ -20,6 +20,7 @@ from .expr import SUPPORT, SUPPORT_FUNCTIONS, TEMPLATE_GLOBALS, Expr, constant, 
 from .op import G, OUT, Op, prim, reduction
 from .rows_linalg import LINALG_METHODS, LINALG_ROWS
 from .rows_numpy import NUMPY_METHODS, NUMPY_ROWS
+from .rows_python import PYTHON_BUILTINS, PYTHON_ROWS
 
 # Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
 # zeros_like of an integer input would truncate the gradient written into it).  A later use of the
@@ -127,6 +128,7 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     # numpy's other functions and reductions, and linear algebra (rows_numpy.py, rows_linalg.py)
     *NUMPY_ROWS,
     *LINALG_ROWS,
+    *PYTHON_ROWS,  # Python's // % int() float() (rows_python.py)
 ]}
 
 # Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
@@ -223,4 +225,4 @@ CONSTANTS: dict[str, float] = {
 
 # Builtins that Python binds without an import.
 BUILTINS = {"abs": "builtins.abs", "max": "builtins.max", "min": "builtins.min", "len": "builtins.len",
-            "range": "builtins.range"}
+            "range": "builtins.range", **PYTHON_BUILTINS}

@@ -297,6 +297,18 @@ MATH_NUMPY_CASES: dict[str, list] = {
 }
 MATH_CASES |= MATH_NUMPY_CASES
 
+# Python's own arithmetic (flatgen/rows_python.py): // and % broadcast (away from their jumps, where a / b is
+# a whole number); int() and float() take numbers
+TABLE_CASES |= {
+    "floordiv": [((rand(2, 3) * 3, pos(3)), {}), ((2.7, pos(2)), {})],
+    "mod": [((np.array([[2.3, -1.1, 0.4], [3.3, -2.4, 1.7]]), np.array([0.7, 1.3, -0.9])), {}),
+            ((np.array([2.3, -1.1]), 0.7), {})],
+    "int": [((np.float64(2.7),), {}), ((np.float64(-1.3),), {})],
+    "float": [((np.float64(0.7),), {})],
+}
+MATH_CASES |= {"floordiv": [(2.7, 0.8), (-2.7, 0.8)], "mod": [(2.3, 0.7), (-1.1, 0.7), (1.1, -0.7)],
+               "int": [(2.7,), (-1.3,)], "float": [(0.7,)]}
+
 
 def spec_table(name):
     def run():

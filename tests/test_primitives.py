@@ -10,6 +10,7 @@ import pytest
 import corpus
 import corpus_arrays
 import corpus_numpy
+import corpus_python
 import flatgen
 from flatgen.primitives import TABLE
 from numerics import assert_agree
@@ -117,10 +118,21 @@ NUMPY_ARRAY = {
 # Rows no user call reaches: the lowering of rules writes them (checked in tests/test_lower.py and, each
 # row against central differences, in tests/test_op_specs.py).
 LOWERING_ONLY = {"broadcast_to"}
+# Python's own arithmetic (flatgen/rows_python.py; functions in tests/corpus_python.py): p_ on floats (math
+# mode) and numpy scalars, e_ on arrays where the row broadcasts
+PYTHON = {
+    "floordiv": [(2.7, 0.8), (-2.7, 0.8), (r(3) * 3, 0.8)],
+    "mod": [(2.3, 0.7), (-1.1, 0.7), (1.1, -0.7), (np.array([2.3, -1.1, 0.4]), 0.7)],
+    "int": [(2.7,), (-1.3,)],
+    "float": [(0.7,), (-1.3,)],
+}
 
 
 def test_every_primitive_has_a_spec():
-    assert set(SCALAR) | set(BUILTIN) | set(ARRAY) | set(NUMPY_SCALAR) | set(NUMPY_ARRAY) | LOWERING_ONLY == set(TABLE)
+    assert set(SCALAR) | set(BUILTIN) | set(ARRAY) | set(NUMPY_SCALAR) | set(NUMPY_ARRAY) | set(PYTHON) \
+        | LOWERING_ONLY == set(TABLE)
+    for name in PYTHON:
+        assert hasattr(corpus_python, f"p_{name}"), name
     for name in NUMPY_SCALAR:
         assert hasattr(corpus_numpy, f"p_{name}") and hasattr(corpus_numpy, f"e_{name}"), name
     for name in NUMPY_ARRAY:
@@ -171,6 +183,18 @@ def test_numpy_array_row(name):
         f = flatgen.flat(fn, example=args)
         assert_agree(f, args)
         assert _uses(f, name), f"{name} not traced"
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON))
+def test_python_arithmetic_row(name):
+    """`//`, `%`, int(), float() on data: on Python floats (math mode), numpy scalars, and arrays."""
+    for args in PYTHON[name]:
+        scalar = all(np.ndim(a) == 0 for a in args)
+        f = flatgen.flat(getattr(corpus_python, f"{'p' if scalar else 'e'}_{name}"))
+        assert_agree(f, args)
+        assert _uses(f, name), f"{name} not traced"
+        if scalar:
+            assert_agree(flatgen.flat(getattr(corpus_python, f"p_{name}"), math=False), args)
 
 
 @pytest.mark.parametrize("name", sorted(BUILTIN))

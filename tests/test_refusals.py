@@ -361,12 +361,12 @@ CATALOG = [
             a, b = x, x, x  #!
             return a * b
         """, at="a, b", says="2 names for a tuple of 3"),
-    Case("augmented_floordiv", """
+    Case("augmented_bitor", """
         @flatgen.flat
         def f(x):
-            x //= 2.0  #!
+            x |= 2  #!
             return x
-        """, at="x //=", says="//="),
+        """, at="x |=", says="|="),
     # -- the signature and the returns ----------------------------------------------------------
     Case("star_args_in_signature", """
         @flatgen.flat
@@ -555,18 +555,20 @@ CATALOG = [
             y = not x  #!
             return y
         """, at="not", says="`not`"),
-    Case("floordiv", """
+    Case("int_of_an_array", """
+        @flatgen.flat
+        def f(x: "(3,)"):
+            y = int(x) * x  #!
+            return np.sum(y)
+        """, at="int(x)", says="take a number, not an array"),
+    Case("mod_by_zero_constant", """
+        N = 0
+
         @flatgen.flat
         def f(x):
-            y = x // 2.0  #!
+            y = x * (3 % N)  #!
             return y
-        """, at="x //", says="`//`"),
-    Case("mod", """
-        @flatgen.flat
-        def f(x):
-            y = x % 2.0  #!
-            return y
-        """, at="x %", says="`%`"),
+        """, at="3 % N", says="fails in Python"),
     Case("matmul_of_scalars", """
         @flatgen.flat
         def f(x):

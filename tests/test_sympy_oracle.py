@@ -29,6 +29,13 @@ def piecewise(cond, yes, no):
     return sp.Piecewise((yes, cond), (no, True))
 
 
+class _floor(sp.floor):
+    """floor, whose derivative SymPy leaves unevaluated: 0 away from its jumps (where the oracle's points are)."""
+
+    def fdiff(self, argindex=1):
+        return sp.S.Zero
+
+
 # primitive -> (symbols in input order, SymPy forward, domain of each input)
 # domains: "real" (-2, 2), "pos" (0.2, 3), "nonzero" +-(0.3, 2), "mask" (a bool: c > 0 decides), "unit"
 # (-0.9, 0.9), "above1" (1.2, 3), "low" (-1.5, -0.5) and "high" (0.5, 1.5) for clip's bounds
@@ -81,6 +88,9 @@ ORACLE = {
     "hypot": ((a, b), sp.sqrt(a**2 + b**2), ("nonzero", "real")),
     "logaddexp": ((a, b), sp.log(sp.exp(a) + sp.exp(b)), ("real", "real")),
     "clip": ((x, a, b), sp.Min(sp.Max(x, a), b), ("real", "low", "high")),
+    # Python's // and % (flatgen/rows_python.py), away from their jumps
+    "floordiv": ((a, b), _floor(a / b), ("real", "nonzero")),
+    "mod": ((a, b), a - b * _floor(a / b), ("real", "nonzero")),
 }
 OPS = {"copy": P.COPY} | {name: op for name, op in P.TABLE.items() if name in ORACLE}
 POINTS = 8

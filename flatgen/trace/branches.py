@@ -15,7 +15,7 @@ from collections import ChainMap
 from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Branch, Eqn, Lit, Var
 from .emitter import replace
-from .shared import Closure, LoopLocal, OneBranch, Part
+from .shared import Closure, LoopLocal, OneBranch, Part, Stale
 
 
 class Branches(Part):
@@ -88,8 +88,9 @@ class Branches(Part):
             v_t = then_vals.get(name, env.get(name))
             v_f = else_vals.get(name, env.get(name))
             v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
-            if isinstance(v_t, LoopLocal) or isinstance(v_f, LoopLocal):
-                env[name] = v_t if isinstance(v_t, LoopLocal) else v_f  # maybe never set: no value after
+            if isinstance(v_t, (LoopLocal, Stale)) or isinstance(v_f, (LoopLocal, Stale)):
+                # maybe never set, or changed in place on one path: no value after
+                env[name] = v_t if isinstance(v_t, (LoopLocal, Stale)) else v_f
                 continue
             if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
                 env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if

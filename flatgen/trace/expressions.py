@@ -23,9 +23,10 @@ from ..primitives import TABLE, Op, constant, index_at
 from ..rows_linalg import matmul_row
 from .shared import Part, is_int, is_number
 
-BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul"}
+BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
+          ast.FloorDiv: "floordiv", ast.Mod: "mod"}  # // and %: rows_python.py
 COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
-INT_OPS = {"add", "sub", "mul", "neg"}  # integer arithmetic on loop indices and counts stays integer
+INT_OPS = {"add", "sub", "mul", "neg", "floordiv", "mod"}  # integer arithmetic on loop indices and counts stays integer
 
 
 class Expressions(Part):
@@ -96,7 +97,7 @@ class Expressions(Part):
             # x ** 0 is the constant 1: its gradient is 0 everywhere, where the power rule would give
             # 0 * x ** -1 (nan at x = 0)
             return Lit(1.0) if a.shape == () else self.apply(TABLE["ones_like"], (a,), hint, node)
-        if type(op) not in BINOPS:  # % // << >> & | ^ (reached in module constants; the fence refuses them in code)
+        if type(op) not in BINOPS:  # << >> & | ^ (reached in module constants; the fence refuses them in code)
             raise UnsupportedSyntax(f"the operator `{ast.unparse(node) if node is not None else op}` is not "
                                     "arithmetic flatgen differentiates", self.src.loc(node or self.emit.stmt),
                                     "use + - * / ** (and compute integer sizes before calling the function)")

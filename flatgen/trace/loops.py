@@ -18,7 +18,7 @@ from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Lit, Loop, Var, frame_reads, is_loop
 from ..primitives import COPY, COPY_ARRAY
 from .emitter import replace
-from .shared import Closure, LoopLocal, OneBranch, Part, is_int, is_number
+from .shared import Closure, LoopLocal, OneBranch, Part, Stale, is_int, is_number
 
 MAX_UNROLL = 100_000
 UNROLL = 16  # constant loops of at most this many iterations are unrolled; longer ones stay loops
@@ -107,9 +107,11 @@ class Loops(Part):
                                         "that this loop assigns again", self.src.loc(stmt),
                                         "loops update numbers and arrays: unpack tuples before the loop")
             if name in _written_in_place(stmt.body, augmented=True) and isinstance(pre, Var) and pre.shape != ():
-                # `z[i] = ...` or `z += ...` writes into the array z holds before the loop: refused where
-                # another name sees that array, as the same write is without a loop (or in an unrolled one)
-                self.t.views.writable(name, env, _first_write(stmt.body, name))
+                # `z[i] = ...` or `z += ...` writes into the array z holds before the loop: refused where a name
+                # the body does not assign again sees that array (its every read may come after a write); a
+                # name the body assigns is judged where it is read (views.py: Stale)
+                self.t.views.writable(name, {k: v for k, v in env.items() if k == name or k not in assigned},
+                                      _first_write(stmt.body, name), lazy=False)
             state[name] = self._carrier(name, pre, env, prefix, frames, name in written)
             env[name] = state[name]
         return state
@@ -153,9 +155,10 @@ class Loops(Part):
         emit = self.emit
         # ... and at the body's end: a value the next iteration writes into in place must be the loop's
         # own (`b += 1.0; b = a` would write into a in the next iteration)
+        assigned = _assigned(stmt.body)
         for name in _written_in_place(stmt.body, augmented=True) & set(state):
             if isinstance(env[name], Var) and env[name].shape != ():
-                self.t.views.writable(name, env, _first_write(stmt.body, name))
+                self._carried_views(name, state, env, stmt, start, assigned)
         # `x, y = y, x`: a loop variable ending as another one's old value is copied first, before
         # the copies that close the body overwrite it
         for name, carried in state.items():
@@ -168,6 +171,11 @@ class Loops(Part):
         for name, carried in state.items():
             final = env[name]
             final = claimed.get(final, final) if isinstance(final, Var) else final
+            if isinstance(final, Stale):  # changed in place after it was made: the next iteration may not read it
+                read = _read_after(carried, emit.eqns, start)
+                if read is not None:
+                    raise self.t.names.stale(final, read.loc)
+                continue
             if isinstance(final, (tuple, OneBranch, LoopLocal, Closure)) or (
                     isinstance(final, Lit) and not is_number(final.value)):
                 raise UnsupportedSyntax(f"`{name}` is a number or an array before this loop and not after its body",
@@ -187,6 +195,30 @@ class Loops(Part):
             env[name] = carried
         emit.eqns[start:] = [e for e in emit.eqns[start:] if not (e.op is COPY and e.ins[0] is e.out)]
 
+    def _carried_views(self, name: str, state: dict, env, stmt, start: int, assigned: dict) -> None:
+        """The body writes into the array `name` carries, in place; at the body's end another name sees
+        that array.  A name the body does not assign (a parameter, a name from before the loop) would see
+        every later write: refused.  A loop variable (`prev = h[t]` at the end, `h[t + 1] = ...` in the
+        next iteration) is fine unless the next iteration reads it after its first write into the array."""
+        views = self.t.views
+        bases = views.bases(env[name])
+        node = _first_write(stmt.body, name)
+        for other, w in list(env.items()):
+            if other == name or not (isinstance(w, Var) and views.bases(w) & bases):
+                continue
+            if other not in assigned or any(b.role == "param" for b in views.bases(w) | bases):
+                views.writable(name, {name: env[name], other: w}, node, lazy=False)
+            if other not in state:
+                continue  # assigned in the body before it is read there: a value of this iteration
+            carried = views.bases(state[name])
+            first = next((k for b, k in views.writes if k >= start and b & carried), None)
+            read = _read_after(state[other], self.emit.eqns, first) if first is not None else None
+            if read is not None:
+                raise UnsupportedSyntax(
+                    f"`{other}` holds a view of `{name}` into the next iteration, which reads it after numpy has "
+                    f"written into `{name}` in place (line {node.lineno}): in Python `{other}` has changed by then",
+                    read.loc, f"copy it at the end of the body: {other} = ....copy(), or read it before the write")
+
     def _carrier(self, name: str, pre, env, prefix: str, frames: tuple, in_place: bool) -> Var:
         """The variable a loop updates: the value before the loop itself when only this name holds it
         and it was made here (or by an enclosing loop), else a copy (`s = 0.0`, `h = x`)."""
@@ -202,6 +234,8 @@ class Loops(Part):
         carried = Var(prefix + name, "value", shape=shape)
         op = COPY_ARRAY if in_place and shape != () else COPY
         self.emit.eqns.append(self.emit.copy(carried, pre, frames, op))
+        if isinstance(pre, Var):  # Python's loop variable is the array itself (even where flatgen copies it)
+            self.t.views.made(carried, COPY, (pre,))
         return carried
 
     def _can_retarget(self, final, carried: Var, start: int, claimed: dict, loop: Loop) -> bool:
@@ -268,6 +302,14 @@ def _written_in_place(body: list[ast.stmt], augmented: bool = False) -> set[str]
         names |= {n.target.id for stmt in body for n in ast.walk(stmt)
                   if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
     return names
+
+
+def _read_after(var: Var, eqns: list, start: int):
+    """The first equation of eqns[start:] that reads `var` (an input, or a frame's condition), or None."""
+    for e in eqns[start:]:
+        if any(a is var for a in e.ins) or any(v is var for f in e.frames for v in frame_reads(f)):
+            return e
+    return None
 
 
 def _first_write(body: list[ast.stmt], name: str) -> ast.AST:

@@ -15,7 +15,7 @@ import ast
 from ..errors import FlatgenError, NameResolutionError, ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit
 from ..primitives import BUILTINS, CONSTANTS
-from .shared import Closure, LoopLocal, OneBranch, Part, is_number
+from .shared import Closure, LoopLocal, OneBranch, Part, Stale, is_number
 
 
 class Names(Part):
@@ -41,8 +41,20 @@ class Names(Part):
                 raise NameResolutionError(
                     f"`{name}` is first assigned inside the loop on line {env[name].stmt.lineno}, "
                     "which may run zero times", self.src.loc(node), f"give `{name}` a value before the loop")
+            if isinstance(env[name], Stale) or (isinstance(env[name], tuple) and any(
+                    isinstance(x, Stale) for x in env[name])):
+                raise self.stale(env[name] if isinstance(env[name], Stale) else
+                                 next(x for x in env[name] if isinstance(x, Stale)), self.src.loc(node))
             return env[name]
         return self.constant(self.dotted(node, env), node)
+
+    def stale(self, s: Stale, where) -> UnsupportedSyntax:
+        """The error for reading `s` (at the Loc `where`)."""
+        held = f"`{s.name}` holds" if s.name != s.written else "it holds"
+        return UnsupportedSyntax(
+            f"{held} an array that numpy wrote into in place on line {s.node.lineno} (through `{s.written}`), "
+            f"so in Python `{s.name}` has changed since it was made", where,
+            f"read `{s.name}` before that write, or make it a copy when you take it: {s.name} = ....copy()")
 
     def is_module_path(self, node: ast.expr, env) -> bool:
         """Does `node` (`np.linalg`, `math`) name something of the module, not a local value?"""

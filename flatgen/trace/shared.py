@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..errors import UnsupportedSyntax
+from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Atom
 
 if TYPE_CHECKING:
@@ -39,6 +39,16 @@ class LoopLocal:
 
     name: str
     stmt: ast.stmt
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A name that sees an array numpy has since written into in place (`prev = h[t - 1]`, then
+    `h[t] = ...`): its value changed in Python, so flatgen refuses to read it again (rebinding it is fine)."""
+
+    name: str
+    written: str  # the array written into
+    node: ast.AST  # where
 
 
 @dataclass(frozen=True)
@@ -65,6 +75,12 @@ class Part:
     def statement(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
         """Trace a statement (statements.py)."""
         self.t.statements.statement(stmt, env, prefix)
+
+    def refuse(self, what: str, node: ast.AST, hint: str):
+        """Refuse `node`; a ShapeError when a trace-time decision read a shape flatgen only assumed (a
+        parameter traced as a scalar): the decorator then waits for the first call's shapes."""
+        error = ShapeError if self.t.decided_on_assumed else UnsupportedSyntax
+        raise error(what, self.src.loc(node), hint)
 
     def number(self, value, node):
         """A tuple where a number or an array belongs is refused."""

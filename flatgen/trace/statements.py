@@ -61,11 +61,11 @@ class Statements(Part):
             return
         items = value.value if isinstance(value, Lit) and isinstance(value.value, tuple) else value
         if not isinstance(items, tuple):
-            raise UnsupportedSyntax("only a tuple can be unpacked here", self.src.loc(target),
-                                    "unpack what a tuple-valued expression or helper returns: a, b = h(x)")
-        if len(items) != len(target.elts):
-            raise UnsupportedSyntax(f"{len(target.elts)} names for a tuple of {len(items)}", self.src.loc(target),
-                                    "unpack into as many names as the tuple has items")
+            self.refuse("only a tuple can be unpacked here", target,
+                        "unpack what a tuple-valued expression or helper returns: a, b = h(x)")
+        if len(items) != len(target.elts):  # N, D = x.shape with x's shape only assumed: wait for it
+            self.refuse(f"{len(target.elts)} names for a tuple of {len(items)}", target,
+                        "unpack into as many names as the tuple has items")
         for t, v in zip(target.elts, items):
             if isinstance(v, Var) and isinstance(t, ast.Name) and v.role == "temp":
                 v.hint, v.role = prefix + t.id, "value"  # a tuple item made here takes the name it is bound to
@@ -136,4 +136,5 @@ class Statements(Part):
 
 
 def _op_symbol(op: ast.operator) -> str:
-    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@"}[type(op)]
+    return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
+            ast.FloorDiv: "//", ast.Mod: "%"}[type(op)]

@@ -34,6 +34,7 @@ class Tracer:
         self.hashed: list[str] = []  # sources the result depends on (for the module's header)
         self.emit = Emitter(src)  # the equations, the frames they run under, the statement being traced
         self.views = Views(src)  # which arrays a name may share (for numpy's in-place writes)
+        self.views.emit = self.emit
         self.statements = Statements(self)
         self.branches = Branches(self)
         self.loops = Loops(self)
