@@ -43,6 +43,7 @@ from . import shapes as S
 from .expr import Expr, constant
 from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
 from .primitives import CALLS, COPY, SETITEM, TABLE, Op, index_at, setitem_at
+from .rows_index import LOWERINGS
 from .rows_linalg import einsum_row, matmul_row
 from .rows_numpy import cumsum_row
 from .shapes import unbroadcast_axes
@@ -279,7 +280,8 @@ def lower_eqn(e: Eqn) -> list[Eqn]:
         return [e]
     low = Lowering(e.op.expr, e.ins, e.params, e.op.defaults)
     tree = e.op.expr.tree
-    result = low.block(tree) if e.op.expr.block else low.expr(tree)
+    own = LOWERINGS.get(e.op)  # indexing by index arrays: np.add.at is a statement, rows_index writes it
+    result = own(low) if own is not None else low.block(tree) if e.op.expr.block else low.expr(tree)
     eqns = low.eqns
     if isinstance(result, Var) and eqns and eqns[-1].out is result:
         eqns[-1].out = e.out  # the last equation defines the value the graph refers to

@@ -12,25 +12,16 @@ The table is built once and never edited.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import math
 
 from . import shapes as S
 from .expr import SUPPORT, SUPPORT_FUNCTIONS, TEMPLATE_GLOBALS, Expr, constant, fill, to_math  # noqa: F401
 from .op import G, OUT, Op, prim, reduction
+from .rows_arrays import ARRAY_METHODS, ARRAY_ROWS
+from .rows_index import INDEX_ROWS, SCATTER, SETITEM, index_at, setitem_at  # noqa: F401
 from .rows_linalg import LINALG_METHODS, LINALG_ROWS
 from .rows_numpy import NUMPY_METHODS, NUMPY_ROWS
 from .rows_python import PYTHON_BUILTINS, PYTHON_ROWS
-
-# Indexing sends the gradient into a zero array of the input's shape, at the same index (float zeros:
-# zeros_like of an integer input would truncate the gradient written into it).  A later use of the
-# same array at another index adds into that array, in place (it is ours: made by the scatter).
-_IDX = {"idx": ()}
-SCATTER = Op("index.dx", Expr("OUT = np.zeros(np.shape(x))\nOUT[idx] = g", ("g", "x"), ("idx",), block=True),
-             "index", defaults=_IDX, elementwise=False,
-             accumulate=Op("index.acc", Expr("OUT[idx] += g", ("OUT", "g"), ("idx",), block=True), "copy",
-                           defaults=_IDX, elementwise=False, inplace=True))
-
 
 def compare(name: str, forward: str, call: str) -> Op:
     """A comparison's row: a boolean mask, piecewise constant, so no gradient to either input."""
@@ -114,8 +105,6 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          shape=S.fixed, params={"shape": (), "axes": ()}, elementwise=False),
     prim("sign",      "x", "np.sign(x)",                   (None,),                       "step",  ["numpy.sign"],
          S.same, elementwise=False),
-    prim("index",     "x", "x[idx]",                       (SCATTER,),                    "index",
-         shape=S.index, params={"idx": ()}, elementwise=False),
     # Constants built from shapes: no gradient.
     prim("zeros_like", "x", "np.zeros_like(x)",            (None,),                       "const", ["numpy.zeros_like"],
          S.same, elementwise=False),
@@ -125,55 +114,14 @@ TABLE: dict[str, Op] = {op.name: op for op in [
          S.fixed, {"shape": ()}, elementwise=False),
     prim("ones",       "",  "np.ones(shape)",              (),                            "const", ["numpy.ones"],
          S.fixed, {"shape": ()}, elementwise=False),
-    # numpy's other functions and reductions, and linear algebra (rows_numpy.py, rows_linalg.py)
+    # indexing and making arrays (rows_index.py, rows_arrays.py), numpy's other functions and reductions, and
+    # linear algebra (rows_numpy.py, rows_linalg.py)
+    *INDEX_ROWS,
+    *ARRAY_ROWS,
     *NUMPY_ROWS,
     *LINALG_ROWS,
     *PYTHON_ROWS,  # Python's // % int() float() (rows_python.py)
 ]}
-
-# Item assignment into a local array, z[idx] = v: a new version of z (a copy with v written in).
-# The gradient of the written elements goes to v, the rest to the old z.
-SETITEM = Op(
-    "setitem", Expr("OUT = x.copy()\nOUT[idx] = v", ("x", "v"), ("idx",), block=True), "setitem",
-    rules=(Op("setitem.dx", Expr("OUT = g.copy()\nOUT[idx] = 0.0", ("g",), ("idx",), block=True), "setitem",
-              defaults=_IDX, elementwise=False),
-           Op("setitem.dv", Expr("g[idx]", ("g", "out", "x", "v"), ("idx",)), "setitem", defaults=_IDX,
-              elementwise=False)),
-    shape=S.same, defaults=_IDX, elementwise=False, writes_item=True,
-)
-
-# Indexing by run-time integers (a rolled loop's index, `x[i]`, `X[:, i]`): one row per index
-# pattern, the same rules as `index` and `setitem` with the integers as inputs.  `sig` spells the
-# index: "#" for each run-time integer (slots i0, i1, ...), constants as Python writes them.
-def _index_text(sig: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
-    ints = tuple(f"i{k}" for k in range(sig.count("#")))
-    it = iter(ints)
-    return ", ".join(next(it) if part == "#" else part for part in sig), ints
-
-
-@functools.cache
-def index_at(sig: tuple[str, ...]) -> Op:
-    idx, ints = _index_text(sig)
-    add = Op("index_at.acc", Expr(f"OUT[{idx}] += g", ("OUT", "g", *ints), block=True), "copy",
-             elementwise=False, inplace=True)
-    scatter = Op("index_at.dx", Expr(f"OUT = np.zeros(np.shape(x))\nOUT[{idx}] = g", ("g", "x", *ints), block=True),
-                 "index", elementwise=False, accumulate=add)
-    return Op("index_at", Expr(f"x[{idx}]", ("x", *ints)), "index", (scatter,) + (None,) * len(ints),
-              shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False)
-
-
-@functools.cache
-def setitem_at(sig: tuple[str, ...]) -> Op:
-    idx, ints = _index_text(sig)
-    return Op(
-        "setitem_at", Expr(f"OUT = x.copy()\nOUT[{idx}] = v", ("x", "v", *ints), block=True), "setitem",
-        rules=(Op("setitem_at.dx", Expr(f"OUT = g.copy()\nOUT[{idx}] = 0.0", ("g", *ints), block=True), "setitem",
-                  elementwise=False),
-               Op("setitem_at.dv", Expr(f"g[{idx}]", ("g", "out", "x", "v", *ints)), "setitem", elementwise=False))
-        + (None,) * len(ints),
-        shape=S.same, elementwise=False, writes_item=True,
-    )
-
 
 # A value assigned in a branch of an `if` on data: `y = y_1` at the end of the branch.
 COPY = dataclasses.replace(prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False), joins=True)
@@ -215,7 +163,8 @@ UNBROADCAST = Op("unbroadcast", Expr("unbroadcast(x, np.shape(y))", ("x", "y")),
 CALLS: dict[str, Op] = {c: op for op in TABLE.values() for c in op.calls}
 # Methods on arrays -> the numpy function they mean.
 METHODS = {"sum": "numpy.sum", "mean": "numpy.mean", "max": "numpy.max", "min": "numpy.min",
-           "reshape": "numpy.reshape", "transpose": "numpy.transpose", **NUMPY_METHODS, **LINALG_METHODS}
+           "reshape": "numpy.reshape", "transpose": "numpy.transpose", **NUMPY_METHODS, **LINALG_METHODS,
+           **ARRAY_METHODS}
 
 # Module constants a function may read (np.pi, math.e, ...).
 CONSTANTS: dict[str, float] = {

@@ -7,6 +7,9 @@ readable message on incompatible shapes; the tracer turns that into a FlatgenErr
 
 from __future__ import annotations
 
+import ast
+import functools
+
 import numpy as np
 
 Shape = tuple[int, ...] | None
@@ -47,7 +50,7 @@ def normalize_axis(axis, ndim: int) -> tuple[int, ...]:
 
 def reduce(x: Shape, axis=None, keepdims=False, **_) -> Shape:
     if x is None:
-        return None
+        return () if axis is None and not keepdims else None  # np.sum(x[mask]): a number, whatever x's shape
     axes = normalize_axis(axis, len(x))
     if keepdims:
         return tuple(1 if i in axes else n for i, n in enumerate(x))
@@ -172,6 +175,36 @@ def index(x: Shape, idx=(), **_) -> Shape:
         raise ValueError(f"index {idx!r} on shape {x}: {e}") from None
 
 
+@functools.cache
+def index_part(text: str):
+    """One position of an index, as the tracer spells it in a row's `sig` (":", "1:3", "-1", "None",
+    "...", "[0, 2]"), back to its value."""
+    node = ast.parse(f"_[{text}]", mode="eval").body.slice
+    if isinstance(node, ast.Slice):
+        return slice(*(None if p is None else ast.literal_eval(p) for p in (node.lower, node.upper, node.step)))
+    return ast.literal_eval(node)
+
+
+def take(x: Shape, sig: tuple, int_shapes: tuple) -> Shape:
+    """x[idx] with index arrays (rows_index.take): "#" a run-time integer, "@" an integer array of the
+    given shape, "?" a boolean mask (how many it picks is known only at run time), else a constant."""
+    if x is None or "?" in sig or any(s is None for s in int_shapes):
+        return None
+    shapes = iter(int_shapes)
+    idx = []
+    for part in sig:
+        if part in ("#", "@"):
+            shape = next(shapes)
+            idx.append(np.zeros(shape, dtype=np.intp) if part == "@" else 0)
+        else:
+            idx.append(index_part(part))
+    dummy = np.lib.stride_tricks.as_strided(np.zeros(1, dtype=bool), shape=x, strides=(0,) * len(x))
+    try:
+        return dummy[tuple(idx)].shape
+    except IndexError as e:
+        raise ValueError(f"index {', '.join(sig)} on shape {x}: {e}") from None
+
+
 def fixed(x: Shape = None, shape=(), **_) -> Shape:
     return tuple(shape)
 
@@ -190,3 +223,81 @@ def unbroadcast_axes(x: tuple[int, ...], out: tuple[int, ...]) -> tuple[tuple[in
     lead = len(out) - len(x)
     ones = tuple(i for i, n in enumerate(x) if n == 1 and out[lead + i] != 1)
     return tuple(range(lead)), ones
+
+
+# -- making arrays (rows_arrays.py) ---------------------------------------------------------------------------
+
+
+def size_of(x: tuple) -> int:
+    return int(np.prod(x, dtype=np.int64))
+
+
+def atleast(x: Shape, ndim: int = 1, **_) -> Shape:
+    """np.atleast_1d / 2d / 3d: a scalar becomes (1,), (1, 1), (1, 1, 1); a vector (1, n) and (1, n, 1);
+    a matrix (m, n, 1)."""
+    if x is None:
+        return None
+    if len(x) >= ndim:
+        return tuple(x)
+    if ndim == 1 or not x:
+        return (1,) * (ndim - len(x)) + tuple(x)
+    if ndim == 2:
+        return (1,) + tuple(x)
+    return ((1,) + tuple(x) + (1,)) if len(x) == 1 else tuple(x) + (1,)
+
+
+def squeeze(x: Shape, axis=None, **_) -> Shape:
+    if x is None:
+        return None
+    if axis is None:
+        return tuple(n for n in x if n != 1)
+    axes = normalize_axis(axis, len(x))
+    for a in axes:
+        if x[a] != 1:
+            raise ValueError(f"cannot squeeze axis {a} of shape {x}: its size is {x[a]}, not 1")
+    return tuple(n for i, n in enumerate(x) if i not in axes)
+
+
+def pad(x: Shape, pad_width=(), **_) -> Shape:
+    """np.pad with `pad_width` one (before, after) pair per axis."""
+    if x is None:
+        return None
+    return tuple(n + before + after for n, (before, after) in zip(x, pad_width))
+
+
+def join(*shapes: Shape, kind="stack", axis=0, **_) -> Shape:
+    """np.stack / np.concatenate / np.hstack / np.vstack of arrays of these shapes."""
+    if any(s is None for s in shapes):
+        raise ValueError(f"np.{kind} needs known shapes here: give example shapes (see README, Shapes)")
+    if kind == "hstack":  # 1-D pieces (and scalars) join along axis 0, others along axis 1
+        shapes = tuple(atleast(s, 1) for s in shapes)
+        kind, axis = "concatenate", 0 if len(shapes[0]) == 1 else 1
+    elif kind == "vstack":
+        shapes = tuple(atleast(s, 2) for s in shapes)
+        kind, axis = "concatenate", 0
+    first = shapes[0]
+    if kind == "stack":
+        if any(s != first for s in shapes):
+            raise ValueError(f"np.stack of shapes {', '.join(map(str, shapes))}: they must all be the same")
+        (k,) = normalize_axis(axis, len(first) + 1)
+        return first[:k] + (len(shapes),) + first[k:]
+    if not first:
+        raise ValueError("np.concatenate of scalars: use np.array([...]) or np.stack")
+    (k,) = normalize_axis(axis, len(first))
+    if any(len(s) != len(first) or s[:k] + s[k + 1:] != first[:k] + first[k + 1:] for s in shapes):
+        raise ValueError(f"np.concatenate along axis {axis} of shapes {', '.join(map(str, shapes))}: "
+                         "the other axes must match")
+    return first[:k] + (sum(s[k] for s in shapes),) + first[k + 1:]
+
+
+def arange(start=0, stop=0, step=1, **_) -> Shape:
+    return (len(range(start, stop, step)),) if all(isinstance(v, int) for v in (start, stop, step)) else \
+        np.arange(start, stop, step).shape
+
+
+def eye(n=0, m=None, k=0, **_) -> Shape:
+    return (n, n if m is None else m)
+
+
+def linspace(start=0.0, stop=0.0, num=50, **_) -> Shape:
+    return (num,)

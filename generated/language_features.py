@@ -113,7 +113,7 @@ def features_value_and_grad(v, w):
     grad_t5 = grad_t6
     grad_w = -grad_t6
     # line 46: t5 = v[2] -- index gate: the gradient goes back to the elements that were picked, zeros elsewhere
-    grad_v = np.zeros((3,))
+    grad_v = np.zeros((3,), np.result_type(v, 1.0))
     grad_v[2] = grad_t5
     # line 45: z_2[1] = mix_out_1 -- setitem gate: the gradient of the written elements goes to the value, the rest to the array
     grad_z_1 = grad_z_2.copy()

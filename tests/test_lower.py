@@ -20,7 +20,8 @@ from flatgen.graph import Eqn, Var
 from flatgen.lower import ROWS, LoweringError, Lowering, is_memory, is_primitive, lower_eqn
 from flatgen.primitives import Op
 from flatgen.rows_linalg import einsum_op
-from test_op_specs import BROADCASTS, EINSUM_CASES, MATH_CASES, SIGS, TABLE_CASES, _ints_for, reachable_ops
+from test_op_specs import (ARRAY_CASES, BROADCASTS, EINSUM_CASES, JOIN_CASES, MATH_CASES, PUT_CASES, SIGS, TABLE_CASES,
+                           TAKE_CASES, _ints_for, reachable_ops)
 
 rng = np.random.default_rng(7)
 
@@ -99,6 +100,37 @@ SETITEM_CASES = [((rand(4), 0.5), {"idx": 1}), ((rand(3, 4), rand(3)), {"idx": (
                  ((rand(2, 3, 4), rand(3)), {"idx": (1, slice(None), 2)})]
 
 
+def index_array_cases(op: Op) -> list[tuple[tuple, dict]]:
+    """Indexing by index arrays (take, add_at, writes through them), broadcast writes, np.array and the
+    joins: the cases of test_op_specs."""
+    from flatgen.rows_arrays import array_op, join_op
+    from flatgen.rows_index import SETITEM_KEEP, SETITEM_SUM, add_at, take
+
+    for sig, shape, ints in TAKE_CASES:
+        if op is take(sig):
+            return [((rand(*shape), *ints), {})]
+        if op is add_at(sig):
+            x = rand(*shape)
+            return [((x, rand(*np.shape(take(sig)(x, *ints))), *ints), {})]
+    for sig, shape, ints in PUT_CASES:
+        if op is P.setitem_at(sig):
+            x = rand(*shape)
+            return [((x, rand(*np.shape(take(sig)(x, *ints))), *ints), {})]
+    if op is SETITEM_SUM:
+        return [((rand(3, 4), 0.7), {"idx": 1, "axes": None}), ((rand(2, 3, 4), rand(4)), {"idx": 0, "axes": 0})]
+    if op.name == "astype_float32":  # (test_op_specs checks it apart: differences cannot see through a float32 cast)
+        return [((rand(2, 3),), {}), ((rand(3),), {}), ((np.float64(0.7),), {})]
+    if op is SETITEM_KEEP:
+        return [((rand(3, 4), rand(1, 4)), {"idx": slice(1, None), "axes": (0,)})]
+    for fn, nest, item in ARRAY_CASES:
+        if op is array_op(fn, nest, item):
+            return [(tuple(rand(*item) for _ in range(int(np.prod(nest)))), {})]
+    for kind, axis, shapes in JOIN_CASES:
+        if op is join_op(kind, axis, shapes):
+            return [(tuple(rand(*shape) for shape in shapes), {})]
+    return []
+
+
 def cases_of(op: Op) -> list[tuple[tuple, dict]]:
     """(inputs, params) on which a primitive's rules are checked: the table's cases (test_op_specs)
     in every shape the row accepts; item assignment; copies; indexing by run-time integers."""
@@ -111,6 +143,9 @@ def cases_of(op: Op) -> list[tuple[tuple, dict]]:
             return [(tuple(rand(*shape) for shape in shapes), {})]
     if op.name in ("copy", "copy_array"):
         return [((x,), {}) for x in (rand(2, 3), rand(3), 0.7)]
+    found = index_array_cases(op)
+    if found:
+        return found
     for sig in SIGS:
         if op is P.index_at(sig) or op is P.setitem_at(sig):
             x = rand(3, 4)

@@ -75,6 +75,8 @@ def sum_to(d, shape):
 
 
 def differentiable(x) -> bool:
+    if isinstance(x, np.ndarray):  # an integer or boolean array is an index: data
+        return x.dtype.kind not in "biu"
     return not isinstance(x, (bool, int, np.bool_, np.integer)) or isinstance(x, (float, np.floating))
 
 
@@ -122,7 +124,7 @@ def check_rules(op: Op, ins, params=None, math_mode=False) -> set:
     assert len(op.rules) == len(ins), f"{op.name}: {len(op.rules)} rules for {len(ins)} inputs"
     for i, (rule, x) in enumerate(zip(op.rules, ins)):
         what = f"{op.name}, input {i} ({'math' if math_mode else 'numpy'}), params {params}"
-        if not differentiable(x) or (isinstance(x, np.ndarray) and x.dtype == bool):
+        if not differentiable(x):
             assert rule is None, f"{what}: a rule for an integer or boolean input"
             continue
         numeric = fd_vjp(forward, ins, i, g, math_mode)
@@ -309,15 +311,45 @@ TABLE_CASES |= {
 MATH_CASES |= {"floordiv": [(2.7, 0.8), (-2.7, 0.8)], "mod": [(2.3, 0.7), (-1.1, 0.7), (1.1, -0.7)],
                "int": [(2.7,), (-1.3,)], "float": [(0.7,)]}
 
+# making arrays (flatgen/rows_arrays.py): laid out again, padded, copied, cast; constants (no inputs)
+TABLE_CASES |= {
+    "atleast_1d": [((0.7,), {}), ((rand(3),), {})],
+    "atleast_2d": [((0.7,), {}), ((rand(3),), {}), ((rand(2, 3),), {})],
+    "atleast_3d": [((0.7,), {}), ((rand(3),), {}), ((rand(2, 3),), {}), ((rand(2, 1, 2, 2),), {})],
+    "ravel": [((rand(2, 3),), {}), ((rand(3),), {})],
+    "flatten": [((rand(2, 3, 2),), {})],
+    "squeeze": [((rand(1, 3, 1),), {"axis": None}), ((rand(2, 1),), {"axis": 1}), ((rand(1, 2, 1),), {"axis": (0, 2)})],
+    "pad": [((rand(2, 3),), {"pad_width": ((1, 1), (0, 2)), "value": 0, "crop": (slice(1, -1), slice(None, -2))}),
+            ((rand(3),), {"pad_width": ((2, 0),), "value": 1.5, "crop": slice(2, None)})],
+    "array_copy": [((rand(2, 3),), {})],
+    "astype_float": [((rand(2, 3),), {})],
+    "astype_like": [((rand(3), rand(2)), {})],
+    "astype_int": [((np.array([0.3, 1.4, 2.6]),), {})],
+    "arange": [((), {"stop": 4})], "arange2": [((), {"start": 1, "stop": 4})],
+    "arange3": [((), {"start": 0.0, "stop": 1.0, "step": 0.25})],
+    "linspace": [((), {"start": 0.0, "stop": 1.0, "num": 5})],
+    "eye": [((), {"n": 3, "m": None, "k": 0}), ((), {"n": 2, "m": 3, "k": 1})],
+    "full": [((), {"shape": (2, 3), "value": 0.5})],
+}
+# rows with no inputs: what they make
+CONSTANT_ROWS = {
+    "zeros": lambda p: np.zeros(p["shape"]), "ones": lambda p: np.ones(p["shape"]),
+    "arange": lambda p: np.arange(p["stop"]), "arange2": lambda p: np.arange(p["start"], p["stop"]),
+    "arange3": lambda p: np.arange(p["start"], p["stop"], p["step"]),
+    "linspace": lambda p: np.linspace(p["start"], p["stop"], p["num"]),
+    "eye": lambda p: np.eye(p["n"], p["m"], p["k"]), "full": lambda p: np.full(p["shape"], p["value"]),
+}
+
 
 def spec_table(name):
     def run():
         op = T[name]
         checked = set()
         for ins, params in TABLE_CASES[name]:
-            if not ins:  # np.zeros(shape), np.ones(shape): a constant, nothing to differentiate
+            if not ins:  # np.zeros(shape), np.arange(n), ...: a constant, nothing to differentiate
                 value = op(**params)
-                assert np.array_equal(value, (np.zeros if name == "zeros" else np.ones)(params["shape"]))
+                assert np.array_equal(value, CONSTANT_ROWS[name](params))
+                assert np.shape(value) == op.shape(**{**op.defaults, **params})
                 assert op.rules == ()
                 checked.add((id(op), False))
                 continue
@@ -408,15 +440,138 @@ def spec_einsum():
     return checked
 
 
+# -- indexing by index arrays, writes that broadcast (rows_index.py); arrays from values and pieces (rows_arrays.py) --
+
+# sig, x's shape, the index inputs: integer arrays (repeats on purpose: they must add up), a mask, constant lists
+TAKE_CASES = [
+    (("@",), (5, 3), (np.array([0, 2, 2, 4]),)),
+    (("@", "@"), (4, 3), (np.arange(4), np.array([0, 2, 2, 1]))),
+    (("@", "@"), (4, 3), (np.array([1, 1, 3]), np.array([2, 2, 0]))),
+    ((":", "@"), (3, 4), (np.array([[0, 3], [3, 3]]),)),
+    (("#", "@"), (3, 4), (1, np.array([0, 0, 2]))),
+    (("?",), (6,), (np.array([True, False, True, True, False, True]),)),
+    (("?",), (3, 2), (np.array([True, False, True]),)),
+    (("[0, 2, 2]",), (4,), ()),
+    (("[1, 1]", ":"), (3, 2), ()),
+    (("@", "None"), (4,), (np.array([3, 0, 3]),)),
+]
+# writes through index arrays: distinct indices (the tracer makes sure)
+PUT_CASES = [
+    (("@", "@"), (4, 3), (np.arange(4), np.array([0, 2, 2, 1]))),
+    (("?",), (5,), (np.array([True, False, True, False, True]),)),
+    ((":", "@"), (3, 4), (np.array([3, 0]),)),
+]
+
+
+def spec_take():
+    from flatgen.rows_index import add_at, take
+
+    checked = set()
+    for sig, shape, ints in TAKE_CASES:
+        op, x = take(sig), rand(*shape)
+        from flatgen.shapes import index_part
+
+        idx = []
+        it = iter(ints)
+        for part in sig:
+            idx.append(next(it) if part in ("#", "@", "?") else index_part(part))
+        want = x[tuple(idx)]
+        close(op(x, *ints), want, f"take {sig}: forward")
+        if "?" not in sig:
+            assert op.shape(shape, *(np.shape(i) for i in ints)) == want.shape, f"take {sig}: shape rule"
+        checked |= check_rules(op, (x, *ints))
+        checked |= spec_scatter_acc(op.rules[0], (x,), {}, ints, read=lambda x, op=op, ints=ints: op(x, *ints))
+        adder = add_at(sig)
+        v = rand(*np.shape(want))
+        ref = x.copy()
+        np.add.at(ref, tuple(idx) if len(idx) > 1 else idx[0], v)
+        close(adder(x, v, *ints), ref, f"add_at {sig}: forward")
+        checked |= check_rules(adder, (x, v, *ints))
+    return checked
+
+
+def spec_put():
+    """setitem_at through index arrays (distinct indices): the rules of a write."""
+    checked = set()
+    for sig, shape, ints in PUT_CASES:
+        op, x = P.setitem_at(sig), rand(*shape)
+        from flatgen.rows_index import take
+
+        v = rand(*np.shape(take(sig)(x, *ints)))
+        checked |= check_rules(op, (x, v, *ints))
+    return checked
+
+
+def spec_setitem_broadcast():
+    """A value broadcast into its slot: its gradient summed back (setitem_sum: leading axes, or all for a
+    scalar; setitem_keep: size-1 axes too)."""
+    from flatgen.rows_index import SETITEM_KEEP, SETITEM_SUM
+
+    checked = set()
+    for op, x, v, params in [(SETITEM_SUM, rand(3, 4), 0.7, {"idx": 1, "axes": None}),
+                             (SETITEM_SUM, rand(3, 4), rand(4), {"idx": (slice(None), slice(None)), "axes": 0}),
+                             (SETITEM_SUM, rand(2, 3, 4), rand(4), {"idx": 0, "axes": 0}),
+                             (SETITEM_KEEP, rand(3, 4), rand(1, 4), {"idx": slice(1, None), "axes": (0,)}),
+                             (SETITEM_KEEP, rand(2, 3, 4), rand(3, 1), {"idx": 1, "axes": (1,)})]:
+        checked |= check_rules(op, (x, v), params)
+    return checked
+
+
+ARRAY_CASES = [("array", (3,), ()), ("asarray", (2, 2), ()), ("array", (2,), (3,)), ("array", (2, 1), (2, 2))]
+JOIN_CASES = [("stack", 0, ((3,), (3,))), ("stack", 1, ((2, 3), (2, 3), (2, 3))), ("stack", -1, ((3,), (3,))),
+              ("concatenate", 0, ((2,), (3,))), ("concatenate", 1, ((2, 3), (2, 1))),
+              ("concatenate", -1, ((2, 2, 1), (2, 2, 2))), ("hstack", 0, ((2,), (3,))), ("hstack", 0, ((), ())),
+              ("hstack", 0, ((2, 1), (2, 3))), ("vstack", 0, ((3,), (2, 3))), ("vstack", 0, ((3,), (3,)))]
+
+
+def spec_array():
+    from flatgen.rows_arrays import array_op
+
+    checked = set()
+    for fn, nest, item in ARRAY_CASES:
+        op = array_op(fn, nest, item)
+        ins = [rand(*item) for _ in range(int(np.prod(nest)))]
+        want = np.reshape(np.stack([np.asarray(v) for v in ins]), nest + item)
+        close(op(*ins), want, f"np.{fn} {nest}: forward")
+        checked |= check_rules(op, ins)
+    return checked
+
+
+def spec_join():
+    from flatgen.rows_arrays import join_op
+
+    checked = set()
+    for kind, axis, shapes in JOIN_CASES:
+        op = join_op(kind, axis, shapes)
+        ins = [rand(*shape) for shape in shapes]
+        fn = getattr(np, kind)
+        want = fn(ins, axis=axis) if kind in ("stack", "concatenate") else fn(ins)
+        close(op(*ins), want, f"np.{kind} {shapes}: forward")
+        assert op.shape() == want.shape
+        checked |= check_rules(op, ins)
+    return checked
+
+
+def spec_casts():
+    """A cast's gradient is the upstream gradient itself (central differences of a float32 cast see
+    only its rounding): astype(np.float32)."""
+    op = T["astype_float32"]
+    x = rand(2, 3)
+    assert op(x).dtype == np.float32
+    g = upstream((2, 3)).astype(np.float32)
+    close(op.rules[0](g), g, "astype_float32: the gradient passes through")
+    return {(id(op), False), (id(op.rules[0]), False)}
+
+
 # -- bookkeeping ops of the backward pass ---------------------------------------------------------------------
 
 
-def spec_scatter_acc(scatter: Op, xs, params, ints=()) -> set:
+def spec_scatter_acc(scatter: Op, xs, params, ints=(), read=None) -> set:
     """`grad_x[idx] += g` (x[idx] read a second time): the running gradient plus the VJP of x -> x[idx]."""
     acc = scatter.accumulate
     (x,) = xs
     idx_of = (lambda x: x[params["idx"]]) if params else None
-    read = idx_of or (lambda x: P.index_at(_sig_of(scatter))(x, *ints))
+    read = read or idx_of or (lambda x: P.index_at(_sig_of(scatter))(x, *ints))
     g = upstream(np.shape(read(x)))
     running = rand(*np.shape(x))
     before = running.copy()
@@ -600,7 +755,8 @@ SPECS = {f"table:{name}": spec_table(name) for name in TABLE_CASES if name in T}
     "copies": spec_copies, "setitem": spec_setitem, "index_at": spec_index_at, "setitem_at": spec_setitem_at,
     "scatter": spec_scatter, "acc": spec_acc, "merge": spec_merge, "seed": spec_seed, "zeros": spec_zeros,
     "unbroadcast": spec_unbroadcast, "tapes": spec_tapes, "counts": spec_counts, "mark": spec_mark,
-    "constant": spec_constant, "einsum": spec_einsum,
+    "constant": spec_constant, "einsum": spec_einsum, "take": spec_take, "put": spec_put,
+    "setitem_broadcast": spec_setitem_broadcast, "array": spec_array, "join": spec_join, "casts": spec_casts,
 }
 
 
@@ -639,7 +795,7 @@ def reachable_ops() -> dict[int, tuple[str, Op]]:
     factories = {name for mod in modules for name, obj in vars(mod).items()
                  if callable(obj) and hasattr(obj, "cache_info") and getattr(obj, "__module__", "") == mod.__name__
                  and getattr(obj, "__wrapped__", obj).__annotations__.get("return") in ("Op", Op)}
-    assert factories == {"index_at", "setitem_at", "einsum_op"}, (
+    assert factories == {"index_at", "setitem_at", "einsum_op", "take", "add_at", "array_op", "join_op"}, (
         f"cached factories in flatgen: {sorted(factories)}; give each new one a spec and list it here")
     from flatgen.rows_linalg import einsum_op
 
@@ -654,6 +810,18 @@ def reachable_ops() -> dict[int, tuple[str, Op]]:
         visit(f"setitem_at({sig})", P.setitem_at(sig))
     for spec, shapes in EINSUM_CASES:
         visit(f"einsum_op({spec!r}, {shapes})", einsum_op(spec, shapes))
+    from flatgen.rows_arrays import array_op, join_op
+    from flatgen.rows_index import add_at, take
+
+    for sig, _, _ in TAKE_CASES:
+        visit(f"take({sig})", take(sig))
+        visit(f"add_at({sig})", add_at(sig))
+    for sig, _, _ in PUT_CASES:
+        visit(f"setitem_at({sig})", P.setitem_at(sig))
+    for fn, nest, item in ARRAY_CASES:
+        visit(f"array_op({fn!r}, {nest}, {item})", array_op(fn, nest, item))
+    for kind, axis, shapes in JOIN_CASES:
+        visit(f"join_op({kind!r}, {axis}, {shapes})", join_op(kind, axis, shapes))
     return found
 
 

@@ -20,12 +20,13 @@ from ..errors import NameResolutionError, ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
 from ..primitives import CALLS, METHODS, TABLE, Op
 from ..rows_linalg import dot_subscripts, einsum_row, matmul_row
+from .arrays import BUILDERS, ArrayCalls
 from .shared import Closure, Part, is_int, is_number, segment
 
 REDUCTIONS = {"sum", "mean", "max", "min", "var", "std", "prod"}
 
 
-class Calls(Part):
+class Calls(ArrayCalls, Part):
     def __init__(self, t):
         super().__init__(t)
         self.stack: list[str] = []  # the traced function, then the helpers being inlined: for recursion
@@ -37,6 +38,8 @@ class Calls(Part):
         if isinstance(func, ast.Attribute) and not names.is_module_path(func.value, env):
             obj = self.expr(func.value, env, None)  # a method call on a value: x.sum(axis=1)
             name = METHODS.get(func.attr)
+            if name == "numpy.ndarray.astype" and isinstance(obj, Var):  # its argument is a type (arrays.py)
+                return self.astype(obj, node, env, hint)
             if name is None or not isinstance(obj, Var):
                 raise NameResolutionError(
                     f"the method `.{func.attr}()` is not in flatgen's subset", self.src.loc(func),
@@ -78,6 +81,10 @@ class Calls(Part):
                 raise UnsupportedSyntax("np.einsum's first argument must be its subscripts, a string",
                                         self.src.loc(node), "np.einsum('ij,jk->ik', A, B)")
             return self.einsum_of(call, spec.value, [self.number(self.expr(a, env, None), a) for a in args[1:]])
+        if name in BUILDERS:  # np.array([a, b]), np.stack([x, y], axis=1): a list of values (arrays.py)
+            inputs += [self.expr(a, env, None) for a in args]
+            kwargs = {k.arg: self.t.expressions.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
+            return getattr(self, BUILDERS[name])(_Call(self, None, inputs, kwargs, hint, node, name))
         op = CALLS.get(name)
         if op is None:
             raise NameResolutionError(
@@ -168,8 +175,8 @@ class Calls(Part):
         if axis is not None and not is_int(axis):
             raise UnsupportedSyntax(f"np.{c.op.name} takes one axis (an int)", self.src.loc(c.node), "axis=0, or none")
         out = c.apply(c.op, (c.inputs[0],), axis=axis, keepdims=bool(c.kwargs.get("keepdims", False)))
-        if isinstance(out, Var) and out.shape == ():
-            self.t.ints.add(out)  # an index: x[i] reads the element, never differentiated
+        if isinstance(out, Var):
+            self.t.ints.add(out)  # an index (or index array): x[i] reads the element, never differentiated
         return out
 
     def clip(self, c: "_Call") -> Atom:
@@ -373,7 +380,10 @@ class _Call:
 _FAMILIES = {**dict.fromkeys(REDUCTIONS, "reduce"), "norm": "norm", "cumsum": "cumsum", "argmax": "arg_reduce",
              "argmin": "arg_reduce", "clip": "clip", "round": "round", "matmul": "product", "trace": "trace_call",
              "solve": "solve", "slogdet": "slogdet", "reshape": "reshape", "transpose": "transpose",
-             "expand_dims": "expand_dims", "zeros": "filled", "ones": "filled"}
+             "expand_dims": "expand_dims", "zeros": "filled", "ones": "filled",
+             # making arrays (arrays.py)
+             "arange": "arange", "linspace": "linspace", "eye": "eye", "full": "full", "pad": "pad",
+             "squeeze": "squeeze"}
 
 
 def _item(value):

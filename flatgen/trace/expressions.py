@@ -16,11 +16,12 @@ import ast
 
 import numpy as np
 
-from .. import fence, shapes
+from .. import fence
 from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
-from ..primitives import TABLE, Op, constant, index_at
+from ..primitives import TABLE, Op
 from ..rows_linalg import matmul_row
+from .indexing import Indexing
 from .shared import Part, is_int, is_number
 
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
@@ -30,6 +31,10 @@ INT_OPS = {"add", "sub", "mul", "neg", "floordiv", "mod"}  # integer arithmetic 
 
 
 class Expressions(Part):
+    def __init__(self, t):
+        super().__init__(t)
+        self.index = Indexing(t)  # x[idx] read and z[idx] = v written (indexing.py)
+
     def expr(self, node: ast.expr, env: dict[str, Atom], hint: str | None) -> Atom:
         """Trace `node`; its own equation (if it makes one) gets `hint`, nested ones temporaries."""
         if isinstance(node, ast.Constant):
@@ -128,6 +133,8 @@ class Expressions(Part):
                 a in ints or (isinstance(a, Lit) and is_int(a.value)) for a in ins):
             ints.add(out)  # i + 1, n - 1: an integer (an index, a bound), never differentiated
         self.t.views.made(out, op, ins)
+        if op.mask:
+            self.index.masks.add(out)  # a boolean array: x[mask] picks where it is True
         return out
 
     def fold(self, op: Op, ins: tuple, node: ast.AST | None, params: dict) -> Lit | None:
@@ -162,7 +169,8 @@ class Expressions(Part):
     def attribute(self, node: ast.Attribute, env: dict[str, Atom], hint: str | None) -> Atom:
         names = self.t.names
         if names.is_module_path(node.value, env):
-            return names.constant(names.dotted(node, env), node)
+            dotted = names.dotted(node, env)
+            return Lit(None) if dotted == "numpy.newaxis" else names.constant(dotted, node)  # x[:, np.newaxis]
         x = self.expr(node.value, env, None)
         if node.attr == "T" and isinstance(x, Var):
             return self.apply(TABLE["T"], (x,), hint, node)
@@ -184,70 +192,10 @@ class Expressions(Part):
             )
         return x.shape
 
-    # -- indexing --------------------------------------------------------------------------------
+    # -- indexing (indexing.py) ---------------------------------------------------------------------
 
     def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
-        x = self.expr(node.value, env, None)
-        dynamic = self.dynamic_index(node.slice, env) if isinstance(x, Var) else None
-        if dynamic is not None:  # x[i] with a run-time integer i (a rolled loop's index)
-            sig, ints, shape_idx = dynamic
-            self.index_shape(x, shape_idx, node)
-            return self.apply(index_at(sig), (x, *ints), hint, node, shape_idx=shape_idx)
-        idx = self.static(node.slice, env, "an index")
-        if isinstance(x, tuple):  # an item of a tuple of values
-            try:
-                item = x[idx]
-            except (TypeError, IndexError) as e:
-                raise UnsupportedSyntax(f"cannot index a tuple of {len(x)} with {idx!r}: {e}",
-                                        self.src.loc(node)) from None
-            return item
-        if isinstance(x, Lit):
-            try:
-                return Lit(x.value[idx])
-            except (TypeError, IndexError) as e:
-                raise ShapeError(f"cannot index {x.value!r} with {idx!r}: {e}", self.src.loc(node)) from None
-        if not isinstance(idx, tuple):
-            idx = (idx,)
-        for i in idx:
-            if not (i is None or i is Ellipsis or isinstance(i, slice) or is_int(i)):
-                raise UnsupportedSyntax(f"index {i!r} is not in flatgen's subset", self.src.loc(node.slice),
-                                        "index with constant ints, slices, None and ...")
-        return self.apply(TABLE["index"], (x,), hint, node, idx=idx[0] if len(idx) == 1 else idx)
-
-    def dynamic_index(self, node: ast.expr, env):
-        """(signature, integer variables, index for the shape rule) when the index holds a run-time
-        integer (a loop index, or arithmetic on one), else None (a constant index)."""
-        parts = node.elts if isinstance(node, ast.Tuple) else [node]
-        if not any(isinstance(p, (ast.Name, ast.BinOp, ast.UnaryOp, ast.Call)) for p in parts):
-            return None
-        with self.emit.trial() as trial:
-            values = [None if isinstance(p, ast.Slice) else self.expr(p, env, None) for p in parts]
-            if not any(isinstance(v, Var) for v in values):
-                trial.undo()  # a constant index after all: x[n - 1] with n a constant
-                return None
-        sig, ints, shape_idx = [], [], []
-        for p, v in zip(parts, values):
-            if isinstance(v, Var):
-                if v not in self.t.ints or v.shape != ():
-                    raise UnsupportedSyntax("an index must be a constant or an integer loop index (arithmetic on one)",
-                                            self.src.loc(p), "index with a loop's variable: for i in range(n): x[i]")
-                sig.append("#")
-                ints.append(v)
-                shape_idx.append(0)
-            else:
-                value = self.static(p, env, "an index") if v is None else v.value
-                if not (value is None or value is Ellipsis or isinstance(value, slice) or is_int(value)):
-                    raise UnsupportedSyntax(f"index {value!r} is not in flatgen's subset", self.src.loc(p),
-                                            "index with constant ints, slices, None and ...")
-                sig.append(ast.unparse(constant(value)))
-                shape_idx.append(value)
-        return tuple(sig), tuple(ints), shape_idx[0] if len(shape_idx) == 1 else tuple(shape_idx)
-
-    def index_shape(self, x: Var, idx, node) -> tuple | None:
-        try:
-            return shapes.index(x.shape, idx=idx)
-        except ValueError as e:
-            raise ShapeError(str(e), self.src.loc(node)) from None
+        return self.index.read(node, env, hint)
 
     def static(self, node: ast.expr, env: dict[str, Atom], what: str):
         """A trace-time constant: a number, a tuple of them, None, a bool, a slice."""

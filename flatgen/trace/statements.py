@@ -14,7 +14,6 @@ import ast
 
 from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
-from ..primitives import SETITEM, setitem_at
 from .shared import Closure, Part
 
 
@@ -96,21 +95,7 @@ class Statements(Part):
         if not isinstance(z, Var) or z.shape in ((), None):
             raise UnsupportedSyntax(f"`{name}` is not a local array of known shape, so flatgen cannot write into it",
                                     self.src.loc(target), "write into a local array: z = np.zeros(3); z[0] = a * b")
-        dynamic = exprs.dynamic_index(target.slice, env)
-        if dynamic is not None:  # z[i] = v with a run-time integer i
-            sig, ints, idx = dynamic
-        else:
-            idx = exprs.static(target.slice, env, "an index")
-            idx = idx if isinstance(idx, tuple) else (idx,)
-            idx = idx[0] if len(idx) == 1 else idx
-        slot = exprs.index_shape(z, idx, target)
-        if v.shape != slot:
-            raise ShapeError(f"{name}[...] has shape {slot}, the value {v.shape}: flatgen writes values of the "
-                             "slot's shape", self.src.loc(target), "broadcast the value first, e.g. v * np.ones(shape)")
-        if dynamic is not None:
-            env[name] = exprs.apply(setitem_at(sig), (z, v, *ints), prefix + name, target)
-        else:
-            env[name] = exprs.apply(SETITEM, (z, v), prefix + name, target, idx=idx)
+        env[name] = exprs.index.write(name, z, v, target, env, prefix + name)  # indexing.py: broadcasts, index arrays
 
     def outputs(self, fn: ast.FunctionDef, out) -> list:
         """What the function returns, as a list of outputs: each a scalar (`return loss, aux`: several)."""
