@@ -36,17 +36,12 @@ def batchnorm(x, gamma, beta):
 
 
 def softmax_loss(x, y):
-    """Softmax cross-entropy of the scores x (N, C) for the integer labels y (N,), averaged.
-
-    The course picks each row's correct log-probability with fancy indexing, `log_probs[np.arange(N), y]`,
-    which flatgen does not read yet: here a one-hot mask (each column's class number compared with the
-    row's label) selects it."""
+    """Softmax cross-entropy of the scores x (N, C) for the integer labels y (N,), averaged: each row's
+    log-probability of its correct class, picked by fancy indexing (y is an index, never differentiated)."""
     N = x.shape[0]
     shifted = x - np.max(x, axis=1, keepdims=True)
     log_probs = shifted - np.log(np.sum(np.exp(shifted), axis=1, keepdims=True))
-    classes = np.cumsum(np.ones_like(x), axis=1) - 1.0  # 0, 1, ..., C - 1 in every row
-    onehot = y[:, None] == classes
-    loss = -np.sum(np.where(onehot, log_probs, 0.0)) / N
+    loss = -np.sum(log_probs[np.arange(N), y]) / N
     return loss
 
 

@@ -219,10 +219,10 @@ class Flat:
             raise UsageError(f"{name}() takes {len(self._params)} argument(s) ({', '.join(self._params)}), "
                              f"got {len(args)}")
         base = self._generated
-        ints = {p.hint for p in base.graph.ints} if base is not None else set()
+        ints = {p.hint: p.shape for p in base.graph.ints} if base is not None else {}
         out = []
         for p, a in zip(self._params, args):
-            if p in ints and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
+            if ints.get(p) == () and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
                 raise UsageError(f"{what} {p} of {name}() is a loop count (a range() bound): pass an int, "
                                  f"got {a!r:.80}")
             try:
@@ -235,6 +235,9 @@ class Flat:
             if kind not in "biuf":
                 raise UsageError(f"{what} {p} of {name}() must be a real number or an array of them, "
                                  f"got {type(a).__name__}" + (f" of dtype {array.dtype}" if kind != "O" else ""))
+            if ints.get(p, ()) != () and kind not in "iu":  # labels: x[np.arange(N), y]
+                raise UsageError(f"{what} {p} of {name}() is used as an index: pass an array of integers, "
+                                 f"got {a!r:.80}")
             out.append(array if isinstance(a, (list, tuple)) else a)
         return tuple(out)
 

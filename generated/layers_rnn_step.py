@@ -36,7 +36,7 @@ def rnn_step_forward(x, prev_h, Wx, Wh, b):
         raise ValueError(
             f"b must have shape (4,) (the module was generated for it), got {np.shape(b)}"
         )
-    # line 55: next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
+    # line 50: next_h = np.tanh(x @ Wx + prev_h @ Wh + b)
     t1 = x @ Wx
     t2 = prev_h @ Wh
     t3 = t1 + t2
@@ -59,18 +59,18 @@ def rnn_step_backward(dout, cache):
     x, prev_h, Wx, Wh, next_h = cache
     # next_h is an output: its upstream gradient dout comes from the layer above
     grad_next_h = dout
-    # line 55: next_h = np.tanh(t4) -- tanh gate: the local gradient is 1 - next_h**2
+    # line 50: next_h = np.tanh(t4) -- tanh gate: the local gradient is 1 - next_h**2
     grad_t4 = grad_next_h * (1 - next_h**2)
-    # line 55: t4 = t3 + b -- add gate: distributes the gradient to both inputs unchanged
+    # line 50: t4 = t3 + b -- add gate: distributes the gradient to both inputs unchanged
     grad_t3 = grad_t4
     grad_b = np.sum(grad_t4, axis=0)
-    # line 55: t3 = t1 + t2 -- add gate: distributes the gradient to both inputs unchanged
+    # line 50: t3 = t1 + t2 -- add gate: distributes the gradient to both inputs unchanged
     grad_t1 = grad_t3
     grad_t2 = grad_t3
-    # line 55: t2 = prev_h @ Wh -- matmul gate: the upstream gradient times the other operand, transposed
+    # line 50: t2 = prev_h @ Wh -- matmul gate: the upstream gradient times the other operand, transposed
     grad_prev_h = grad_t2 @ Wh.T
     grad_Wh = prev_h.T @ grad_t2
-    # line 55: t1 = x @ Wx -- matmul gate: the upstream gradient times the other operand, transposed
+    # line 50: t1 = x @ Wx -- matmul gate: the upstream gradient times the other operand, transposed
     grad_x = grad_t1 @ Wx.T
     grad_Wx = x.T @ grad_t1
     return (grad_x, grad_prev_h, grad_Wx, grad_Wh, grad_b)

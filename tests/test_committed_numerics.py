@@ -41,6 +41,7 @@ SPECIAL = {
     "newton_sqrt": {"a": 2.0, "x": 1.4},  # Newton's method for sqrt(a), from above
     "logreg": {"y": "labels"},
     "softmax_xent": {"Y": "one-hot"},
+    "softmax_loss": {"y": "class labels"},  # integers: an index
 }
 INT_VALUE = {"n": 3, "m": 2}  # loop counts
 
@@ -97,6 +98,8 @@ def inputs(target):
             args.append(INT_VALUE.get(name, 3))
         elif special.get(name) == "labels":
             args.append(rng.integers(0, 2, size=shape).astype(np.float64))
+        elif special.get(name) == "class labels":
+            args.append(rng.integers(0, 2, size=shape))
         elif special.get(name) == "one-hot":
             args.append(np.eye(shape[1])[rng.integers(0, shape[1], size=shape[0])])
         elif name in special:
@@ -157,8 +160,25 @@ def check_gradients(value_fn, args, wrt_index, grads, label):
     return checked
 
 
+def check_layer_module(module, target, label):
+    """The layer form (form = "layer", issue 15): <f>_forward's value is the example's, and <f>_backward's
+    gradients for a random upstream gradient dout are central differences of sum(dout * value)."""
+    fn = target["function"]
+    forward, backward = getattr(module, f"{fn}_forward"), getattr(module, f"{fn}_backward")
+    args = inputs(target)
+    names = [n for n, _, _ in signature(target)]
+    wrt_index = [names.index(w) for w in wrt_of(target)]
+    value, cache = forward(*args)
+    np.testing.assert_allclose(value, example_function(target)(*args), rtol=1e-12, atol=1e-300, err_msg=label)
+    dout = np.random.default_rng(1).uniform(-1.0, 1.0, size=np.shape(value)) if np.shape(value) else 0.75
+    grads = backward(dout, cache)
+    return check_gradients(lambda *a: np.sum(dout * forward(*a)[0]), args, wrt_index, grads, label)
+
+
 def check_module(module, target, label):
     fn = target["function"]
+    if target.get("form") == "layer":
+        return check_layer_module(module, target, label)
     forward, value_and_grad = getattr(module, fn), getattr(module, f"{fn}_value_and_grad")
     args = inputs(target)
     names = [n for n, _, _ in signature(target)]
