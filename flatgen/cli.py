@@ -24,8 +24,11 @@ EXAMPLES = {
   flatgen generate examples/lecture.py:neuron --out generated/
   flatgen generate                       # every target of [tool.flatgen] in pyproject.toml
   flatgen generate model.py:loss --wrt w,b
+  flatgen generate model.py:affine --form layer --shape x=4,3 --shape w=3,2 --shape b=2 --with-test
 
 Each target becomes one module, <out>/<file stem>_<function>.py (or `name` from the config).
+--form layer writes the course's pair <function>_forward / <function>_backward(dout, cache);
+--with-test also writes <out>/test_<module>.py, its gradients against central differences.
 A module whose content would not change is left untouched, mtime included.""",
     "check": """examples:
   flatgen check                          # every target of [tool.flatgen]; use it in CI / pre-commit
