@@ -14,18 +14,17 @@ from .parse import Source
 
 # What to write instead, per construct.  A construct missing here gets a generic hint.
 HINTS: dict[type, str] = {
-    ast.For: "loop over a range: `for t in range(4):`, `for i in range(n):`",
+    ast.For: "loop over a range, a list, an array, zip(...) or enumerate(...): `for t in range(4):`",
     ast.AsyncFor: "flat gradient code has no async: write a plain `def` function",
     ast.While: "a `while` loop tests one comparison on data: `while err > tol:`",
-    ast.Break: "flat code has no `break`: put the exit test in the `while` condition",
-    ast.Continue: "flat code has no `continue`: put the rest of the body under an `if`",
+    ast.Break: "`break` belongs in a loop",
+    ast.Continue: "`continue` belongs in a loop",
     ast.If: "branches on data come next: write np.where(c, a, b), max(a, b) or min(a, b) where they fit",
     ast.With: "a gradient function has no context managers: compute values only",
     ast.AsyncWith: "flat gradient code has no async: write a plain `def` function",
     ast.Try: "flat code has no exceptions: check inputs before calling the function",
     ast.TryStar: "flat code has no exceptions: check inputs before calling the function",
     ast.Raise: "flat code has no exceptions: check inputs before calling the function",
-    ast.Assert: "flat code has no checks inside: assert on the inputs before calling the function",
     ast.Import: "import numpy or math at the top of the module, not inside the function",
     ast.ImportFrom: "import at the top of the module, not inside the function",
     ast.Global: "a gradient function reads its inputs only: pass the value as a parameter",
@@ -35,10 +34,8 @@ HINTS: dict[type, str] = {
     ast.FunctionDef: "define helpers at module level; flatgen inlines calls to them",
     ast.AsyncFunctionDef: "flat gradient code has no async: write a plain `def` function",
     ast.Lambda: "write the lambda as a module-level `def` helper; flatgen inlines calls to it",
-    ast.ListComp: "comprehensions are not in the subset: write each term out",
-    ast.SetComp: "comprehensions are not in the subset: write each term out",
-    ast.DictComp: "comprehensions are not in the subset: write each term out",
-    ast.GeneratorExp: "comprehensions are not in the subset: write each term out",
+    ast.SetComp: "sets are not numbers: use a list comprehension, [... for v in xs]",
+    ast.DictComp: "build a list (or pass a dict of arrays as a parameter): [... for v in xs]",
     ast.Yield: "a gradient function returns one value: use `return`",
     ast.YieldFrom: "a gradient function returns one value: use `return`",
     ast.Await: "flat gradient code has no async: write a plain `def` function",
@@ -143,14 +140,34 @@ def _check_function(src: Source, fn: ast.AST, helper: bool) -> None:
             _check_stmt(src, stmt)
         refuse(src, fn, f"{fn.name}() has no `return`",
                "end the function with `return <expression>`: flatgen differentiates the returned value")
-    if len(returns) > 1:
-        refuse(src, returns[1], "only one `return` is allowed, at the end of the function",
-               "assign the value to a name and return it once, as the last statement")
-    if not isinstance(body[-1] if body else None, ast.Return):
-        refuse(src, returns[0], "the `return` must be the last statement of the function",
-               "move the return to the end")
-    for stmt in body:
-        _check_stmt(src, stmt)
+    _check_block(src, body)
+    falls = _falls_through(body)
+    if falls is not None:
+        refuse(src, falls, f"{fn.name}() does not return on every path: Python would return None after this",
+               "return a value at the end of each path (an `else:` with its own return, or a final return)")
+
+
+def _falls_through(body: list[ast.stmt]) -> ast.stmt | None:
+    """The statement after which a path leaves `body` without a `return` (None: every path returns)."""
+    last = body[-1] if body else None
+    if isinstance(last, ast.Return):
+        return None
+    if isinstance(last, ast.If) and last.orelse:
+        return _falls_through(last.body) or _falls_through(last.orelse)
+    return last
+
+
+def _check_block(src: Source, body: list[ast.stmt], in_loop: bool = False) -> None:
+    """The statements of a block: nothing after a `return`, `break` or `continue` (it would never run)."""
+    for k, stmt in enumerate(body):
+        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)) and k + 1 < len(body):
+            word = type(stmt).__name__.lower()
+            refuse(src, body[k + 1], f"this statement never runs: it follows a `{word}`",
+                   f"remove it, or move it before the `{word}`")
+        if isinstance(stmt, ast.Return) and in_loop:
+            refuse(src, stmt, "`return` inside a loop is not in flatgen's subset",
+                   "`break` out of the loop, then return after it")
+        _check_stmt(src, stmt, in_loop)
 
 
 def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
@@ -167,32 +184,34 @@ def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
 
 
 def _check_loop(src: Source, stmt: ast.For | ast.While) -> None:
-    if isinstance(stmt, ast.While):
-        if isinstance(stmt.test, ast.Constant):
-            refuse(src, stmt.test, "a `while` on a constant never ends (or never runs)",
-                   "loop while a value computed in the loop says so: while err > tol:")
-        _check_expr(src, stmt.test, condition=True)
-        if stmt.orelse:
-            refuse(src, stmt.orelse[0], "`while ... else` is not in flatgen's subset", "drop the else block")
-        _check_body(src, stmt.body)
-        return
-    it = stmt.iter
-    if not (isinstance(stmt.target, ast.Name) and isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
-            and it.func.id == "range" and 1 <= len(it.args) <= 3 and not it.keywords):
-        refuse(src, stmt, "`for` over anything but range(...) is not in flatgen's subset",
-               "loop over a range: for t in range(4): or for i in range(n): (n an int parameter)")
     if stmt.orelse:
-        refuse(src, stmt.orelse[0], "`for ... else` is not in flatgen's subset", "drop the else block")
-    for a in it.args:
-        _check_expr(src, a)
-    _check_body(src, stmt.body)
+        keyword = "for" if isinstance(stmt, ast.For) else "while"
+        refuse(src, stmt.orelse[0], f"`{keyword} ... else` is not in flatgen's subset",
+               "set a flag before the loop, clear it where you break, and test it after the loop")
+    if isinstance(stmt, ast.While):
+        if isinstance(stmt.test, ast.Constant) and not (stmt.test.value and _breaks(stmt.body)):
+            refuse(src, stmt.test, "a `while` on a constant never ends (or never runs)",
+                   "loop while a value computed in the loop says so: while err > tol: (or break out of "
+                   "`while True:` on data)")
+        if not isinstance(stmt.test, ast.Constant):
+            _check_expr(src, stmt.test, condition=True)
+        _check_block(src, stmt.body, in_loop=True)
+        return
+    _check_target(src, stmt.target, unpack=True)
+    _check_expr(src, stmt.iter)
+    _check_block(src, stmt.body, in_loop=True)
 
 
-def _check_body(src: Source, body: list[ast.stmt]) -> None:
-    for s in body:
-        if isinstance(s, ast.Return):
-            refuse(src, s, "`return` inside a loop is not in flatgen's subset", "return once, after the loop")
-        _check_stmt(src, s)
+def _breaks(body: list[ast.stmt]) -> bool:
+    """Does the loop body hold a `break` of its own loop?"""
+    todo = list(body)
+    while todo:
+        n = todo.pop()
+        if isinstance(n, ast.Break):
+            return True
+        if not isinstance(n, (ast.For, ast.While, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(c for f in ("body", "orelse") for c in getattr(n, f, ()))
+    return False
 
 
 def _is_docstring(stmt: ast.stmt) -> bool:
@@ -200,8 +219,8 @@ def _is_docstring(stmt: ast.stmt) -> bool:
             and isinstance(stmt.value.value, str))
 
 
-def _check_stmt(src: Source, stmt: ast.stmt) -> None:
-    if isinstance(stmt, ast.Pass):
+def _check_stmt(src: Source, stmt: ast.stmt, in_loop: bool = False) -> None:
+    if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
         return
     if isinstance(stmt, (ast.For, ast.While)):
         _check_loop(src, stmt)
@@ -210,6 +229,9 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
         if stmt.value is None:
             refuse(src, stmt, "`return` needs a value", "return the scalar to differentiate: `return L`")
         _check_expr(src, stmt.value)
+        return
+    if isinstance(stmt, ast.Assert):
+        _check_expr(src, stmt.test, condition=True)
         return
     if isinstance(stmt, ast.Assign):
         if len(stmt.targets) != 1:
@@ -226,10 +248,8 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
         return
     if isinstance(stmt, ast.If):
         _check_expr(src, stmt.test, condition=True)
-        for s in [*stmt.body, *stmt.orelse]:
-            if isinstance(s, ast.Return):
-                refuse(src, s, "`return` inside `if` is not in flatgen's subset", "return once, at the end")
-            _check_stmt(src, s)
+        _check_block(src, stmt.body, in_loop)
+        _check_block(src, stmt.orelse, in_loop)
         return
     if isinstance(stmt, ast.AnnAssign):
         if stmt.value is None:
@@ -246,12 +266,19 @@ def _check_stmt(src: Source, stmt: ast.stmt) -> None:
         return
     if isinstance(stmt, ast.Expr):
         if isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str):
-            refuse(src, stmt, "a string statement is only allowed as the docstring",
-                   "use a # comment, or move the text to the top of the function")
+            return  # a docstring, or a string as a comment
         if isinstance(stmt.value, (ast.Yield, ast.YieldFrom, ast.Await)):
             refuse(src, stmt.value)
+        call = stmt.value
+        if isinstance(call, ast.Call) and (isinstance(call.func, ast.Name) and call.func.id == "print"
+                                           or isinstance(call.func, ast.Attribute) and call.func.attr in
+                                           ("append", "extend") and isinstance(call.func.value, ast.Name)):
+            if isinstance(call.func, ast.Attribute):
+                _check_expr(src, call)
+            return  # print(...) is dropped; xs.append(v) grows a list (the tracer judges both)
         refuse(src, stmt, "an expression statement does nothing in flat code (a call for its side effect?)",
-               "flat code has no side effects: assign the value to a name, or remove the line (print, logging)")
+               "flat code has no side effects: assign the value to a name, or remove the line "
+               "(print(...) and xs.append(v) are the statements flatgen takes)")
     refuse(src, stmt)
 
 
@@ -355,7 +382,16 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         return
     if isinstance(node, ast.Subscript):
         _check_expr(src, node.value, static)
-        _check_expr(src, node.slice, static=True)
+        if not (isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):  # params["W1"]
+            _check_expr(src, node.slice, static=True)
+        return
+    if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # traced item by item (trace/lists.py)
+        for gen in node.generators:
+            _check_target(src, gen.target, unpack=True)
+            _check_expr(src, gen.iter)
+            for cond in gen.ifs:
+                _check_expr(src, cond, condition=True)
+        _check_expr(src, node.elt, static)
         return
     if isinstance(node, (ast.Tuple, ast.List)) and isinstance(node.ctx, ast.Load):
         for e in node.elts:

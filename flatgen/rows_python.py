@@ -17,7 +17,8 @@ shape rule.  `//` and `%` broadcast as numpy's operators do.
 
 from __future__ import annotations
 
-from .op import prim
+from .expr import Expr
+from .op import Op, prim
 
 
 def _number(x, **_):
@@ -37,7 +38,22 @@ PYTHON_ROWS = [
          elementwise=False),
 ]
 
+# `assert c` on data, kept in the forward code: the comparison that computes c, then `assert c`; or,
+# for a value computed before, `assert` of a copy.  No gradient (a comparison's), no shape of its own.
+_COMPARISONS = {"gt": "a > b", "lt": "a < b", "ge": "a >= b", "le": "a <= b", "eq": "a == b", "ne": "a != b"}
+ASSERTIONS = {name: Op(f"assert_{name}", Expr(f"OUT = {text}\nassert OUT", ("a", "b"), block=True), "compare",
+                       (None, None), mask=True, elementwise=False)
+              for name, text in _COMPARISONS.items()}
+ASSERTIONS[None] = Op("assert", Expr("OUT = c\nassert OUT", ("c",), block=True), "compare", (None,), mask=True,
+                      elementwise=False)
+
+
+def assertion_of(name: str | None) -> Op | None:
+    """The assert of comparison `name` (None: of any true/false value), or None for another op."""
+    return ASSERTIONS.get(name)
+
+
 # Python's builtins the tracer knows besides abs, max, min, len and range (primitives.BUILTINS): the
 # rows above, and what trace/builtins.py reads at trace time (sums, sequences, print).
 PYTHON_BUILTINS = {name: f"builtins.{name}" for name in (
-    "int", "float", "sum", "print", "zip", "enumerate", "reversed", "list", "tuple", "sorted", "round")}
+    "int", "float", "sum", "print", "zip", "enumerate", "reversed", "list", "tuple")}

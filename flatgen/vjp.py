@@ -34,7 +34,7 @@ class ArrayOutputs(Statements):
             out = tuple(Lit(v) for v in out.value)
         outs = list(out) if isinstance(out, tuple) else [out]
         made_by = {e.out: e for e in self.emit.eqns}
-        where = self.src.loc(next(s for s in fn.body if isinstance(s, ast.Return)).value)
+        where = self.src.loc(self.return_node(fn).value)  # the last return (returns in branches too)
         for i, o in enumerate(outs):
             if isinstance(o, tuple):
                 raise UnsupportedSyntax(f"{fn.name}() returns a nested tuple", where, "return a flat tuple of values")

@@ -750,6 +750,29 @@ def spec_constant():
     return {(id(CONSTANT), False), (id(CONSTANT), True)}
 
 
+def spec_asserts():
+    """rows_python.ASSERTIONS, `assert` on data (the comparison, then `assert` of it): the comparison's value
+    when it holds, AssertionError when it does not, no gradient; in numpy and math mode."""
+    from flatgen.rows_python import ASSERTIONS
+
+    checked = set()
+    holds = {"gt": (0.7, 0.3), "lt": (0.3, 0.7), "ge": (0.7, 0.7), "le": (0.3, 0.3), "eq": (0.5, 0.5), "ne": (0.5, 0.3)}
+    for name, op in ASSERTIONS.items():
+        ins = holds.get(name, (0.5,)) if name else (True,)
+        for math_mode in (False, True):
+            values = ins if math_mode else tuple(np.float64(v) if not isinstance(v, bool) else np.bool_(v)
+                                                 for v in ins)
+            assert op(*values, math_mode=math_mode) == True  # noqa: E712 (np.bool_ too)
+            fails = (ins[1], ins[0] + 1.0) if name in ("gt", "ge", "eq") else (ins[0] + 1.0, ins[1]) if name else (False,)
+            if name == "ne":
+                fails = (0.5, 0.5)
+            with pytest.raises(AssertionError):
+                op(*fails, math_mode=math_mode)
+            checked.add((id(op), math_mode))
+        assert all(r is None for r in op.rules) and op.mask
+    return checked
+
+
 # (a case for a row the table does not have, e.g. while a row is being added or renamed, is not run)
 SPECS = {f"table:{name}": spec_table(name) for name in TABLE_CASES if name in T} | {
     "copies": spec_copies, "setitem": spec_setitem, "index_at": spec_index_at, "setitem_at": spec_setitem_at,
@@ -757,6 +780,7 @@ SPECS = {f"table:{name}": spec_table(name) for name in TABLE_CASES if name in T}
     "unbroadcast": spec_unbroadcast, "tapes": spec_tapes, "counts": spec_counts, "mark": spec_mark,
     "constant": spec_constant, "einsum": spec_einsum, "take": spec_take, "put": spec_put,
     "setitem_broadcast": spec_setitem_broadcast, "array": spec_array, "join": spec_join, "casts": spec_casts,
+    "asserts": spec_asserts,
 }
 
 

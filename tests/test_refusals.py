@@ -205,12 +205,12 @@ CATALOG = [
             raise ValueError("no")  #!
             return x
         """, at="raise", says="`raise`"),
-    Case("assert", """
+    Case("assert_of_an_array", """
         @flatgen.flat
-        def f(x):
+        def f(x: "(3,)"):
             assert x > 0.0  #!
-            return x
-        """, at="assert", says="`assert`"),
+            return np.sum(x)
+        """, at="x > 0.0", says="assert on data needs one true/false value"),
     Case("import_inside", """
         @flatgen.flat
         def f(x):
@@ -223,13 +223,15 @@ CATALOG = [
             from math import exp  #!
             return exp(x)
         """, at="from", says="import"),
-    Case("for", """
+    Case("for_else", """
         @flatgen.flat
         def f(x):
-            for k in (1.0, 2.0):  #!
+            for k in (1.0, 2.0):
                 x = x * k
+            else:
+                x = x + 1.0  #!
             return x
-        """, at="for", says="`for`"),
+        """, at="x = x + 1.0", says="`for ... else`"),
     Case("for_range_of_a_value", """
         @flatgen.flat
         def f(x: float):
@@ -244,14 +246,14 @@ CATALOG = [
                 x = x * 2.0
             return x
         """, at="n * x", says="range() needs integers"),
-    Case("while_with_break", """
+    Case("return_in_a_loop", """
         @flatgen.flat
         def f(x):
             while x > 1.0:
                 x = x / 2.0
-                break  #!
+                return x  #!
             return x
-        """, at="break", says="`break`"),
+        """, at="return", says="`return` inside a loop"),
     Case("while_and_on_data", """
         @flatgen.flat
         def f(x):
@@ -324,19 +326,20 @@ CATALOG = [
                     y = x
             return y
         """, at="match", says="`match`"),
-    Case("print_statement", """
+    Case("call_statement", """
         @flatgen.flat
         def f(x):
-            print(x)  #!
+            x.sort()  #!
             return x
-        """, at="print", says="expression statement"),
-    Case("string_statement", """
+        """, at="x.sort", says="expression statement"),
+    Case("after_a_return", """
         @flatgen.flat
         def f(x):
-            y = x * 2.0
-            "not a docstring"  #!
-            return y
-        """, at='"not', says="string"),
+            if x > 0.0:
+                return x
+                x = x * 2.0  #!
+            return -x
+        """, at="x = x", says="never runs"),
     Case("attribute_assignment", """
         @flatgen.flat
         def f(x):
@@ -393,19 +396,21 @@ CATALOG = [
         def f(x):  #!
             y = x * 2.0
         """, at="def", says="no `return`"),
-    Case("two_returns", """
-        @flatgen.flat
-        def f(x):
-            return x
-            return x * 2.0  #!
-        """, at="return", says="one `return`"),
-    Case("return_not_last", """
+    Case("not_every_path_returns", """
         @flatgen.flat
         def f(x):
             y = x * 2.0
-            return y  #!
-            y = y + 1.0
-        """, at="return", says="last statement"),
+            if y > 0.0:  #!
+                return y
+        """, at="if", says="does not return on every path"),
+    Case("after_a_break", """
+        @flatgen.flat
+        def f(x):
+            for k in range(3):
+                break
+                x = x * 2.0  #!
+            return x
+        """, at="x = x", says="never runs"),
     Case("bare_return", """
         @flatgen.flat
         def f(x):
@@ -430,12 +435,12 @@ CATALOG = [
             y = (lambda t: t * t)(x)  #!
             return y
         """, at="lambda", says="call"),
-    Case("list_comprehension", """
+    Case("comprehension_filter_on_data", """
         @flatgen.flat
-        def f(x):
-            y = sum([x * k for k in range(3)])  #!
+        def f(x: "(4,)"):
+            y = sum([v for v in x if v > 0.0])  #!
             return y
-        """, at="[x", says="list comprehension"),
+        """, at="v > 0.0", says="comprehension's `if` on data"),
     Case("set_comprehension", """
         @flatgen.flat
         def f(x):
@@ -448,12 +453,28 @@ CATALOG = [
             y = len({k: x for k in range(3)})  #!
             return y
         """, at="{k", says="dict comprehension"),
-    Case("generator_expression", """
+    Case("comprehension_over_a_run_time_count", """
         @flatgen.flat
-        def f(x):
-            y = sum(x * k for k in range(3))  #!
-            return y
-        """, at="(x", says="generator expression"),
+        def f(x, n: int):
+            ys = [x * k for k in range(n)]  #!
+            return sum(ys)
+        """, at="range(n)", says="comprehension over a count known only at run time"),
+    Case("list_grown_in_a_rolled_loop", """
+        @flatgen.flat
+        def f(x, n: int):
+            hs = []
+            for k in range(n):  #!
+                hs.append(x * k)
+            return sum(hs)
+        """, at="range(n)", says="grows in a loop whose count is known only at run time"),
+    Case("stale_view", """
+        @flatgen.flat
+        def f(x: "(3,)"):
+            z = x * 1.0
+            a = z[0:2]
+            z[1] = 5.0
+            return np.sum(a * z)  #!
+        """, at="a * z", says="numpy wrote into in place"),
     Case("walrus", """
         @flatgen.flat
         def f(x):
@@ -711,12 +732,12 @@ CATALOG = [
             y = getattr(np, x)  #!
             return y
         """, at="getattr", says="getattr"),
-    Case("max_with_three_args", """
+    Case("max_with_a_key", """
         @flatgen.flat
         def f(x):
-            y = max(x, 1.0, 2.0)  #!
+            y = max(x, 1.0, key=abs)  #!
             return y
-        """, at="max(", says="max"),
+        """, at="key=", says="no keyword argument `key=`"),
     Case("math_log_with_two_args", """
         @flatgen.flat
         def f(x):
@@ -768,14 +789,15 @@ CATALOG = [
         def g(t):
             while t > 2.0:
                 t = t / 2.0
-                continue  #!
+            else:
+                t = t * 2.0  #!
             return t
 
 
         @flatgen.flat
         def f(x):
             return g(x)
-        """, at="continue", says="`continue`"),
+        """, at="t = t * 2.0", says="`while ... else`"),
     Case("parameter_shadowing_a_helper", """
         def g(t):
             return t * t

@@ -15,18 +15,19 @@ from collections import ChainMap
 from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Branch, Eqn, Lit, Var
 from .emitter import replace
+from .flow import RETURN
 from .shared import Closure, LoopLocal, OneBranch, Part, Stale
 
 
 class Branches(Part):
-    def if_statement(self, stmt: ast.If, env, prefix: str) -> None:
+    def if_statement(self, stmt: ast.If, env, prefix: str, rest: list[ast.stmt] = ()) -> None:
+        """`rest`: the statements after an `if` with an exit inside (flow.py), which each side runs on."""
         known = self.truth(stmt.test, env)
         if known is None:
-            self.on_data(stmt, env, prefix)
+            self.on_data(stmt, env, prefix, rest)
         else:  # decided now: only the taken branch
             self.emit.stmt = stmt
-            for s in stmt.body if known else stmt.orelse:
-                self.statement(s, env, prefix)
+            self.t.flow.run([*(stmt.body if known else stmt.orelse), *rest], env, prefix)
 
     def truth(self, test: ast.expr, env: dict) -> bool | None:
         """True/False when known at trace time, None when it depends on the data."""
@@ -45,7 +46,7 @@ class Branches(Part):
             trial.undo()  # decided by the data: traced where the `if` is
         return None
 
-    def on_data(self, stmt: ast.If, env, prefix: str) -> None:
+    def on_data(self, stmt: ast.If, env, prefix: str, rest: list[ast.stmt] = ()) -> None:
         """An `if` on data: both branches are traced, each equation tagged with its condition; a name
         assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
         branch computed it last)."""
@@ -59,35 +60,46 @@ class Branches(Part):
         if not isinstance(c, Var) or c.shape != ():
             raise ShapeError("an `if` on data needs one true/false value: this condition is an array",
                              self.src.loc(stmt.test), "for arrays, select elementwise: np.where(c, a, b)")
-        sides = []
-        for want, body in ((True, stmt.body), (False, stmt.orelse)):
+        only = self.t.flow.only_returns(stmt)
+        self.fork(c, stmt, env, prefix, ([*stmt.body, *rest], [*stmt.orelse, *rest]), only)
+
+    def fork(self, c: Var, stmt: ast.stmt, env, prefix: str, sides: tuple, only: bool = False) -> None:
+        """Trace the two sides of an `if` on `c`, then merge what they assign.  A side is a list of
+        statements, or a function of its scope that traces it (an unrolled iteration that runs only
+        while no `break` has been taken).  `only`: nothing but the returned value is read after."""
+        traced = []
+        for want, side in zip((True, False), sides):
             local = ChainMap({}, env)  # what the branch assigns stays in local.maps[0]
             start = len(self.emit.eqns)
             with self.emit.under(Branch(c, want)):
-                for s in body:
-                    self.statement(s, local, prefix)
-            sides.append((local.maps[0], start, len(self.emit.eqns)))
-        then_copies, else_copies = self._merge(stmt, env, prefix, sides)
+                if callable(side):
+                    side(local)
+                else:
+                    self.t.flow.run(side, local, prefix)
+            assigned = local.maps[0]
+            if only:
+                assigned = {k: v for k, v in assigned.items() if k == RETURN}
+            traced.append((assigned, start, len(self.emit.eqns)))
+        then_copies, else_copies = self._merge(stmt, env, prefix, traced)
         # the copies close each branch: the then-branch's go before the else-branch's equations
         self.emit.stmt = stmt
-        (_, _, t1), (_, _, f1) = sides
+        (_, _, t1), (_, _, f1) = traced
         tail = [self._copy(p, v, Branch(c, False)) for p, v in else_copies]
         head = [self._copy(p, v, Branch(c, True)) for p, v in then_copies]
         self.emit.eqns[f1:f1] = tail
         self.emit.eqns[t1:t1] = head
 
-    def _merge(self, stmt: ast.If, env, prefix: str, sides: list) -> tuple[list, list]:
+    def _merge(self, stmt: ast.stmt, env, prefix: str, sides: list) -> tuple[list, list]:
         """Each name a branch assigns gets its value after the `if` in `env`; returns the copies that
         close each branch, (merged variable, the branch's value) for the then- and the else-branch."""
         (then_vals, t0, t1), (else_vals, f0, f1) = sides
         names = list(dict.fromkeys([*then_vals, *else_vals]))
-        taken: set = set()
-        renamed: dict = {}  # else-branch values now computed under their merged name
+        self._taken: set = set()
+        self._renamed: dict = {}  # else-branch values now computed under their merged name
         copies = ([], [])  # copies to append at the end of each branch
         for name in names:
             v_t = then_vals.get(name, env.get(name))
             v_f = else_vals.get(name, env.get(name))
-            v_f = renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
             if isinstance(v_t, (LoopLocal, Stale)) or isinstance(v_f, (LoopLocal, Stale)):
                 # maybe never set, or changed in place on one path: no value after
                 env[name] = v_t if isinstance(v_t, (LoopLocal, Stale)) else v_f
@@ -95,29 +107,47 @@ class Branches(Part):
             if v_t is None or v_f is None or isinstance(v_t, OneBranch) or isinstance(v_f, OneBranch):
                 env[name] = OneBranch(name, stmt)  # set on one path only: no value after the if
                 continue
-            if v_t is v_f:  # the same value either way (an alias, a constant): no merge needed
-                env[name] = v_t
-                continue
-            for v in (v_t, v_f):
-                if isinstance(v, (tuple, Closure)):
-                    raise UnsupportedSyntax(f"`{name}` is a {type(v).__name__.lower()} assigned in a branch of an "
-                                            "`if` on data", self.src.loc(stmt), "assign numbers and arrays in branches")
-            if v_t.shape != v_f.shape:
-                raise ShapeError(f"`{name}` has shape {v_t.shape} in one branch and {v_f.shape} in the other",
-                                 self.src.loc(stmt), "give it the same shape in both branches")
-            p = self._made_in(v_t, t0, t1, taken)
-            if p is None:
-                p = Var(prefix + name, "value", shape=v_t.shape)
-                copies[0].append((p, v_t))
-            taken.add(p)
-            if self._made_in(v_f, f0, f1, taken | {v_t}) is v_f:
-                replace(self.emit.eqns[f0:f1], v_f, p)  # the else branch computes p directly
-                renamed[v_f] = p
-            else:
-                copies[1].append((p, v_f))
-            env[name] = p
-            self.t.views.may_share(p, v_t, v_f)
+            env[name] = self._merged(name, v_t, v_f, self.t.flow.hint(name, prefix, env), stmt, sides, copies)
         return copies
+
+    def _merged(self, name: str, v_t, v_f, hint: str | None, stmt, sides, copies):
+        """The value after the `if` of a name that is `v_t` after one side and `v_f` after the other: one
+        variable (a tuple or list of them, item by item, when both sides give one of the same length)."""
+        (_, t0, t1), (_, f0, f1) = sides
+        v_f = self._renamed.get(v_f, v_f) if isinstance(v_f, Var) else v_f
+        if v_t is v_f:  # the same value either way (an alias, a constant): no merge needed
+            return v_t
+        if isinstance(v_t, tuple) and isinstance(v_f, tuple) and len(v_t) == len(v_f) and type(v_t) is type(v_f) \
+                and not isinstance(v_t, Lit):
+            return type(v_t)(tuple(self._merged(name, a, b, None, stmt, sides, copies) for a, b in zip(v_t, v_f)))
+        for v in (v_t, v_f):
+            if isinstance(v, tuple) and isinstance(v_t, tuple) != isinstance(v_f, tuple) or isinstance(v, Closure) \
+                    or isinstance(v, Lit) and isinstance(v.value, tuple):
+                what = "function" if isinstance(v, Closure) else "tuple or list"
+                raise UnsupportedSyntax(f"`{name}` is a {what} in one branch of an `if` on data and not the same "
+                                        "in the other", self.src.loc(stmt),
+                                        "assign numbers and arrays in branches (tuples and lists: of the same "
+                                        "length in both)")
+            if isinstance(v, tuple):
+                raise UnsupportedSyntax(f"`{name}` is a tuple or list of {len(v_t)} items in one branch of an `if` "
+                                        f"on data and of {len(v_f)} in the other", self.src.loc(stmt),
+                                        "a list's length must be known when the module is generated: append "
+                                        "in both branches, or to an array")
+        if v_t.shape != v_f.shape:
+            raise ShapeError(f"`{name}` has shape {v_t.shape} in one branch and {v_f.shape} in the other",
+                             self.src.loc(stmt), "give it the same shape in both branches")
+        p = self._made_in(v_t, t0, t1, self._taken)
+        if p is None:
+            p = Var(hint, "value", shape=v_t.shape) if hint else Var(None, "temp", shape=v_t.shape)
+            copies[0].append((p, v_t))
+        self._taken.add(p)
+        if self._made_in(v_f, f0, f1, self._taken | {v_t}) is v_f:
+            replace(self.emit.eqns[f0:f1], v_f, p)  # the else branch computes p directly
+            self._renamed[v_f] = p
+        else:
+            copies[1].append((p, v_f))
+        self.t.views.may_share(p, v_t, v_f)
+        return p
 
     def _made_in(self, v, start: int, end: int, taken: set):
         """`v` if it is a variable computed in eqns[start:end] and not already a merged name, else None."""

@@ -21,6 +21,7 @@ from ..graph import Atom, Lit, Var
 from ..primitives import CALLS, METHODS, TABLE, Op
 from ..rows_linalg import dot_subscripts, einsum_row, matmul_row
 from .arrays import BUILDERS, ArrayCalls
+from .builtins import SEQUENCE_BUILTINS
 from .shared import Closure, Part, is_int, is_number, segment
 
 REDUCTIONS = {"sum", "mean", "max", "min", "var", "std", "prod"}
@@ -66,13 +67,8 @@ class Calls(ArrayCalls, Part):
             if helper is not None:
                 return self.inline(helper, node, env, hint)
             inputs = []
-        if name == "builtins.len":
-            if len(args) != 1 or node.keywords:
-                raise UnsupportedSyntax("len() takes one array", self.src.loc(node))
-            shape = self.t.expressions.shape_of(self.expr(args[0], env, None), node)
-            if not shape:
-                raise ShapeError("len() of a scalar", self.src.loc(node), "len() takes an array")
-            return Lit(shape[0])
+        if name in SEQUENCE_BUILTINS:  # len, sum, max, min, list, tuple, print (trace/builtins.py)
+            return self.t.builtins.call(name, node, env, hint)
         if name == "numpy.einsum":  # np.einsum('ij,jk->ik', A, B): a row per subscripts and shapes
             call = _Call(self, None, [], {}, hint, node, name)
             call.takes("optimize")  # numpy's choice of contraction order: the same sum, in flatgen numpy's default

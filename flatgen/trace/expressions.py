@@ -59,8 +59,10 @@ class Expressions(Part):
             b = self.number(self.expr(node.right, env, None), node.right)
             return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Compare):
-            a = self.number(self.expr(node.left, env, None), node.left)
-            b = self.number(self.expr(node.comparators[0], env, None), node.comparators[0])
+            a, b = self.expr(node.left, env, None), self.expr(node.comparators[0], env, None)
+            if isinstance(a, Lit) and isinstance(b, Lit) and tuple in (type(a.value), type(b.value)):
+                return Lit(bool(TABLE[COMPARE[type(node.ops[0])]](a.value, b.value)))  # x.shape == (3,): now
+            a, b = self.number(a, node.left), self.number(b, node.comparators[0])
             return self.apply(TABLE[COMPARE[type(node.ops[0])]], (a, b), hint, node)
         if isinstance(node, ast.IfExp):
             return self.if_exp(node, env, hint)
@@ -68,9 +70,13 @@ class Expressions(Part):
             return self.t.calls.call(node, env, hint)
         if isinstance(node, (ast.Tuple, ast.List)):  # a list of values is a tuple here: indexed, unpacked
             items = [self.expr(e, env, None) for e in node.elts]
+            if isinstance(node, ast.List) and (not items or not all(isinstance(i, Lit) for i in items)):
+                return self.t.lists.display(items)  # a list: it may grow (trace/lists.py)
             if all(isinstance(i, Lit) for i in items):
                 return Lit(tuple(i.value for i in items))  # a constant: a shape, an axis tuple
             return tuple(items)  # a tuple of values exists only while tracing: unpacked, indexed or returned
+        if isinstance(node, (ast.ListComp, ast.GeneratorExp)):  # item by item (trace/lists.py)
+            return self.t.lists.comprehension(node, env)
         if isinstance(node, ast.Subscript):
             return self.subscript(node, env, hint)
         if isinstance(node, ast.Slice):

@@ -18,6 +18,7 @@ from ..errors import ShapeError, UnsupportedSyntax
 from ..graph import Lit, Loop, Var, frame_reads, is_loop
 from ..primitives import COPY, COPY_ARRAY
 from .emitter import replace
+from .flow import BREAK, breaks
 from .shared import Closure, LoopLocal, OneBranch, Part, Stale, is_int, is_number
 
 MAX_UNROLL = 100_000
@@ -30,25 +31,57 @@ class Loops(Part):
         self.carriers: dict = {}  # loop being traced -> the variables it updates
 
     def for_statement(self, stmt: ast.For, env, prefix: str) -> None:
-        t = self.t
-        for node in ast.walk(stmt.iter):  # a parameter in a bound is an integer: range(n - 1)
-            v = env.get(node.id) if isinstance(node, ast.Name) else None
-            if isinstance(v, Var) and v.role == "param" and v.shape == () and v.hint not in t.floats:
-                t.ints.add(v)
-        bounds = [self.expr(a, env, None) for a in stmt.iter.args]
-        if all(isinstance(b, Lit) for b in bounds):
-            if not all(is_int(b.value) for b in bounds):
-                raise UnsupportedSyntax("range() bounds must be integers", self.src.loc(stmt.iter),
-                                        "loop a whole number of times, e.g. for t in range(4)")
-            steps = range(*(b.value for b in bounds))
-            if len(steps) <= min(t.unroll, MAX_UNROLL):  # unrolled
-                for i in steps:
-                    env[stmt.target.id] = Lit(i)
-                    with self.emit.iteration(f"{stmt.target.id} = {i}"):
-                        for s in stmt.body:
-                            self.statement(s, env, prefix)
-                return
-        self.rolled(stmt, env, prefix, bounds)
+        """`for target in <sequence>:` (sequences.py) unrolled when its items are values flatgen holds, or
+        when its length is a constant of at most `unroll` (any constant when the body grows a list: its
+        length must be known), else kept as a loop over the items' index."""
+        seq = self.t.sequences.of(stmt.iter, env)
+        grows = _grown_lists(stmt.body, env)
+        if seq.trace_time or (seq.length is not None and (seq.length <= min(self.t.unroll, MAX_UNROLL) or grows)):
+            self.unrolled(stmt, seq, env, prefix)
+            return
+        if grows:
+            raise UnsupportedSyntax(
+                f"`{grows[0]}` grows in a loop whose count is known only at run time: a list's length must be "
+                "known when the module is generated", self.src.loc(stmt.iter),
+                "write into an array made before the loop (hs = np.zeros((n, ...)); hs[i] = h), or give a "
+                "constant count")
+        self.rolled(stmt, env, prefix, seq)
+
+    def unrolled(self, stmt: ast.For, seq, env, prefix: str) -> None:
+        """Each iteration traced in turn, the target bound to its item; after a `break` on data the later
+        iterations run under `if running:` (a `break` decided now ends the unrolling)."""
+        flow = self.t.flow
+        flag = BREAK.format(len(flow.breaks)) if breaks(stmt.body) else None
+        if flag:
+            env[flag] = Lit(True)
+            flow.breaks.append(flag)
+        ranged = _is_range(stmt.iter, env, self.t.names)
+        try:
+            for k in range(seq.length):
+                running = env[flag] if flag else Lit(True)
+                if isinstance(running, Lit) and not running.value:
+                    break
+                iteration = self._iteration(stmt, seq, Lit(k), prefix, ranged)
+                if isinstance(running, Var):
+                    self.t.branches.fork(running, stmt, env, prefix, (iteration, []))
+                else:
+                    iteration(env)
+        finally:
+            if flag:
+                flow.breaks.pop()
+                env.pop(flag, None)
+
+    def _iteration(self, stmt: ast.For, seq, k, prefix: str, ranged: bool):
+        """A function tracing iteration k (a Lit) of an unrolled loop into a scope."""
+        def run(scope):
+            target = ast.unparse(stmt.target)
+            text = f"{target} = {seq.at(k, None).value}" if ranged else f"{target}: item {k.value}"
+            with self.emit.iteration(text):
+                self.emit.stmt = stmt
+                item = seq.at(k, stmt.target.id if isinstance(stmt.target, ast.Name) else None)
+                self.t.statements.bind(stmt.target, item, scope, prefix)
+                self.t.flow.loop_body(stmt.body, scope, prefix)
+        return run
 
     def while_statement(self, stmt: ast.While, env, prefix: str) -> None:
         updated = _assigned(stmt.body)  # a condition on what the loop updates is decided as it runs
@@ -56,49 +89,93 @@ class Loops(Part):
         known = None if reads & set(updated) else self.t.branches.truth(stmt.test, env)
         if known is False:
             return
-        if known is True:
+        if known is True and not breaks(stmt.body):
             raise UnsupportedSyntax("this `while` never ends: its condition is always true", self.src.loc(stmt.test),
                                     "loop while a value computed in the loop says so: while err > tol:")
-        self.rolled(stmt, env, prefix)
+        self.rolled(stmt, env, prefix, always=known is True)
 
-    def rolled(self, stmt: ast.For | ast.While, env, prefix: str, bounds: list | None = None) -> None:
+    def rolled(self, stmt: ast.For | ast.While, env, prefix: str, seq=None, always: bool = False) -> None:
         """A loop kept as a loop: its body is traced once, each equation tagged with the Loop frame.
 
         A name the body assigns that has a value before the loop is the loop's state: one variable,
         defined before the loop and (last) in the body, read by the next iteration and after the loop.
-        A name first assigned in the body has no value after it (the loop may run zero times).
+        A name first assigned in the body has no value after it (the loop may run zero times).  With a
+        `break`, a flag is state too (`running = True`): a `for` runs its body under `if running:`, a
+        `while` is `while running:`, its own test (if any) first in the body.  `always`: `while True:`.
         """
         self.emit.stmt = stmt
         loop = Loop("for" if isinstance(stmt, ast.For) else "while")
         assigned = _assigned(stmt.body)
-        target = stmt.target.id if isinstance(stmt, ast.For) else None
+        targets = _names(stmt.target) if isinstance(stmt, ast.For) else []
         frames = self.emit.here()
-        state = self._state(stmt, assigned, target, env, prefix, frames)
+        state = self._state(stmt, assigned, targets, env, prefix, frames)
+        flow = self.t.flow
+        flag = BREAK.format(len(flow.breaks)) if breaks(stmt.body) else None
+        if flag:
+            state[flag] = env[flag] = Var(prefix + "running", "value", shape=())
+            self.emit.eqns.append(self.emit.copy(state[flag], Lit(True), frames))
+            flow.breaks.append(flag)
         self.carriers[loop] = set(state.values())
-        if target is not None:
-            self._index(loop, stmt, target, bounds, env, prefix)
+        if isinstance(stmt, ast.For):
+            self._index(loop, stmt, seq, env, prefix)
+        elif flag:
+            loop.cond = state[flag]  # while running: (the test, if any, is the body's first `if`)
         else:
             self._condition(loop, stmt, env)
         start = len(self.emit.eqns)
-        with self.emit.under(loop):
-            for s in stmt.body:
-                self.statement(s, env, prefix)
+        try:
+            with self.emit.under(loop):
+                self._body(loop, stmt, seq, env, prefix, flag, always)
+        finally:
+            if flag:
+                flow.breaks.pop()
         self.emit.stmt = stmt
         self._close(loop, stmt, state, env, frames, start)
-        for name in [*assigned, *([target] if target else [])]:
+        for name in [*assigned, *targets]:
             if name not in state:
                 env[name] = LoopLocal(name, stmt)
+        if flag:
+            env.pop(flag, None)
         del self.carriers[loop]
 
-    def _state(self, stmt, assigned: dict, target: str | None, env, prefix: str, frames: tuple) -> dict[str, Var]:
+    def _body(self, loop: Loop, stmt, seq, env, prefix: str, flag: str | None, always: bool) -> None:
+        """The body of a loop kept as a loop, once, under its frame."""
+        flow = self.t.flow
+
+        def body(scope):
+            if isinstance(stmt, ast.For):
+                self.emit.stmt = stmt
+                item = seq.at(loop.index, stmt.target.id if isinstance(stmt.target, ast.Name) else None)
+                if item is not loop.index or not isinstance(stmt.target, ast.Name):
+                    self.t.statements.bind(stmt.target, item, scope, prefix)
+            flow.loop_body(stmt.body, scope, prefix)
+
+        if flag is None:
+            body(env)
+        elif isinstance(stmt, ast.For):  # iterations after a break do nothing
+            self.t.branches.fork(env[flag], stmt, env, prefix, (body, []))
+        elif always:  # while True: ... break
+            body(env)
+        else:  # while running: test first; when it fails, the loop stops as Python's would
+            self.emit.stmt = stmt
+            if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
+                raise UnsupportedSyntax("`and`/`or`/`not` on data in a `while` are not in flatgen's subset yet",
+                                        self.src.loc(stmt.test), "compare once: while err > tol:")
+            test = self.expr(stmt.test, env, None)
+            if not isinstance(test, Var) or test.shape != ():
+                raise ShapeError("a `while` on data needs one true/false value: this condition is an array",
+                                 self.src.loc(stmt.test), "reduce it first, e.g. while np.max(err) > tol:")
+            self.t.branches.fork(test, stmt, env, prefix, (body, lambda scope: scope.__setitem__(flag, Lit(False))))
+
+    def _state(self, stmt, assigned: dict, targets: list, env, prefix: str, frames: tuple) -> dict[str, Var]:
         """The loop's state: each name the body assigns that holds a number or an array before the
         loop, mapped to the variable that carries it (now in `env`)."""
         written = _written_in_place(stmt.body)
         state: dict[str, Var] = {}
         # a nested loop's index is that loop's own, not this loop's state
-        indices = {n.target.id for st in stmt.body for n in ast.walk(st) if isinstance(n, ast.For)}
+        indices = {i for st in stmt.body for n in ast.walk(st) if isinstance(n, ast.For) for i in _names(n.target)}
         for name in assigned:
-            if name == target or name in indices or name not in env \
+            if name in targets or name in indices or name not in env \
                     or isinstance(env[name], (OneBranch, LoopLocal, Closure)):
                 continue
             pre = env[name]
@@ -116,11 +193,13 @@ class Loops(Part):
             env[name] = state[name]
         return state
 
-    def _index(self, loop: Loop, stmt: ast.For, target: str, bounds: list, env, prefix: str) -> None:
+    def _index(self, loop: Loop, stmt: ast.For, seq, env, prefix: str) -> None:
         """A rolled `for`: its bounds are integers (constants, int parameters, arithmetic on them), its
-        index an integer variable."""
+        index an integer variable (the target itself for a range, else a name of its own: `v = X[i]`)."""
         ints = self.t.ints
-        for b, node in zip(bounds, stmt.iter.args):
+        nodes = stmt.iter.args if _is_range(stmt.iter, env, self.t.names) and len(stmt.iter.args) == len(seq.bounds) \
+            else [stmt.iter] * len(seq.bounds)
+        for b, node in zip(seq.bounds, nodes):
             if isinstance(b, Lit) and is_int(b.value):
                 continue
             if isinstance(b, Var) and b.shape == () and (
@@ -130,10 +209,12 @@ class Loops(Part):
             raise UnsupportedSyntax(f"range() needs integers: `{ast.unparse(node)}` is not an integer parameter "
                                     "or arithmetic on one", self.src.loc(node),
                                     "pass the count as an int parameter: def f(x, n): ... for i in range(n):")
-        loop.index = Var(prefix + target, "value", shape=())
-        loop.bounds = tuple(bounds)
+        own = isinstance(stmt.target, ast.Name) and seq.own
+        loop.index = Var(prefix + (stmt.target.id if own else self.t.index_hint()), "value", shape=())
+        loop.bounds = tuple(seq.bounds)
         ints.add(loop.index)
-        env[target] = loop.index
+        if own:
+            env[stmt.target.id] = loop.index
 
     def _condition(self, loop: Loop, stmt: ast.While, env) -> None:
         """A `while` on data: its condition, traced into the loop's header."""
@@ -177,7 +258,7 @@ class Loops(Part):
                     raise self.t.names.stale(final, read.loc)
                 continue
             if isinstance(final, (tuple, OneBranch, LoopLocal, Closure)) or (
-                    isinstance(final, Lit) and not is_number(final.value)):
+                    isinstance(final, Lit) and not is_number(final.value) and not isinstance(final.value, bool)):
                 raise UnsupportedSyntax(f"`{name}` is a number or an array before this loop and not after its body",
                                         self.src.loc(stmt),
                                         f"give `{name}` a value of the same kind in every iteration")
@@ -302,6 +383,29 @@ def _written_in_place(body: list[ast.stmt], augmented: bool = False) -> set[str]
         names |= {n.target.id for stmt in body for n in ast.walk(stmt)
                   if isinstance(n, ast.AugAssign) and isinstance(n.target, ast.Name)}
     return names
+
+
+def _names(target: ast.expr) -> list[str]:
+    """The names a `for` target binds: `i`, `k, (a, b)`."""
+    return [n.id for n in ast.walk(target) if isinstance(n, ast.Name)]
+
+
+def _is_range(node: ast.expr, env, names) -> bool:
+    """Is this `range(...)` (the builtin)?"""
+    return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in env
+            and names.dotted(node.func, env) == "builtins.range")
+
+
+def _grown_lists(body: list[ast.stmt], env) -> list[str]:
+    """The lists from before the loop that its body appends to (`hs.append(h)`, `hs.extend(...)`)."""
+    found = []
+    for stmt in body:
+        for n in ast.walk(stmt):
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute) and n.func.attr in ("append", "extend") \
+                    and isinstance(n.func.value, ast.Name) and isinstance(env.get(n.func.value.id), tuple) \
+                    and n.func.value.id not in found:
+                found.append(n.func.value.id)
+    return found
 
 
 def _read_after(var: Var, eqns: list, start: int):

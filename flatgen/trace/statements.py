@@ -19,13 +19,13 @@ from .shared import Closure, Part
 
 class Statements(Part):
     def body(self, fn: ast.FunctionDef, env: dict[str, Atom], prefix: str, result_hint: str) -> Atom:
-        """Trace a function's body; its returned value gets `result_hint`."""
-        for stmt in fn.body:
-            if isinstance(stmt, ast.Return):
-                self.emit.stmt = stmt
-                return self.expr(stmt.value, env, result_hint)
-            self.statement(stmt, env, prefix)
-        raise AssertionError("the fence guarantees a final return")  # pragma: no cover
+        """Trace a function's body; its returned value gets `result_hint` (returns in branches: flow.py)."""
+        return self.t.flow.function(fn.body, env, prefix, result_hint)
+
+    def return_node(self, fn: ast.FunctionDef) -> ast.Return:
+        """The function's last `return` (where a message about what it returns points)."""
+        returns = [n for n in _own_statements(fn) if isinstance(n, ast.Return)]
+        return max(returns, key=lambda n: (n.lineno, n.col_offset))
 
     def statement(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
         self.emit.stmt = stmt
@@ -48,7 +48,11 @@ class Statements(Part):
             self.t.loops.for_statement(stmt, env, prefix)
         elif isinstance(stmt, ast.While):
             self.t.loops.while_statement(stmt, env, prefix)
-        # docstrings and `pass` trace to nothing
+        elif isinstance(stmt, ast.Expr):
+            self.t.builtins.expression_statement(stmt, env, prefix)
+        elif isinstance(stmt, ast.Assert):
+            self.t.builtins.assertion(stmt, env)
+        # `pass` traces to nothing
 
     def bind(self, target: ast.expr, value, env: dict, prefix: str) -> None:
         """`x = v`, or `a, (b, c) = v` for a tuple value of the same structure."""
@@ -103,7 +107,7 @@ class Statements(Part):
             out = tuple(Lit(v) for v in out.value)
         outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
         made_by = {e.out: e for e in self.emit.eqns}
-        where = self.src.loc(next(s for s in fn.body if isinstance(s, ast.Return)).value)
+        where = self.src.loc(self.return_node(fn).value)
         for i, o in enumerate(outs):
             if isinstance(o, tuple):
                 raise UnsupportedSyntax(f"{fn.name}() returns a nested tuple", where, "return a flat tuple of values")
@@ -123,3 +127,13 @@ class Statements(Part):
 def _op_symbol(op: ast.operator) -> str:
     return {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.MatMult: "@",
             ast.FloorDiv: "//", ast.Mod: "%"}[type(op)]
+
+
+def _own_statements(fn: ast.FunctionDef):
+    """The statements of `fn` itself, nested blocks included (not those of functions defined in it)."""
+    todo = list(fn.body)
+    while todo:
+        n = todo.pop()
+        yield n
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            todo.extend(c for f in ("body", "orelse") for c in getattr(n, f, ()))

@@ -13,11 +13,15 @@ from .. import fence
 from ..graph import Atom, Graph, Var
 from ..parse import Source
 from .branches import Branches
+from .builtins import Builtins
 from .calls import Calls
 from .emitter import Emitter
 from .expressions import Expressions
+from .flow import Flow
+from .lists import Lists
 from .loops import UNROLL, Loops
 from .names import Names
+from .sequences import Sequences
 from .shared import segment
 from .statements import Statements
 from .views import Views
@@ -41,12 +45,19 @@ class Tracer:
         self.expressions = Expressions(self)
         self.calls = Calls(self)
         self.names = Names(self)
+        self.flow = Flow(self)
+        self.sequences = Sequences(self)
+        self.lists = Lists(self)
+        self.builtins = Builtins(self)
+        self.written: set[str] = set()  # every name the traced function writes (hidden loop indices avoid them)
 
     def trace(self, fn: ast.FunctionDef, shapes: dict | None = None, assumed: set = frozenset()) -> Graph:
         """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar.
         `assumed`: parameters whose shape nobody gave (scalars by default)."""
         fence.check_function(self.src, fn)
         self.hashed.append(segment(self.src, fn))
+        self.written = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
+            a.arg for a in fn.args.posonlyargs + fn.args.args}
         shapes = shapes or {}
         self.assumed = set(assumed)
         self.decided_on_assumed = False
@@ -60,3 +71,8 @@ class Tracer:
         outs = self.statements.outputs(fn, out)
         ints = frozenset(p for p in params if p in self.ints)
         return Graph(fn.name, params, self.emit.eqns, outs, ints=ints)
+
+    def index_hint(self) -> str:
+        """A name for the index of a loop kept as a loop over items (`for v in X:` is `for i in ...: v = X[i]`):
+        one the function does not use."""
+        return next((h for h in ("i", "j", "k", "idx") if h not in self.written), "idx")
