@@ -18,7 +18,7 @@ from . import shapes as S
 from .expr import SUPPORT, SUPPORT_FUNCTIONS, TEMPLATE_GLOBALS, Expr, constant, fill, to_math  # noqa: F401
 from .op import G, OUT, Op, prim, reduction
 from .rows_arrays import ARRAY_METHODS, ARRAY_ROWS
-from .rows_index import INDEX_ROWS, SCATTER, SETITEM, index_at, setitem_at  # noqa: F401
+from .rows_index import INDEX_ROWS, SCATTER, SETITEM, ZEROS_OF_X, index_at, setitem_at  # noqa: F401
 from .rows_linalg import LINALG_METHODS, LINALG_ROWS
 from .rows_numpy import NUMPY_METHODS, NUMPY_ROWS
 from .rows_python import PYTHON_BUILTINS, PYTHON_ROWS
@@ -29,8 +29,9 @@ def compare(name: str, forward: str, call: str) -> Op:
 
 
 def _chooser(g: str, out: str) -> str:
-    """max/min reductions: the gradient goes to the elements equal to the result, split evenly on ties."""
-    return f"(x == {out}) * ({g} / np.sum(x == {out}, axis=axis, keepdims=True))"
+    """max/min reductions: the gradient goes to the elements equal to the result, split evenly on ties
+    (counted in x's type: an integer count would make a float32 gradient float64)."""
+    return f"(x == {out}) * ({g} / np.sum((x == {out}) * np.ones_like(x), axis=axis, keepdims=True))"
 
 
 #         name       inputs forward              local-gradient rule per input      gate   user calls
@@ -79,10 +80,12 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),             "matmul", (), S.matmul, elementwise=False),
     prim("outer",     "a b", "np.outer(a, b)", ("g @ b", "a @ g"),       "outer", ["numpy.outer"],
          S.outer, elementwise=False),
+    # (g * np.ones_like(out): g may be the seed 1.0, a Python float, and the gradient keeps x's float type)
     *reduction("sum",  "np.sum(x, axis=axis, keepdims=keepdims)",
-               "np.broadcast_to(g, np.shape(x))", f"np.broadcast_to({G}, np.shape(x))", "sum", ["numpy.sum"]),
+               "np.broadcast_to(g * np.ones_like(out), np.shape(x))", f"np.broadcast_to({G}, np.shape(x))", "sum",
+               ["numpy.sum"]),
     *reduction("mean", "np.mean(x, axis=axis, keepdims=keepdims)",
-               "np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))",
+               "np.broadcast_to(g / (np.size(x) / np.size(out)) * np.ones_like(out), np.shape(x))",
                f"np.broadcast_to({G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
     *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(G, OUT),
                "reduce_max", ["numpy.max", "numpy.amax"]),
@@ -133,9 +136,9 @@ SEED = Op("seed", Expr("1.0", ()), "base")  # d out / d out, for a scalar output
 SEED_K = Op("seed_k", Expr("seed[k]", ("seed",), ("k",)), "seed", defaults={"k": 0})  # output k of several
 ACC = Op("acc", Expr("a + b", ("a", "b")), "copy", inplace=True, adds=True)  # a value used twice: gradients add up
 ZEROS = Op("zeros", Expr("np.zeros_like(x)", ("x",)), "zero")  # an input the output ignores
-# Before a backward `if` that adds to a gradient: float zeros (an integer x would make += fail), 0.0
-# for a scalar.
-INIT = Op("init", Expr("np.zeros(np.shape(x))", ("x",)), "init", zero_init=True)
+# Before a backward `if` that adds to a gradient: zeros in x's float type (an integer x would make += fail),
+# 0.0 for a scalar.
+INIT = Op("init", Expr(ZEROS_OF_X, ("x",)), "init", zero_init=True)
 INIT_SCALAR = Op("init_scalar", Expr("0.0", ("x",), exact=True), "init", zero_init=True)
 # Rolled loops.  The forward loop saves on a tape (a list per value) what the backward loop reads;
 # the backward loop takes the values back, last first.  A while loop counts its iterations.

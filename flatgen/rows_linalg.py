@@ -44,8 +44,10 @@ LINALG_ROWS = [
              "np.reshape(np.sum(g @ np.transpose(b, swap_b), axis=sum_a, keepdims=True), np.shape(a))",
              "np.reshape(np.sum(np.transpose(a, swap_a) @ g, axis=sum_b, keepdims=True), np.shape(b))",
              _SWAP | {"sum_a": None, "sum_b": None}),
-    # The trace sends the gradient to the diagonal: d tr(A) / dA is the identity (n x m for a non-square A).
-    prim("trace", "a", "np.trace(a)", ("g * np.eye(n, m)",), "trace", ["numpy.trace"], S.trace, {"n": 0, "m": 0},
+    # The trace sends the gradient to the diagonal: d tr(A) / dA is the identity (n x m for a non-square A),
+    # as a mask (times ones in out's type: g may be the seed 1.0, a Python float).
+    prim("trace", "a", "np.trace(a)", ("g * np.ones_like(out) * (np.eye(n, m) == 1)",), "trace", ["numpy.trace"],
+         S.trace, {"n": 0, "m": 0},
          elementwise=False),
     # The matrix functions.
     prim("inv", "a", "np.linalg.inv(a)", ("-(out.T @ g @ out.T)",), "inv", ["numpy.linalg.inv"], S.inv,
@@ -160,14 +162,25 @@ def _einsum_rule(ins: list[str], out: str, i: int, sizes: dict, slots: tuple) ->
     for c in ins[i]:
         if c in target:
             d = next(free)
-            extra.append((c + d, f"np.eye({sizes[c]})"))
+            extra.append((c + d, f"(np.eye({sizes[c]}) == 1)"))  # booleans: the operands' float type stays
             c = d
         target.append(c)
-    operands = [(out, "g")] + [(s, slots[j]) for j, s in enumerate(ins) if j != i] + extra
+    others = [(s, slots[j]) for j, s in enumerate(ins) if j != i]
+    operands = [(out, "g")] * bool(out) + others + extra
     known = set("".join(s for s, _ in operands))
-    operands += [(c, f"np.ones({sizes[c]})") for c in dict.fromkeys(target) if c not in known]
+    operands += [(c, f"np.ones({sizes[c]}, np.bool_)") for c in dict.fromkeys(target) if c not in known]
     sub = ",".join(s for s, _ in operands) + "->" + "".join(target)
-    return f"np.einsum({sub!r}, {', '.join(t for _, t in operands)})"
+    product = f"np.einsum({sub!r}, {', '.join(t for _, t in operands)})"
+    if len(operands) == 1 and operands[0][0] == "".join(target):  # one operand, as it is: no einsum needed
+        product = operands[0][1]
+    if out:
+        return product
+    # A number out: g (the seed 1.0 may be a Python float, which einsum would make float64) multiplies the
+    # einsum of the rest, in out's float type when the rest are masks (ones, identities) only.
+    if not others:
+        g = "g * np.ones_like(out)"
+        return f"{g} * {product}" if extra else f"np.broadcast_to({g}, np.shape({slots[i]}))"
+    return f"g * {product}"
 
 
 @functools.cache

@@ -9,6 +9,8 @@ reverse transform sums a rule's result back to its input's shape.  Piecewise con
 
 from __future__ import annotations
 
+import math
+
 from . import shapes as S
 from .op import G, OUT, prim, reduction
 
@@ -34,9 +36,12 @@ def _prod(g: str, out: str) -> str:
 
 def _largest_abs(g: str, out: str) -> str:
     """The inf-norm: the gradient goes to the elements of largest |x|, with their sign, split evenly on ties."""
-    return f"np.sign(x) * (np.abs(x) == {out}) * ({g} / np.sum(np.abs(x) == {out}, axis=axis, keepdims=True))"
+    return (f"np.sign(x) * (np.abs(x) == {out}) * ({g} / np.sum((np.abs(x) == {out}) * np.ones_like(x), axis=axis, "
+            "keepdims=True))")
 
 
+# ln 2 and ln 10 as Python numbers (np.log(2) is a float64 scalar, which would make a float32 gradient float64)
+LN2, LN10 = repr(math.log(2)), repr(math.log(10))
 # x minus its mean over the reduced axes, and the number of elements each output averages over
 _CENTRED, _N = "(x - np.mean(x, axis=axis, keepdims=True))", "(np.size(x) / np.size(out) - ddof)"
 _DDOF = {"ddof": 0}
@@ -54,9 +59,9 @@ NUMPY_ROWS = [
     _unary("arctanh",    "g / (1 - x**2)",             "atanh"),
     _unary("log1p",      "g / (1 + x)",                "log1p"),
     _unary("expm1",      "g * (out + 1)",              "expm1"),
-    _unary("log2",       "g / (x * np.log(2))",        "log2"),
-    _unary("log10",      "g / (x * np.log(10))",       "log10"),
-    _unary("exp2",       "g * out * np.log(2)",        "exp2"),
+    _unary("log2",       f"g / (x * {LN2})",        "log2"),
+    _unary("log10",      f"g / (x * {LN10})",       "log10"),
+    _unary("exp2",       f"g * out * {LN2}",        "exp2"),
     _unary("square",     "g * 2 * x"),
     _unary("reciprocal", "-g * out**2"),
     prim("float64", "x", "np.float64(x)", ("g",), "float64", ["numpy.float64"]),

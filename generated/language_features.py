@@ -92,7 +92,7 @@ def features_value_and_grad(v, w):
     # base case: dfeatures/dfeatures = 1
     grad_features = 1.0
     # line 47: features = np.sum(t10) -- sum gate: sends the gradient back to every element it added
-    grad_t10 = np.broadcast_to(grad_features, (3,))
+    grad_t10 = np.broadcast_to(grad_features * np.ones_like(features), (3,))
     # line 47: t10 = z_3 * z_3 -- mul gate: swaps, each input gets the gradient times the other input
     grad_z_3 = grad_t10 * z_3
     # copy gate: z_3 is used 2 times, its gradients add up

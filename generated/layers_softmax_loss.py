@@ -9,7 +9,7 @@ def softmax_loss_forward(x, y):
     """The forward pass of softmax_loss: its value, and the cache softmax_loss_backward reads.
 
     Returns (loss, cache), where cache holds exactly what the backward pass reads:
-    (x, y, t1, t2, t3, log_probs, t5).
+    (x, y, t1, t2, t3, log_probs, t5, t7).
     """
     x = np.asarray(x)
     if np.shape(x) != (300, 3):
@@ -35,7 +35,7 @@ def softmax_loss_forward(x, y):
     t7 = np.sum(t6)
     t8 = -t7
     loss = t8 / 300
-    return loss, (x, y, t1, t2, t3, log_probs, t5)
+    return loss, (x, y, t1, t2, t3, log_probs, t5, t7)
 
 
 def softmax_loss_backward(dout, cache):
@@ -44,7 +44,7 @@ def softmax_loss_backward(dout, cache):
     dout: the upstream gradient of loss; cache: what softmax_loss_forward returned.
     Returns (grad_x,), the gradients with respect to (x).
     """
-    x, y, t1, t2, t3, log_probs, t5 = cache
+    x, y, t1, t2, t3, log_probs, t5, t7 = cache
     # loss is an output: its upstream gradient dout comes from the layer above
     grad_loss = dout
     # line 44: loss = t8 / 300 -- div gate: 1/300 to the numerator, -loss/300 to the denominator
@@ -52,7 +52,7 @@ def softmax_loss_backward(dout, cache):
     # line 44: t8 = -t7 -- neg gate: flips the sign
     grad_t7 = -grad_t8
     # line 44: t7 = np.sum(t6) -- sum gate: sends the gradient back to every element it added
-    grad_t6 = np.broadcast_to(grad_t7, (300,))
+    grad_t6 = np.broadcast_to(grad_t7 * np.ones_like(t7), (300,))
     # line 44: t6 = log_probs[t5, y] -- take gate: the gradient goes back to the elements that were picked, and an element picked twice gets both (np.add.at)
     grad_log_probs = np.zeros((300, 3), np.result_type(log_probs, 1.0))
     np.add.at(grad_log_probs, (t5, y), grad_t6)
@@ -62,7 +62,7 @@ def softmax_loss_backward(dout, cache):
     # line 43: t4 = np.log(t3) -- log gate: the local gradient is 1/t3
     grad_t3 = grad_t4 / t3
     # line 43: t3 = np.sum(t2, axis=1, keepdims=True) -- sum gate: sends the gradient back to every element it added
-    grad_t2 = np.broadcast_to(grad_t3, (300, 3))
+    grad_t2 = np.broadcast_to(grad_t3 * np.ones_like(t3), (300, 3))
     # line 43: t2 = np.exp(shifted) -- exp gate: the local gradient is the output itself
     # copy gate: shifted is used 2 times, its gradients add up
     grad_shifted = grad_shifted + grad_t2 * t2
@@ -71,5 +71,7 @@ def softmax_loss_backward(dout, cache):
     grad_t1 = np.sum(-grad_shifted, axis=1, keepdims=True)
     # line 42: t1 = np.max(x, axis=1, keepdims=True) -- max gate: routes the gradient to the largest elements (split evenly on ties)
     # copy gate: x is used 2 times, its gradients add up
-    grad_x = grad_x + (x == t1) * (grad_t1 / np.sum(x == t1, axis=1, keepdims=True))
+    grad_x = grad_x + (x == t1) * (
+        grad_t1 / np.sum((x == t1) * np.ones_like(x), axis=1, keepdims=True)
+    )
     return (grad_x,)

@@ -86,15 +86,15 @@ def rnn_net_value_and_grad(W, U, xs, h0, n):
     # base case: drnn_net/drnn_net = 1
     grad_rnn_net = 1.0
     # line 71: rnn_net = np.sum(t5) -- sum gate: sends the gradient back to every element it added
-    grad_t5 = np.broadcast_to(grad_rnn_net, (4,))
+    grad_t5 = np.broadcast_to(grad_rnn_net * np.ones_like(rnn_net), (4,))
     # line 71: t5 = h * h -- mul gate: swaps, each input gets the gradient times the other input
     grad_h = grad_t5 * h
     # copy gate: h is used 3 times, its gradients add up
     grad_h += grad_t5 * h
     # the gradient of W starts at zero: what follows adds to it
-    grad_W = np.zeros((4, 4))
+    grad_W = np.zeros((4, 4), np.result_type(W, 1.0))
     # the gradient of U starts at zero: what follows adds to it
-    grad_U = np.zeros((4, 3))
+    grad_U = np.zeros((4, 3), np.result_type(U, 1.0))
     for t in reversed(range(n)):
         # this iteration's t2, saved by the forward loop, taken back (last first)
         t2 = t2_tape.pop()

@@ -62,9 +62,9 @@ def running_max_value_and_grad(xs):
     # base case: drunning_max/drunning_max = 1
     grad_running_max = 1.0
     # line 82: running_max = np.sum(z) -- sum gate: sends the gradient back to every element it added
-    grad_z = np.broadcast_to(grad_running_max, (64,))
+    grad_z = np.broadcast_to(grad_running_max * np.ones_like(running_max), (64,))
     # the gradient of xs starts at zero: what follows adds to it
-    grad_xs = np.zeros((64,))
+    grad_xs = np.zeros((64,), np.result_type(xs, 1.0))
     # the gradient of m starts at zero: what follows adds to it
     grad_m = 0.0
     for i in reversed(range(64)):

@@ -47,7 +47,7 @@ def weighted_sum_value_and_grad(xs, w, n):
     # base case: ds/ds = 1
     grad_s = 1.0
     # the gradient of xs starts at zero: what follows adds to it
-    grad_xs = np.zeros((8,))
+    grad_xs = np.zeros((8,), np.result_type(xs, 1.0))
     # the gradient of w starts at zero: what follows adds to it
     grad_w = 0.0
     for i in reversed(range(n)):

@@ -83,7 +83,7 @@ def logreg_value_and_grad(w, b, X, y):
     # line 40: loss = -t10 -- neg gate: flips the sign
     grad_t10 = -grad_loss
     # line 40: t10 = np.mean(t9) -- mean gate: sends the gradient back to every element, divided by their count
-    grad_t9 = np.broadcast_to(grad_t10 / 16.0, (16,))
+    grad_t9 = np.broadcast_to(grad_t10 / 16.0 * np.ones_like(t10), (16,))
     # line 40: t9 = t4 + t8 -- add gate: distributes the gradient to both inputs unchanged
     grad_t4 = grad_t9
     grad_t8 = grad_t9

@@ -100,7 +100,7 @@ def mlp_value_and_grad(X, W1, b1, W2, b2, Y):
     # base case: dloss/dloss = 1
     grad_loss = 1.0
     # line 24: loss = np.mean(t5) -- mean gate: sends the gradient back to every element, divided by their count
-    grad_t5 = np.broadcast_to(grad_loss / 640.0, (64, 10))
+    grad_t5 = np.broadcast_to(grad_loss / 640.0 * np.ones_like(loss), (64, 10))
     # line 24: t5 = t4**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t4 = grad_t5 * 2 * t4
     # line 24: t4 = P - Y -- sub gate: the gradient to the left input, negated to the right

@@ -91,7 +91,7 @@ def net222_value_and_grad(x, W1, b1, W2, b2, t):
     # line 48: E = 0.5 * t7 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t7 = grad_E * 0.5
     # line 48: t7 = np.sum(t6) -- sum gate: sends the gradient back to every element it added
-    grad_t6 = np.broadcast_to(grad_t7, (2,))
+    grad_t6 = np.broadcast_to(grad_t7 * np.ones_like(t7), (2,))
     # line 48: t6 = t5**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t5 = grad_t6 * 2 * t5
     # line 48: t5 = t - o -- sub gate: the gradient to the left input, negated to the right

@@ -203,7 +203,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     # line 58: t36 = 0.5 * t35 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t35 = grad_t36 * 0.5
     # line 58: t35 = np.sum(t34) -- sum gate: sends the gradient back to every element it added
-    grad_t34 = np.broadcast_to(grad_t35, (2,))
+    grad_t34 = np.broadcast_to(grad_t35 * np.ones_like(t35), (2,))
     # line 58: t34 = t33**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t33 = grad_t34 * 2 * t33
     # line 58: t33 = y_3 - t32 -- sub gate: the gradient to the left input, negated to the right
@@ -227,7 +227,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     # line 58: t27 = 0.5 * t26 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t26 = grad_t27 * 0.5
     # line 58: t26 = np.sum(t25) -- sum gate: sends the gradient back to every element it added
-    grad_t25 = np.broadcast_to(grad_t26, (2,))
+    grad_t25 = np.broadcast_to(grad_t26 * np.ones_like(t26), (2,))
     # line 58: t25 = t24**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t24 = grad_t25 * 2 * t24
     # line 58: t24 = y_2 - t23 -- sub gate: the gradient to the left input, negated to the right
@@ -255,7 +255,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     # line 58: t18 = 0.5 * t17 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t17 = grad_t18 * 0.5
     # line 58: t17 = np.sum(t16) -- sum gate: sends the gradient back to every element it added
-    grad_t16 = np.broadcast_to(grad_t17, (2,))
+    grad_t16 = np.broadcast_to(grad_t17 * np.ones_like(t17), (2,))
     # line 58: t16 = t15**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t15 = grad_t16 * 2 * t15
     # line 58: t15 = y_1 - t14 -- sub gate: the gradient to the left input, negated to the right
@@ -282,7 +282,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     # line 58: t9 = 0.5 * t8 -- mul gate: swaps, each input gets the gradient times the other input
     grad_t8 = grad_t9 * 0.5
     # line 58: t8 = np.sum(t7) -- sum gate: sends the gradient back to every element it added
-    grad_t7 = np.broadcast_to(grad_t8, (2,))
+    grad_t7 = np.broadcast_to(grad_t8 * np.ones_like(t8), (2,))
     # line 58: t7 = t6**2 -- pow gate: power rule, and log of the base for the exponent
     grad_t6 = grad_t7 * 2 * t6
     # line 58: t6 = y - t5 -- sub gate: the gradient to the left input, negated to the right

@@ -98,6 +98,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
     h_1_tape = []
     t1_tape = []
     t6_tape = []
+    t8_tape = []
     for t in range(4):
         # saved for the backward loop
         h_1_tape.append(h_1)
@@ -119,18 +120,20 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
         # saved for the backward loop
         t1_tape.append(t1)
         t6_tape.append(t6)
+        t8_tape.append(t8)
     # base case: dloss/dloss = 1
     grad_loss = 1.0
     # the gradient of Wxh starts at zero: what follows adds to it
-    grad_Wxh = np.zeros((5, 3))
+    grad_Wxh = np.zeros((5, 3), np.result_type(Wxh, 1.0))
     # the gradient of Whh starts at zero: what follows adds to it
-    grad_Whh = np.zeros((5, 5))
+    grad_Whh = np.zeros((5, 5), np.result_type(Whh, 1.0))
     # the gradient of h_1 starts at zero: what follows adds to it
-    grad_h_1 = np.zeros((5,))
+    grad_h_1 = np.zeros((5,), np.result_type(h_1, 1.0))
     # the gradient of Why starts at zero: what follows adds to it
-    grad_Why = np.zeros((2, 5))
+    grad_Why = np.zeros((2, 5), np.result_type(Why, 1.0))
     for t in reversed(range(4)):
-        # this iteration's t6, t1, saved by the forward loop, taken back (last first)
+        # this iteration's t8, t6, t1, saved by the forward loop, taken back (last first)
+        t8 = t8_tape.pop()
         t6 = t6_tape.pop()
         t1 = t1_tape.pop()
         # line 58: loss = loss + t9 -- add gate: distributes the gradient to both inputs unchanged
@@ -138,7 +141,7 @@ def rnn_value_and_grad(xs, h, Wxh, Whh, Why, ys):
         # line 58: t9 = 0.5 * t8 -- mul gate: swaps, each input gets the gradient times the other input
         grad_t8 = grad_t9 * 0.5
         # line 58: t8 = np.sum(t7) -- sum gate: sends the gradient back to every element it added
-        grad_t7 = np.broadcast_to(grad_t8, (2,))
+        grad_t7 = np.broadcast_to(grad_t8 * np.ones_like(t8), (2,))
         # line 58: t7 = t6**2 -- pow gate: power rule, and log of the base for the exponent
         grad_t6 = grad_t7 * 2 * t6
         # line 58: t6 = y - t5 -- sub gate: the gradient to the left input, negated to the right

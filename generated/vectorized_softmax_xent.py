@@ -92,7 +92,7 @@ def softmax_xent_value_and_grad(X, W, b, Y):
     # line 33: loss = -t8 -- neg gate: flips the sign
     grad_t8 = -grad_loss
     # line 33: t8 = np.mean(t7) -- mean gate: sends the gradient back to every element, divided by their count
-    grad_t7 = np.broadcast_to(grad_t8 / 32.0, (32,))
+    grad_t7 = np.broadcast_to(grad_t8 / 32.0 * np.ones_like(t8), (32,))
     # line 33: t7 = np.sum(t6, axis=1) -- sum gate: sends the gradient back to every element it added
     grad_t6 = np.broadcast_to(np.expand_dims(grad_t7, 1), (32, 5))
     # line 33: t6 = Y * logp -- mul gate: swaps, each input gets the gradient times the other input
@@ -103,7 +103,7 @@ def softmax_xent_value_and_grad(X, W, b, Y):
     # line 32: t5 = np.log(t4) -- log gate: the local gradient is 1/t4
     grad_t4 = grad_t5 / t4
     # line 32: t4 = np.sum(t3, axis=1, keepdims=True) -- sum gate: sends the gradient back to every element it added
-    grad_t3 = np.broadcast_to(grad_t4, (32, 5))
+    grad_t3 = np.broadcast_to(grad_t4 * np.ones_like(t4), (32, 5))
     # line 32: t3 = np.exp(Z_1) -- exp gate: the local gradient is the output itself
     # copy gate: Z_1 is used 2 times, its gradients add up
     grad_Z_1 = grad_Z_1 + grad_t3 * t3
@@ -112,7 +112,9 @@ def softmax_xent_value_and_grad(X, W, b, Y):
     grad_t2 = np.sum(-grad_Z_1, axis=1, keepdims=True)
     # line 31: t2 = np.max(Z, axis=1, keepdims=True) -- max gate: routes the gradient to the largest elements (split evenly on ties)
     # copy gate: Z is used 2 times, its gradients add up
-    grad_Z = grad_Z + (Z == t2) * (grad_t2 / np.sum(Z == t2, axis=1, keepdims=True))
+    grad_Z = grad_Z + (Z == t2) * (
+        grad_t2 / np.sum((Z == t2) * np.ones_like(Z), axis=1, keepdims=True)
+    )
     # line 30: Z = t1 + b -- add gate: distributes the gradient to both inputs unchanged
     grad_t1 = grad_Z
     grad_b = np.sum(grad_Z, axis=0)

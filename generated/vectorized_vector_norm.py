@@ -46,7 +46,7 @@ def vector_norm_value_and_grad(W, x):
     # base case: df/df = 1
     grad_f = 1.0
     # line 16: f = np.sum(t1) -- sum gate: sends the gradient back to every element it added
-    grad_t1 = np.broadcast_to(grad_f, (2,))
+    grad_t1 = np.broadcast_to(grad_f * np.ones_like(f), (2,))
     # line 16: t1 = q**2 -- pow gate: power rule, and log of the base for the exponent
     grad_q = grad_t1 * 2 * q
     # line 15: q = W @ x -- matmul gate: the upstream gradient times the other operand, transposed
