@@ -20,7 +20,7 @@ from .files import compare, write_atomic
 from .parse import load_function
 from .pipeline import Options, check_out, floats, generate, shapes_of
 from .layers import pair_names
-from .trace import UNROLL
+from .trace import UNROLL, dicts, lists
 from .vjp import check_seed, seed_hint
 
 
@@ -61,12 +61,13 @@ class Flat:
                                  f"({', '.join(self._params)}), got {example!r:.80}",
                                  hint="example=(1.0, np.zeros((2, 3)), ...)")
             example = self._check_args(tuple(example), "example value")
-            shapes = shapes_of(self._params, example)
+            shapes = dicts.shapes_of(self._params, example, shapes_of)  # a dict of arrays: its keys' shapes
             if math is None and floats(example):
                 math = True
         elif shapes is not None:
             shapes = _shapes_option(shapes)
-        self.options = Options(wrt=tuple(wrt) if wrt is not None else None, out=_shown_dir(out), name=name,
+        wrt = dicts.wrt(tuple(wrt), shapes) if wrt is not None else None  # a dict parameter: its keys' parameters
+        self.options = Options(wrt=wrt, out=_shown_dir(out), name=name,
                                shapes=shapes, math=math, style=style, free=free, unroll=unroll, form=form)
         self._by_shapes: dict = {}  # shapes of the first call -> Generated (without shapes given)
         self._modules: dict = {}  # Generated -> its compiled module
@@ -145,7 +146,16 @@ class Flat:
         g = self._of_form(g, "value_and_grad")
         vg = getattr(self._module_of(g), f"{g.graph.name}_value_and_grad")
         seed = self._upstream(g, seed)
-        return vg(*args) if seed is None else vg(*args, seed)
+        flat = dicts.flat(args)  # a dict parameter: its values, one parameter each (trace/dicts.py)
+        return self._packed(g, args, vg(*flat) if seed is None else vg(*flat, seed))
+
+    def _packed(self, g, args, result):
+        """Each dict parameter's gradients as a dict with its keys (trace/dicts.py); outputs returned in
+        lists or nested tuples in them again (trace/lists.py)."""
+        structure = getattr(g.graph, "structure", None)
+        if structure is not None:
+            result = (lists.rebuild(structure, result[0]), result[1])
+        return dicts.packed(result, args, self._params, self.options.wrt, {p.hint for p in g.graph.ints})
 
     def _upstream(self, g, seed):
         """seed= checked (flatgen/vjp.py): required for an array output, refused for a lone scalar's."""
@@ -222,6 +232,9 @@ class Flat:
         ints = {p.hint: p.shape for p in base.graph.ints} if base is not None else {}
         out = []
         for p, a in zip(self._params, args):
+            if isinstance(a, dict):  # a dict of arrays (trace/dicts.py): each value checked as an argument
+                out.append(dicts.checked(a, p, name, what))
+                continue
             if ints.get(p) == () and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):
                 raise UsageError(f"{what} {p} of {name}() is a loop count (a range() bound): pass an int, "
                                  f"got {a!r:.80}")
@@ -246,7 +259,7 @@ class Flat:
         """The Generated for these arguments (made on first need): Python floats get the math
         module, arrays a module specialised to their shapes, numpy scalars the default one.  The
         last one picked is what `.source` and `.module` show."""
-        shapes = shapes_of(self._params, args)
+        shapes = dicts.shapes_of(self._params, args, shapes_of)  # a dict of arrays: its keys' shapes
         scalar = all(shape == () for _, shape in shapes)
         use_math = self.options.math if self.options.math is not None else (scalar and floats(args))
         if scalar and self._base is not None and use_math == self._base.grad_graph.math:
@@ -255,7 +268,8 @@ class Flat:
         key = (None if scalar else shapes, use_math)
         with self._lock:
             if key not in self._by_shapes:
-                made = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math))
+                made = generate(self._src, self._node, replace(self.options, shapes=key[0], math=use_math,
+                                                               wrt=dicts.wrt(self.options.wrt, key[0])))
                 self._check_live(made)  # once per module made, not on every call
                 self._by_shapes[key] = made
         self._generated = g = self._by_shapes[key]
@@ -282,7 +296,7 @@ class Flat:
         _positional(self.fn.__name__, by_name)
         args, g = self._prepare(args)
         seed = self._upstream(self._of_form(g, "value_and_grad"), seed)
-        return interpret.value_and_grad(g.graph, args, g.wrt, seed)
+        return self._packed(g, args, interpret.value_and_grad(g.graph, dicts.flat(args), g.wrt, seed))
 
     @guard
     def write(self, out="generated") -> Path:

@@ -397,7 +397,8 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         for e in node.elts:
             if isinstance(e, ast.Starred):
                 refuse(src, e)
-            _check_expr(src, e, static)
+            if not (isinstance(e, ast.Constant) and isinstance(e.value, str)):  # keys: for k in ["W1", "W2"]
+                _check_expr(src, e, static)
         return
     if isinstance(node, ast.Slice) and static:
         for part in (node.lower, node.upper, node.step):

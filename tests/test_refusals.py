@@ -417,11 +417,11 @@ CATALOG = [
             y = x * 2.0
             return  #!
         """, at="return", says="needs a value"),
-    Case("tuple_return", """
+    Case("mask_return", """
         @flatgen.flat
         def f(x):
-            return x, (x, x)  #!
-        """, at="x, (x", says="nested tuple"),
+            return x * 2.0, x > 0.0  #!
+        """, at="x * 2.0", says="a comparison (a mask)"),
     # -- expressions outside the subset ---------------------------------------------------------
     Case("lambda_in_body", """
         @flatgen.flat

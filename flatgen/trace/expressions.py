@@ -201,6 +201,9 @@ class Expressions(Part):
     # -- indexing (indexing.py) ---------------------------------------------------------------------
 
     def subscript(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
+        if isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str) or (
+                isinstance(node.value, ast.Name) and isinstance(env.get(node.value.id), dict)):
+            return self.t.dicts.item(node, env)  # params["W1"] (trace/dicts.py)
         return self.index.read(node, env, hint)
 
     def static(self, node: ast.expr, env: dict[str, Atom], what: str):

@@ -147,3 +147,26 @@ class Lists(Part):
             trial.undo()
         self.t.ints.discard(k)
         return term.shape or ()
+
+
+def nested(value) -> tuple:
+    """(the returned value with its tuples and lists flattened, their structure: the flat positions in
+    the same tuples and lists), or (value, None) when nothing is nested (`return loss, aux`)."""
+    if not isinstance(value, tuple) or not any(isinstance(v, tuple) and not isinstance(v, Lit) for v in value):
+        return value, None
+    flat: list = []
+
+    def walk(v):
+        if isinstance(v, tuple):
+            return (list if isinstance(v, ListValue) else tuple)(walk(x) for x in v)
+        flat.append(v)
+        return len(flat) - 1
+    structure = walk(value)
+    return tuple(flat), structure
+
+
+def rebuild(structure, values: tuple):
+    """The values of a flattened output back in the structure `nested` recorded."""
+    if isinstance(structure, int):
+        return values[structure]
+    return type(structure)(rebuild(s, values) for s in structure)

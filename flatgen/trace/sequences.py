@@ -64,6 +64,14 @@ class Sequences(Part):
                     raise UnsupportedSyntax(f"`{ast.unparse(node.func)}(...)` with these arguments is not in "
                                             "flatgen's subset", self.src.loc(node), "pass the sequences by position")
                 return maker(node, env)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in (
+                "items", "keys", "values") and not self.t.names.is_module_path(node.func.value, env):
+            d = self.expr(node.func.value, env, None)
+            if isinstance(d, dict):  # params.items(): a dict parameter's keys and values
+                return self.value(self.t.dicts.view(node, d), node)
+            error = ShapeError if self.t.assumed else UnsupportedSyntax  # a dict traced as a scalar: wait for it
+            raise error(f"`.{node.func.attr}()` of a value that is not a dict", self.src.loc(node),
+                        "pass a dict of arrays (its keys strings) as the parameter")
         return self.value(self.expr(node, env, None), node)
 
     def value(self, v, node) -> Sequence:
@@ -73,6 +81,9 @@ class Sequences(Part):
             return Sequence(len(items), lambda k, hint: Lit(items[k.value]), trace_time=True)
         if isinstance(v, tuple):
             return Sequence(len(v), lambda k, hint: v[k.value], trace_time=True)
+        if isinstance(v, dict):  # a dict parameter: its keys
+            keys = tuple(v)
+            return Sequence(len(keys), lambda k, hint: Lit(keys[k.value]), trace_time=True)
         if isinstance(v, Var) and v.shape is None:
             raise ShapeError("a loop over an array of unknown shape", self.src.loc(node),
                              "give example shapes: flatgen.flat(f, example=(...)), or `shapes` in [tool.flatgen]")

@@ -10,15 +10,16 @@ from __future__ import annotations
 import ast
 
 from .. import fence
-from ..graph import Atom, Graph, Var
+from ..graph import Graph, Var
 from ..parse import Source
 from .branches import Branches
 from .builtins import Builtins
 from .calls import Calls
+from .dicts import Dicts
 from .emitter import Emitter
 from .expressions import Expressions
 from .flow import Flow
-from .lists import Lists
+from .lists import Lists, nested
 from .loops import UNROLL, Loops
 from .names import Names
 from .sequences import Sequences
@@ -49,6 +50,7 @@ class Tracer:
         self.sequences = Sequences(self)
         self.lists = Lists(self)
         self.builtins = Builtins(self)
+        self.dicts = Dicts(self)
         self.written: set[str] = set()  # every name the traced function writes (hidden loop indices avoid them)
 
     def trace(self, fn: ast.FunctionDef, shapes: dict | None = None, assumed: set = frozenset()) -> Graph:
@@ -61,16 +63,19 @@ class Tracer:
         shapes = shapes or {}
         self.assumed = set(assumed)
         self.decided_on_assumed = False
-        params = [Var(a.arg, "param", shape=shapes.get(a.arg, ())) for a in fn.args.posonlyargs + fn.args.args]
+        params, env = self.dicts.params(fn, shapes)  # a dict parameter: one per key (dicts.py)
         self.floats = {a.arg for a in fn.args.posonlyargs + fn.args.args
                        if a.annotation is not None and ast.unparse(a.annotation) == "float"}
-        env: dict[str, Atom] = {p.hint: p for p in params}
         self.calls.stack.append(fn.name)  # a helper calling back into the target is recursion too
         out = self.statements.body(fn, env, prefix="", result_hint=fn.name)
         self.calls.stack.pop()
+        out, structure = nested(out)  # `return loss, [h1, h2]`: the outputs flat, their structure kept
         outs = self.statements.outputs(fn, out)
         ints = frozenset(p for p in params if p in self.ints)
-        return Graph(fn.name, params, self.emit.eqns, outs, ints=ints)
+        graph = Graph(fn.name, params, self.emit.eqns, outs, ints=ints)
+        if structure is not None:
+            graph.structure = structure  # the decorator gives the values back in it (lists.rebuild)
+        return graph
 
     def index_hint(self) -> str:
         """A name for the index of a loop kept as a loop over items (`for v in X:` is `for i in ...: v = X[i]`):
