@@ -55,13 +55,13 @@ SETITEM = Op(
 # scalar, all of them).  `setitem_keep` when the value had size-1 axes there (kept, then laid out as v).
 _SUM = {"idx": (), "axes": None}
 SETITEM_SUM = Op(
-    "setitem_sum", SETITEM.expr, "setitem",
+    "setitem_sum", SETITEM.expr, "setitem_sum",
     rules=(SETITEM.rules[0], Op("setitem_sum.dv", Expr("np.sum(g[idx], axis=axes)", ("g", "out", "x", "v"),
                                                        ("idx", "axes")), "setitem", defaults=_SUM, elementwise=False)),
     shape=S.same, defaults=_SUM, elementwise=False, writes_item=True,
 )
 SETITEM_KEEP = Op(
-    "setitem_keep", SETITEM.expr, "setitem",
+    "setitem_keep", SETITEM.expr, "setitem_sum",
     rules=(SETITEM.rules[0], Op("setitem_keep.dv",
                                 Expr("np.reshape(np.sum(g[idx], axis=axes, keepdims=True), np.shape(v))",
                                      ("g", "out", "x", "v"), ("idx", "axes")), "setitem", defaults=_SUM,
