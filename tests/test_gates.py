@@ -68,7 +68,8 @@ def test_text_and_html():
     assert lines[2].split() == ["mul", "mul", "(swap", "multiplier)", "a", "*", "b", "np.multiply", "a:", "g", "*",
                                 "b;", "b:", "g", "*", "a"]
     assert "a: no gradient; b: no gradient" in lines[3]
-    assert "x: OUT = np.zeros(np.shape(x)); OUT[idx] = g" in lines[4]  # a block rule on one line
+    # a block rule on one line
+    assert "x: OUT = np.zeros(np.shape(x), np.result_type(x, 1.0)); OUT[idx] = g" in lines[4]
     page = rows._repr_html_()
     assert page.startswith('<table class="flatgen-gates">') and page.count("<tr>") == 4
     assert "<code>a &lt; b</code>" in page and html.escape(rows[0].comment) in page
