@@ -234,10 +234,8 @@ def _check_stmt(src: Source, stmt: ast.stmt, in_loop: bool = False) -> None:
         _check_expr(src, stmt.test, condition=True)
         return
     if isinstance(stmt, ast.Assign):
-        if len(stmt.targets) != 1:
-            refuse(src, stmt.targets[1], "chained assignment (`a = b = ...`) is not in flatgen's subset",
-                   "assign one name at a time")
-        _check_target(src, stmt.targets[0], unpack=True)
+        for target in stmt.targets:  # a = b = ...: one value, each name bound to it
+            _check_target(src, target, unpack=True)
         _check_expr(src, stmt.value)
         return
     if isinstance(stmt, ast.FunctionDef):  # a nested helper: pure, inlined where it is called

@@ -352,12 +352,12 @@ CATALOG = [
             x[0] = 1.0  #!
             return x
         """, at="x[0]", says="not a local array"),
-    Case("chained_assignment", """
+    Case("starred_unpacking", """
         @flatgen.flat
         def f(x):
-            a = b = x * 2.0  #!
-            return a + b
-        """, at="b =", says="chained assignment"),
+            a, *b = x, x, x  #!
+            return a
+        """, at="*b", says="starred unpacking"),
     Case("tuple_unpacking", """
         @flatgen.flat
         def f(x):

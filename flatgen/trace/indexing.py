@@ -101,6 +101,11 @@ class Indexing(Part):
             return "?"
         if v not in ints and v.role == "param" and v.hint not in self.t.floats:
             ints.add(v)  # a parameter used as an index is an integer (or integer array): data, never differentiated
+        if v not in ints:  # scores[y[i]]: an element of a label array y (a parameter) is an integer too
+            made = next((e for e in reversed(self.emit.eqns) if e.out is v), None)
+            y = made.ins[0] if made is not None and made.op.name in ("index", "index_at") else None
+            if isinstance(y, Var) and (y in ints or y.role == "param" and y.hint not in self.t.floats):
+                ints.update((y, v))
         if v not in ints:
             raise UnsupportedSyntax(
                 "an index must be a constant or an integer loop index, an integer array or a boolean mask; this "

@@ -287,7 +287,7 @@ class Loops(Part):
         for other, w in list(env.items()):
             if other == name or not (isinstance(w, Var) and views.bases(w) & bases):
                 continue
-            if other not in assigned or any(b.role == "param" for b in views.bases(w) | bases):
+            if other not in assigned or any(b.role == "param" for b in bases):
                 views.writable(name, {name: env[name], other: w}, node, lazy=False)
             if other not in state:
                 continue  # assigned in the body before it is read there: a value of this iteration

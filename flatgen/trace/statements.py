@@ -30,9 +30,11 @@ class Statements(Part):
     def statement(self, stmt: ast.stmt, env: dict[str, Atom], prefix: str) -> None:
         self.emit.stmt = stmt
         if isinstance(stmt, (ast.Assign, ast.AnnAssign)):
-            target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
-            hint = prefix + target.id if isinstance(target, ast.Name) else None
-            self.bind(target, self.expr(stmt.value, env, hint), env, prefix)
+            targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+            hint = prefix + targets[0].id if isinstance(targets[0], ast.Name) else None
+            value = self.expr(stmt.value, env, hint)
+            for target in targets:  # a = b = v: one value, bound left to right as Python binds it
+                self.bind(target, value, env, prefix)
         elif isinstance(stmt, ast.FunctionDef):
             # A nested helper sees the enclosing function's names as they are when it is called.
             env[stmt.name] = Closure(stmt, env)

@@ -89,7 +89,7 @@ class Views:
                     continue
                 if not (isinstance(w, Var) and self.bases(w) & bases):
                     continue
-                if whose or not lazy or any(b.role == "param" for b in self.bases(w) | bases):
+                if whose or not lazy or any(b.role == "param" for b in bases):  # the caller's array
                     raise UnsupportedSyntax(
                         f"numpy would write into `{name}` in place here, and `{other}`{whose} sees the same array",
                         self.src.loc(node), hint)
