@@ -422,3 +422,34 @@ def test_committed_layer_modules(target):
     _, ref = interpret.value_and_grad(g.graph, tuple(args), g.wrt, dout)
     for a, r in zip(grads, ref, strict=True):
         np.testing.assert_allclose(a, r, rtol=1e-12, atol=1e-14)
+
+
+DICTS = textwrap.dedent('''\
+    import numpy as np
+
+
+    def net(params, x):
+        return np.tanh(x @ params["W"] + params["b"])
+
+
+    def nested(x):
+        return x * 2.0, [x + 1.0, x * x]
+''')
+
+
+def test_dicts_and_nested_outputs_take_the_vjp_not_the_pair(tmp_path):
+    (tmp_path / "dict_layers.py").write_text(DICTS)
+    spec = importlib.util.spec_from_file_location("dict_layers", tmp_path / "dict_layers.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = flatgen.flat(module.net)
+    params, x, dout = {"W": rng.normal(size=(3, 2)), "b": rng.normal(size=2)}, rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    _, (grads, gx) = f.value_and_grad(params, x, seed=dout)  # a dict's gradients come back as a dict
+    da = dout * (1 - np.tanh(x @ params["W"] + params["b"]) ** 2)
+    np.testing.assert_allclose(grads["W"], x.T @ da, rtol=1e-13)
+    np.testing.assert_allclose(gx, da @ params["W"].T, rtol=1e-13)
+    with pytest.raises(flatgen.FlatgenError, match=r"net.forward\(\) takes arrays"):
+        f.forward(params, x)
+    g = flatgen.flat(module.nested)
+    with pytest.raises(flatgen.FlatgenError, match=r"nested.forward\(\) takes arrays"):
+        g.forward(np.ones(3))
