@@ -17,27 +17,75 @@ from numerics import finite_differences
 
 
 def agree(fn, args, rtol=1e-5, atol=1e-7, fd=True, **options):
-    """(f, value, grads): the module specialised to `args` (example=), checked three ways."""
+    """(f, value, grads): the module specialised to `args` (example=), checked three ways.  A function
+    whose output is an array (a layer), or that has several outputs, is checked through random upstream
+    gradients `seed` (the gradients of sum(seed * out), over the outputs).  A dict argument (the
+    course's `params`) is one parameter per key, as the module takes it."""
     f = flatgen.flat(fn, example=args, **options)
     g = f.generated
     module = f.module
-    value, grads = getattr(module, f"{g.graph.name}_value_and_grad")(*args)
-    forward = getattr(module, g.graph.name)(*args)
-    ref_value, ref_grads = interpret.value_and_grad(g.graph, args, g.wrt)
-    assert np.array_equal(value, ref_value), (value, ref_value)
-    assert np.array_equal(forward, ref_value), (forward, ref_value)
+    flat, rebuild = _flatten(args)
+    outs = g.graph.outs
+    seed = None
+    if len(outs) > 1 or outs[0].shape not in ((), None):
+        draw = np.random.default_rng(len(outs))
+        seeds = tuple(draw.uniform(-1.0, 1.0, o.shape) if o.shape else float(draw.uniform(-1.0, 1.0)) for o in outs)
+        seed = seeds if len(outs) > 1 else seeds[0]
+    value, grads = getattr(module, f"{g.graph.name}_value_and_grad")(*flat, *(() if seed is None else (seed,)))
+    forward = getattr(module, g.graph.name)(*flat)
+    ref_value, ref_grads = interpret.value_and_grad(g.graph, flat, g.wrt, seed)
+    assert _equal(value, ref_value), (value, ref_value)
+    assert _equal(forward, ref_value), (forward, ref_value)
     wrt = [i for i, p in enumerate(g.graph.params) if p in g.wrt]
     assert len(grads) == len(ref_grads) == len(wrt)
     for k, (got, ref) in enumerate(zip(grads, ref_grads)):
-        assert np.shape(got) == np.shape(args[wrt[k]]), f"gradient {k} has shape {np.shape(got)}"
+        assert np.shape(got) == np.shape(flat[wrt[k]]), f"gradient {k} has shape {np.shape(got)}"
         scale = float(np.max(np.abs(ref))) if np.size(ref) else 0.0
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12 * scale + 1e-300,
                                    err_msg=f"gradient {k}: generated vs interpreter")
     if fd:
-        numeric = finite_differences(fn, args, wrt)
+        def scalar(*flat_args):
+            out = fn(*rebuild(flat_args))
+            if seed is None:
+                return out
+            outs_now = _leaves(out)
+            return sum(np.sum(np.asarray(w) * np.asarray(o)) for w, o in zip(seed if len(outs) > 1 else (seed,),
+                                                                              outs_now))
+        numeric = finite_differences(scalar, flat, wrt)
         for k, (got, n) in enumerate(zip(grads, numeric)):
             np.testing.assert_allclose(got, n, rtol=rtol, atol=atol, err_msg=f"gradient {k} vs finite differences")
     return f, value, grads
+
+
+def _flatten(args):
+    """The arguments as the module takes them (a dict: its values, in order) and the way back."""
+    flat, keys = [], []
+    for a in args:
+        if isinstance(a, dict):
+            keys.append(list(a))
+            flat.extend(a.values())
+        else:
+            keys.append(None)
+            flat.append(a)
+
+    def rebuild(values):
+        it = iter(values)
+        return [dict(zip(k, (next(it) for _ in k))) if k is not None else next(it) for k in keys]
+
+    return tuple(flat), rebuild
+
+
+def _leaves(out):
+    """A function's outputs, flat (`return out, (x, w, b)`: the module returns them flat)."""
+    if isinstance(out, (tuple, list)):
+        return [leaf for o in out for leaf in _leaves(o)]
+    return [out]
+
+
+def _equal(a, b) -> bool:
+    if isinstance(a, (tuple, list)):
+        return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b))
+    return np.array_equal(a, b)
 
 
 def ops(f) -> set:

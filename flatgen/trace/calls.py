@@ -67,6 +67,9 @@ class Calls(ArrayCalls, Part):
             if helper is not None:
                 return self.inline(helper, node, env, hint)
             inputs = []
+        if name == "builtins.range":  # as a value (x[range(N), y]): the integers np.arange(N) makes (arrays.py)
+            inputs = [self.expr(a, env, None) for a in args]
+            return self.arange(_Call(self, TABLE["arange"], inputs, {}, hint, node, name))
         if name in SEQUENCE_BUILTINS:  # len, sum, max, min, list, tuple, print (trace/builtins.py)
             return self.t.builtins.call(name, node, env, hint)
         if name == "numpy.einsum":  # np.einsum('ij,jk->ik', A, B): a row per subscripts and shapes

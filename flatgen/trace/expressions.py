@@ -27,6 +27,8 @@ from .shared import Part, is_int, is_number
 BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow", ast.MatMult: "matmul",
           ast.FloorDiv: "floordiv", ast.Mod: "mod"}  # // and %: rows_python.py
 COMPARE = {ast.Gt: "gt", ast.Lt: "lt", ast.GtE: "ge", ast.LtE: "le", ast.Eq: "eq", ast.NotEq: "ne"}
+LAID_OUT = {"reshape", "T", "transpose", "ravel", "flatten", "squeeze", "expand_dims", "atleast_1d", "atleast_2d",
+            "array_copy", "astype_int"}  # the same numbers laid out again: integers stay integers
 INT_OPS = {"add", "sub", "mul", "neg", "floordiv", "mod"}  # integer arithmetic on loop indices and counts stays integer
 
 
@@ -141,6 +143,8 @@ class Expressions(Part):
         self.t.views.made(out, op, ins)
         if op.mask:
             self.index.masks.add(out)  # a boolean array: x[mask] picks where it is True
+        elif op.name in LAID_OUT and isinstance(ins[0], Var):
+            self.index.laid_out(out, ins[0])  # y.reshape(N * T) of labels y: an index if used as one
         return out
 
     def fold(self, op: Op, ins: tuple, node: ast.AST | None, params: dict) -> Lit | None:

@@ -48,6 +48,7 @@ class Indexing(Part):
         super().__init__(t)
         self.masks: set[Var] = set()  # boolean arrays (comparisons): masks when they index
         self.distinct: set[Var] = set()  # integer arrays without repeats (np.arange)
+        self.picked_from: dict[Var, Var] = {}  # an item or slice of a parameter (y[i]) -> the parameter
 
     def read(self, node: ast.Subscript, env: dict[str, Atom], hint: str | None) -> Atom:
         x = self.expr(node.value, env, None)
@@ -57,11 +58,17 @@ class Indexing(Part):
             return _item(self.src, x, idx, node)
         index = self.parse(node.slice, env)
         if index.constant:
-            return exprs.apply(TABLE["index"], (x,), hint, node, idx=index.value)
-        if index.fancy:
-            return exprs.apply(take(index.sig), (x, *index.ints), hint, node)
-        self.slot(x, index, node)
-        return exprs.apply(index_at(index.sig), (x, *index.ints), hint, node, shape_idx=index.shape_idx)
+            out = exprs.apply(TABLE["index"], (x,), hint, node, idx=index.value)
+        elif index.fancy:
+            out = exprs.apply(take(index.sig), (x, *index.ints), hint, node)
+        else:
+            self.slot(x, index, node)
+            out = exprs.apply(index_at(index.sig), (x, *index.ints), hint, node, shape_idx=index.shape_idx)
+        if x in self.t.ints:
+            self.t.ints.add(out)  # y[i] of integer labels: an integer, an index itself
+        elif isinstance(out, Var):
+            self.picked_from[out] = self.picked_from.get(x, x)  # y[i] of a parameter y: an index, if used as one
+        return out
 
     def parse(self, node: ast.expr, env: dict[str, Atom]) -> Index:
         """The index `node` of an array: constant, or with run-time integers or index arrays."""
@@ -94,18 +101,21 @@ class Indexing(Part):
             shape_idx.append(value)
         return Index(tuple(sig), tuple(ints), shape_idx=shape_idx[0] if len(shape_idx) == 1 else tuple(shape_idx))
 
+    def laid_out(self, out: Var, x: Var) -> None:
+        """`out` holds x's numbers laid out again (a reshape, a transpose): integers if x's are."""
+        if x in self.t.ints:
+            self.t.ints.add(out)
+        else:
+            self.picked_from[out] = self.picked_from.get(x, x)
+
     def kind(self, v: Var, node: ast.expr) -> str:
         """How a run-time value indexes: "#" an integer, "@" an integer array, "?" a boolean mask."""
         ints = self.t.ints
         if v in self.masks:
             return "?"
-        if v not in ints and v.role == "param" and v.hint not in self.t.floats:
-            ints.add(v)  # a parameter used as an index is an integer (or integer array): data, never differentiated
-        if v not in ints:  # scores[y[i]]: an element of a label array y (a parameter) is an integer too
-            made = next((e for e in reversed(self.emit.eqns) if e.out is v), None)
-            y = made.ins[0] if made is not None and made.op.name in ("index", "index_at") else None
-            if isinstance(y, Var) and (y in ints or y.role == "param" and y.hint not in self.t.floats):
-                ints.update((y, v))
+        root = self.picked_from.get(v, v)
+        if v not in ints and root.role == "param" and root.hint not in self.t.floats:
+            ints.update((v, root))  # a parameter (or its item, y[i]) used as an index is an integer: data
         if v not in ints:
             raise UnsupportedSyntax(
                 "an index must be a constant or an integer loop index, an integer array or a boolean mask; this "
