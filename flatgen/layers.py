@@ -106,7 +106,8 @@ class LayerRenderer(Renderer):
             return
         values, grads = grad.outs[: grad.n_values], grad.outs[grad.n_values:]
         forward = last_uses(grad.forward, [*values, *cached])
-        elsewhere = [e.out for e in grad.forward if e.out not in set(cached)]
+        kept = set(cached)
+        elsewhere = [e.out for e in grad.forward if e.out not in kept]
         backward = last_uses(grad.backward, [*grads, *elsewhere])
         self._after = {id(grad.forward[i]): vs for i, vs in forward.items()}
         self._after.update({id(grad.backward[i]): vs for i, vs in backward.items()})
