@@ -25,6 +25,12 @@ subexpression, so each program is shape-correct by construction: an expression i
 - np.where(a > b, u, v) (every comparison), masks `x * (a > b)`;
 - x.shape[i], len(x), x.size, x.ndim as constants; np.ones(shape), np.zeros(shape),
   np.ones_like, np.zeros_like;
+- making arrays and index arrays (issue 13): np.array / np.asarray of values, np.stack, np.concatenate,
+  np.hstack, np.vstack, np.pad (widths per axis, constant_values=), np.atleast_1d / 2d, .ravel(),
+  np.ravel, .flatten(), .squeeze(), np.squeeze(axis=), .copy(), np.copy, np.array(x), .astype(float),
+  constants (np.full, np.eye with k=, np.arange, np.linspace), reads through index arrays: constant lists
+  with a repeated index (x[[0, 2, 0]], x[np.array([...])]), X[np.arange(n), labels] (or range(n)), and a
+  mask summed, np.sum(x[x > c]);
 - one optional helper (elementwise, or a reduction to a scalar), inlined by flatgen;
 - fan-out (a few "hot" names are reused far more than the rest), rebinding (to the same shape or a
   new one), augmented assignment (+= -= *= /= **=), `for t in range(T)` loops over xs[t];
@@ -523,7 +529,7 @@ class Writer:
         if not self.ew_only:
             kinds += [("reduce", 9), ("matmul", 8 if len(S) <= 2 else 3), ("outer", 3 if len(S) == 2 else 0),
                       ("layout", 7 if S else 0), ("index", 5), ("helper", 5 if self.helpers else 0),
-                      ("const", 4)]
+                      ("const", 4), ("make", 12)]
         for _ in range(4):
             kind = self.pick(kinds)
             e = getattr(self, f"p_{kind}")(S, depth - 1)
@@ -846,6 +852,126 @@ class Writer:
                     shp = "(" + ", ".join(dims) + ("," if len(S) == 1 else "") + ")"
             return E(f"({x.text} * {fn}({shp}))" if fn == "np.ones" else f"({fn}({shp}) + {x.text})", S)
         return None
+
+    # -- making arrays and index arrays (issue 13) ---------------------------------------------------
+
+    def p_make(self, S, depth):
+        """np.array / np.stack / np.concatenate / np.hstack / np.vstack, np.pad, np.atleast_*, ravel, flatten,
+        squeeze, copies and casts, constants (np.eye, np.arange, np.full, np.linspace), and reads through
+        index arrays: lists with repeated indices, x[np.arange(n), labels], a mask x[x > c] summed."""
+        rng = self.rng
+        kind = self.pick([("fancy", 4), ("join", 4), ("array", 2 if len(S) <= 2 and S and S[0] <= 4 else 0),
+                          ("pad", 2 if S and min(S) >= 3 else 0), ("relayout", 3), ("copy", 2),
+                          ("constant", 2 if S else 0), ("mask", 1 if S == () else 0)])
+        return getattr(self, f"make_{kind}")(S, depth)
+
+    def make_fancy(self, S, depth):
+        rng = self.rng
+        if len(S) == 1 and rng.random() < 0.4:  # X[np.arange(n), labels]: one element per row
+            n, d = S[0], rng.choice(self.dims)
+            x = self.expr((n, d), depth)
+            labels = [rng.randrange(d) for _ in range(n)]
+            rows = rng.choice([f"np.arange({n})", f"range({n})"])
+            return E(f"{x.text}[{rows}, np.array({labels})]", S)
+        if not S:
+            return None
+        m = rng.choice(self.dims)
+        picks = [rng.randrange(m) for _ in range(S[0])]
+        if len(picks) >= 2 and len(set(picks)) == len(picks) and m > 0:
+            picks[-1] = picks[0]  # a repeat: its gradients must add up
+        x = self.expr((m,) + S[1:], depth)
+        index = str(picks) if rng.random() < 0.6 else f"np.array({picks})"
+        return E(f"{x.text}[{index}]", S)
+
+    def make_mask(self, S, depth):
+        T = self.rng.choice([s for s in self.universe() if s])
+        x = self.expr(T, depth)
+        return E(f"np.sum({x.text}[{x.text} > {self.rng.choice(['0.37', '-0.41', '0.13'])}])", S)
+
+    def make_join(self, S, depth):
+        rng = self.rng
+        if not S:
+            return None
+        twos = [k for k, n in enumerate(S) if n == 2]
+        if twos and rng.random() < 0.5:
+            k = rng.choice(twos)
+            part = S[:k] + S[k + 1:]
+            a, b = self.expr(part, depth), self.expr(part, depth)
+            axis = "" if k == 0 and rng.random() < 0.5 else f", axis={k - len(S) if rng.random() < 0.3 else k}"
+            return E(f"np.stack([{bare(a.text)}, {bare(b.text)}]{axis})", S)
+        splits = [k for k, n in enumerate(S) if n >= 2]
+        if not splits:
+            return None
+        k = rng.choice(splits)
+        cut = rng.randrange(1, S[k])
+        A, B = S[:k] + (cut,) + S[k + 1:], S[:k] + (S[k] - cut,) + S[k + 1:]
+        a, b = self.expr(A, depth), self.expr(B, depth)
+        if len(S) == 1 and rng.random() < 0.4:
+            return E(f"np.hstack([{bare(a.text)}, {bare(b.text)}])", S)
+        if len(S) == 2 and k == 1 and rng.random() < 0.4:
+            return E(f"np.hstack(({bare(a.text)}, {bare(b.text)}))", S)
+        if len(S) == 2 and k == 0 and rng.random() < 0.4:
+            if cut == 1 and rng.random() < 0.5:  # a vector becomes a row
+                a = self.expr((S[1],), depth)
+            return E(f"np.vstack([{bare(a.text)}, {bare(b.text)}])", S)
+        axis = "" if k == 0 and rng.random() < 0.5 else f", axis={k}"
+        return E(f"np.concatenate([{bare(a.text)}, {bare(b.text)}]{axis})", S)
+
+    def make_array(self, S, depth):
+        items = [bare(self.expr(S[1:], depth).text) for _ in range(S[0])]
+        items = [f"{t}.0" if t.lstrip("-").isdigit() else t for t in items]  # np.array([1, 2]) holds integers
+        fn = self.rng.choice(["np.array", "np.asarray"])
+        return E(f"{fn}([{', '.join(items)}])", S)
+
+    def make_pad(self, S, depth):
+        rng = self.rng
+        if rng.random() < 0.3:
+            x = self.expr(tuple(n - 2 for n in S), depth)
+            return E(f"np.pad({bare(x.text)}, 1)", S)
+        pads = [(rng.randrange(2), rng.randrange(2)) for _ in S]
+        x = self.expr(tuple(n - b - a for n, (b, a) in zip(S, pads)), depth)
+        value = "" if rng.random() < 0.7 else f", constant_values={rng.choice(['0.5', '-1.0'])}"
+        return E(f"np.pad({bare(x.text)}, {tuple(pads)!r}{value})", S)
+
+    def make_relayout(self, S, depth):
+        rng = self.rng
+        if len(S) == 1 and rng.random() < 0.6:  # flattened
+            cands = [T for T in self.universe() if len(T) >= 2 and size(T) == S[0]]
+            if cands:
+                x = self.expr(rng.choice(cands), depth)
+                text = rng.choice([f"{x.text}.ravel()", f"np.ravel({bare(x.text)})", f"{x.text}.flatten()"])
+                return E(text, S, None if "flatten" in text else x.base)
+        if len(S) == 2 and S[0] == 1:
+            x = self.expr(S[1:], depth)
+            return E(f"np.atleast_2d({bare(x.text)})", S, x.base)
+        if S and rng.random() < 0.5:
+            x = self.expr(S, depth)
+            return E(f"np.atleast_1d({bare(x.text)})", S, x.base)
+        i = rng.randrange(len(S) + 1)
+        x = self.expr(S[:i] + (1,) + S[i:], depth)
+        text = f"{x.text}.squeeze()" if 1 not in S and rng.random() < 0.5 else f"np.squeeze({bare(x.text)}, axis={i})"
+        return E(text, S, x.base)
+
+    def make_copy(self, S, depth):
+        if not S:  # (a Python float has no .copy())
+            return None
+        x = self.expr(S, depth)
+        spelled = [f"{x.text}.copy()", f"np.copy({bare(x.text)})", f"{x.text}.astype(float)"]
+        if S:
+            spelled.append(f"np.array({bare(x.text)})")
+        return E(self.rng.choice(spelled), S)
+
+    def make_constant(self, S, depth):
+        rng = self.rng
+        x = self.expr(S, depth)
+        options = [f"np.full({shape_text(S)}, {rng.choice(['0.5', '1.5', '-2.0'])})"]
+        if len(S) == 2 and S[0] == S[1]:
+            options.append(f"np.eye({S[0]})")
+        if len(S) == 2 and rng.random() < 0.5:
+            options.append(f"np.eye({S[0]}, {S[1]}, k={rng.choice([-1, 0, 1])})")
+        if len(S) == 1:
+            options += [f"np.arange({S[0]})", f"np.arange(1, {S[0] + 1})", f"np.linspace(-1.0, 1.0, {S[0]})"]
+        return E(f"({x.text} * {rng.choice(options)})", S)
 
     # -- statements ---------------------------------------------------------------------------------
 
@@ -1180,7 +1306,7 @@ def sane(source: str, args: tuple) -> bool:
             try:
                 v = f(*copies(p))
                 w = g(*copies(p))
-            except (ArithmeticError, RuntimeWarning):
+            except (ArithmeticError, RuntimeWarning, TypeError):  # TypeError: `a += 0.5` into integers
                 return False
             if np.shape(v) != () or not np.isfinite(v) or abs(v) > VALUE_LIMIT:
                 return False

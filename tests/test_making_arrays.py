@@ -124,3 +124,18 @@ def test_refusals_name_the_nearest_spelling(tmp_path, call, says):
         assert says in str(e.value), str(e.value)
     finally:
         sys.path.remove(str(tmp_path))
+
+
+def test_the_array_fuzzer_draws_the_new_rows():
+    """tests/fuzzgen_arrays.py writes the new spellings in the seeds CI checks (test_fuzz_arrays.py)."""
+    import re
+
+    import fuzzgen_arrays as fz
+
+    sources = [fz.generate(seed).source for seed in range(160)]
+    spellings = ["np.array(", "np.asarray(", "np.stack(", "np.concatenate(", "np.hstack(", "np.vstack(", "np.pad(",
+                 "np.atleast_1d(", "np.atleast_2d(", ".ravel()", ".flatten()", "squeeze(", ".copy()", "np.copy(",
+                 ".astype(float)", "np.full(", "np.eye(", "np.arange(", "np.linspace(", "[range(", "]["]
+    missing = [s for s in spellings if not any(s in text for text in sources)]
+    assert not missing, f"never drawn in 160 seeds: {missing}"
+    assert any(re.search(r"\] > -?0\.\d+\]\)", text) for text in sources), "a mask read, np.sum(x[x > c])"
