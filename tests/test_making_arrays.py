@@ -107,6 +107,17 @@ def _ravel_then_write(W):
     ("np.array([x, x[:2]])", "one shape"),
     ("x.astype(complex)", ".astype(float)"),
     ("np.stack([])", "list of arrays"),
+    ("np.array([x[0], x[1]], dtype=float)", ".astype(float)"),
+    ("np.take(x, [0, 1])", "x[idx]"),
+    ("np.take_along_axis(x, x, 0)", "x[np.arange(N), idx]"),
+    ("np.column_stack([x, x])", "np.stack([a, b], axis=1)"),
+    ("np.append(x, x)", "np.concatenate([a, b])"),
+    ("np.flip(x)", "x[::-1]"),
+    ("np.empty(3)", "np.zeros(shape)"),
+    ("np.tril(x)", "np.where(mask, x, 0.0)"),
+    ("x * np.random.rand(3)", "pass them in"),
+    ("x.item()", "float(x)"),
+    ("x.tolist()", "for row in x"),
 ])
 def test_refusals_name_the_nearest_spelling(tmp_path, call, says):
     import sys

@@ -22,6 +22,34 @@ from .shared import is_int, is_number
 # numpy functions that take a list of values: their handler (a method of ArrayCalls)
 BUILDERS = {"numpy.array": "make_array", "numpy.asarray": "make_array", "numpy.stack": "join",
             "numpy.concatenate": "join", "numpy.hstack": "join", "numpy.vstack": "join"}
+# numpy functions and methods flatgen does not take, and the nearest spelling it does (the refusal's hint)
+NEAREST = {
+    "numpy.take": "index the array: x[idx], W[idx] for rows (repeated indices add up in the gradient)",
+    "numpy.take_along_axis": "pick one element per row with index arrays: x[np.arange(N), idx]",
+    "numpy.column_stack": "np.stack([a, b], axis=1) (vectors), np.concatenate([A, B], axis=1) (matrices)",
+    "numpy.dstack": "np.stack([a, b], axis=-1)",
+    "numpy.append": "np.concatenate([a, b]) (np.append flattens first: a.ravel())",
+    "numpy.split": "slices: x[:k], x[k:]", "numpy.array_split": "slices: x[:k], x[k:]",
+    "numpy.tile": "broadcast: x * np.ones(shape), or np.concatenate([x, x])",
+    "numpy.repeat": "broadcast: x[:, None] * np.ones(k), then .reshape(-1)",
+    "numpy.empty": "np.zeros(shape)", "numpy.empty_like": "np.zeros_like(x)",
+    "numpy.diag": "x * np.eye(n) for a vector's diagonal matrix; np.sum(A * np.eye(n), axis=1) for A's diagonal",
+    "numpy.diagonal": "np.sum(A * np.eye(n), axis=1), or np.einsum('ii->i', A)",
+    "numpy.tril": "np.where(mask, x, 0.0) with a mask passed in (np.tril(np.ones((n, n), dtype=bool)))",
+    "numpy.triu": "np.where(mask, x, 0.0) with a mask passed in (np.triu(np.ones((n, n), dtype=bool)))",
+    "numpy.flip": "x[::-1] (x[:, ::-1] along axis 1)", "numpy.flipud": "x[::-1]", "numpy.fliplr": "x[:, ::-1]",
+    "numpy.roll": "np.concatenate([x[-k:], x[:-k]])",
+    "numpy.nonzero": "a mask picks the elements: x[mask]", "numpy.flatnonzero": "a mask picks the elements: x[mask]",
+    "numpy.put": "item assignment into a local array: z[idx] = v",
+    "numpy.place": "np.where(mask, v, z), or z[mask] = number", "numpy.copyto": "z = np.copy(x)",
+    "numpy.add.at": "read the elements instead, x[idx]: flatgen's gradient of x[idx] is np.add.at",
+    "numpy.ndarray.item": "float(x) (or x[()] for a 0-d array)",
+    "numpy.ndarray.tolist": "index the array, or loop over its rows: for row in x:",
+    "numpy.ndarray.fill": "np.full(shape, value), or z[:] = value",
+    "numpy.ndarray.sort": "no gradient flows through a sort here: pick elements with np.argmax / index arrays",
+    "numpy.ndarray.nonzero": "a mask picks the elements: x[mask]",
+    "numpy.ndarray.repeat": "broadcast: x[:, None] * np.ones(k), then .reshape(-1)",
+}
 # the type an .astype() names -> its row
 _CASTS = {"float": "astype_float", "numpy.float64": "astype_float", "numpy.double": "astype_float",
           "builtins.float": "astype_float", "numpy.float32": "astype_float32", "int": "astype_int",

@@ -20,7 +20,7 @@ from ..errors import NameResolutionError, ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
 from ..primitives import CALLS, METHODS, TABLE, Op
 from ..rows_linalg import dot_subscripts, einsum_row, matmul_row
-from .arrays import BUILDERS, ArrayCalls
+from .arrays import BUILDERS, NEAREST, ArrayCalls
 from .builtins import SEQUENCE_BUILTINS
 from .shared import Closure, Part, is_int, is_number, segment
 
@@ -44,7 +44,8 @@ class Calls(ArrayCalls, Part):
             if name is None or not isinstance(obj, Var):
                 raise NameResolutionError(
                     f"the method `.{func.attr}()` is not in flatgen's subset", self.src.loc(func),
-                    "methods in the subset: " + ", ".join(f".{m}()" for m in METHODS),
+                    NEAREST.get(f"numpy.ndarray.{func.attr}")
+                    or "methods in the subset: " + ", ".join(f".{m}()" for m in METHODS),
                 )
             inputs = [obj]
             if name in ("numpy.reshape", "numpy.transpose") and len(args) > 1:  # x.reshape(2, 3)
@@ -81,6 +82,10 @@ class Calls(ArrayCalls, Part):
                                         self.src.loc(node), "np.einsum('ij,jk->ik', A, B)")
             return self.einsum_of(call, spec.value, [self.number(self.expr(a, env, None), a) for a in args[1:]])
         if name in BUILDERS:  # np.array([a, b]), np.stack([x, y], axis=1): a list of values (arrays.py)
+            if any(k.arg == "dtype" for k in node.keywords):
+                raise UnsupportedSyntax(f"`{ast.unparse(func)}(..., dtype=...)` is not in flatgen's subset",
+                                        self.src.loc(node), "numbers stay floats: drop dtype=, or cast the result "
+                                        "with .astype(float) / .astype(np.float32)")
             inputs += [self.expr(a, env, None) for a in args]
             kwargs = {k.arg: self.t.expressions.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
             return getattr(self, BUILDERS[name])(_Call(self, None, inputs, kwargs, hint, node, name))
@@ -399,7 +404,12 @@ def _tuple_axis(axis):
 
 
 def _call_hint(name: str) -> str:
-    known = sorted({c.removeprefix("numpy.") for c in CALLS if c.startswith("numpy.")} | {"einsum"})
+    if name in NEAREST:
+        return NEAREST[name]
+    if name.startswith("numpy.random."):
+        return "flat code is deterministic: draw random values (a dropout mask, noise) outside and pass them in"
+    known = sorted({c.removeprefix("numpy.") for c in CALLS if c.startswith("numpy.")} | {"einsum"} |
+                   {b.removeprefix("numpy.") for b in BUILDERS})
     if name.startswith("numpy."):
         return "numpy functions in the subset: " + ", ".join(f"np.{k}" for k in known)
     if name.startswith("math."):
