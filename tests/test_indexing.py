@@ -195,3 +195,42 @@ def test_the_gradient_code_reads_like_the_course():
     assert "np.add.at(grad_log_probs, (t5, y), grad_t6)" in text
     f = flatgen.flat(C.s_write_through_arrays, example=(r(4, 3), np.array([0, 2, 2, 1])))
     assert "m_1[t1, y] = 0.0" in f.source and "grad_m[t1, y] = 0.0" in f.source
+
+
+# -- second order: a gradient graph through index arrays lowers (rows_index.LOWERINGS) and differentiates again --
+
+SECOND = [  # (function, arguments): labels, repeated embedding rows, writes through distinct index arrays, joins
+    (softmax_loss, (r(4, 3), np.array([0, 2, 2, 1]))),
+    (embedding, (r(4, 3), np.array([[0, 2, 2], [3, 2, 0]]), r(2, 3, 3))),
+    (C.s_write_through_arrays, (r(4, 3), np.array([0, 2, 2, 1]))),
+    (C.a_concatenate, (r(3), r(2, 3))),
+    (C.a_pad, (r(2, 3),)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(SECOND)))
+def test_a_gradient_through_index_arrays_differentiates_again(k):
+    """H v by reverse mode over the lowered gradient graph == central differences of the generated gradient."""
+    from flatgen import interpret
+    from flatgen.lower import is_primitive, lower_graph
+    from test_lower_graphs import central_hv, hessian_graph
+
+    fn, args = SECOND[k]
+    g = flatgen.flat(fn, example=args).generated
+    low = lower_graph(g.grad_graph, for_reverse=True)
+    assert all(is_primitive(e.op) for e in low.eqns), {e.op.name for e in low.eqns if not is_primitive(e.op)}
+    hess = lower_graph(hessian_graph(g.grad_graph, g.wrt, low))
+    v = [rng.uniform(-1, 1, p.shape) if p.shape else float(rng.uniform(-1, 1)) for p in g.wrt]
+    env = interpret.run(hess, [*args, *v])
+    hv = [env[o] for o in hess.outs[hess.n_values:]]
+    for got, want in zip(hv, central_hv(g, list(args), v)):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=fn.__name__)
+
+
+def test_a_mask_read_is_not_lowered_its_shape_is_known_at_run_time_only():
+    """x[x > 0] has as many elements as the data says: lowering needs shapes, so it refuses (never guesses)."""
+    from flatgen.lower import LoweringError, lower_graph
+
+    g = flatgen.flat(C.s_take_mask, example=(r(6),)).generated
+    with pytest.raises(LoweringError, match="shape is not known"):
+        lower_graph(g.grad_graph, for_reverse=True)
