@@ -351,13 +351,30 @@ def user_function(source: str, name: str = "f", tag: str = "fuzz_language_progra
     return ns[name]
 
 
+def _chained(pick):
+    """Python's max or min (of two or more values, or of one sequence), computed with numpy's two-argument
+    function in the values' own type; the first of equal values wins, as in Python."""
+    def extreme(*args):
+        items = list(args[0]) if len(args) == 1 else list(args)
+        best = items[0]
+        for x in items[1:]:
+            best = x if pick(x, best) and x != best else best
+        return best
+    return extreme
+
+
+_MAX = _chained(lambda x, best: np.maximum(x, best) == x)
+_MIN = _chained(lambda x, best: np.minimum(x, best) == x)
+_BUILTINS = dict(math=None, abs=np.abs, max=_MAX, min=_MIN, print=lambda *a, **k: None)
+
+
 def numpy_function(source: str, name: str = "f"):
     """The program's function with math and the builtins abs/max/min replaced by numpy: the same
     mathematics, computed in the type of its arguments (np.float64 raises under np.errstate;
-    np.longdouble gives finite differences extra digits)."""
+    np.longdouble gives finite differences extra digits).  print() prints nothing."""
     ns: dict = {"__name__": "fuzz_language_numpy"}
     exec(compile(source, "<fuzz program>", "exec"), ns)
-    ns.update(math=_NUMPY_MATH, abs=np.abs, max=np.maximum, min=np.minimum)
+    ns.update(_BUILTINS, math=_NUMPY_MATH)
     return ns[name]
 
 
@@ -397,7 +414,7 @@ def instrumented(source: str, margins: list):
     ast.fix_missing_locations(tree)
     ns: dict = {"__name__": "fuzz_language_instrumented"}
     exec(compile(tree, "<fuzz program, instrumented>", "exec"), ns)
-    ns.update(math=_NUMPY_MATH, abs=np.abs, max=np.maximum, min=np.minimum)
+    ns.update(_BUILTINS, math=_NUMPY_MATH)
 
     def compare(a, b, op):
         if isinstance(a, (np.generic, np.ndarray)) or isinstance(b, (np.generic, np.ndarray)):
@@ -1967,12 +1984,319 @@ def _bare(x: str) -> str:
     return x
 
 
+# -- Python as people write it (issue 14): generate_idioms ----------------------------------------------------
+
+
+def generate_idioms(seed: int) -> Program:
+    """A program of the idioms issue 14 added, for `seed` (a stream of its own): loops over sequences (an
+    array's elements, list literals, zip, enumerate, reversed, range(a, b, step), a run-time range(n)),
+    continue and break (on data, and decided now), `while True:` and `while c:` that break on data, lists
+    built and appended to and read (sum, max, min, [-1], len), comprehensions and generator expressions
+    (sum over a run-time count too), integer arithmetic on sizes (//, %, int(), float(), len()), early
+    returns (on data and decided now), and the statements with no gradient (a docstring, pass, print,
+    assert).  Long arrays (more than flatgen unrolls) and the unroll option 0 keep loops rolled: the
+    writer knows which, so it knows which `if`s are on data (`Program.data_ifs`) and which break flags
+    become branches."""
+    rng = random.Random(f"flatgen idiom fuzz {seed}")
+    nscalars = rng.randint(1, 3)
+    shapes: list = [(f"p{i}", ()) for i in range(nscalars)]
+    ints: dict = {}
+    length = rng.choice([3, 4, 5, 5, 6, 18, 20])
+    if rng.random() < 0.8:
+        shapes.insert(rng.randint(0, len(shapes)), ("xs", (length,)))
+        if rng.random() < 0.4:
+            shapes.insert(rng.randint(0, len(shapes)), ("ys", (length,)))
+    if rng.random() < 0.35:
+        ints["n"] = rng.choice([0, 1, 2, 3, 4])
+        shapes.insert(rng.randint(0, len(shapes)), ("n", ()))
+    scale = rng.choice([1.0, 1.0, 1.5])
+    values: dict = {}
+    for name, shape in shapes:
+        if name in ints:
+            values[name] = ints[name]
+        elif shape:
+            values[name] = np.array([rng.uniform(-scale, scale) for _ in range(shape[0])])
+        else:
+            values[name] = rng.uniform(-scale, scale)
+    as_numpy = rng.random() < 0.2
+    args = tuple(values[n] if s or n in ints else (np.float64(values[n]) if as_numpy else float(values[n]))
+                 for n, s in shapes)
+    unroll = rng.choice([None, None, None, 0])
+    floats = [n for n, _ in shapes if n not in ints]
+    names = [n for n, _ in shapes]
+    differentiated = [names.index(n) for n in floats]
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        writer = _IdiomWriter(rng, shapes, ints, UNROLL if unroll is None else unroll)
+        source = writer.module()
+        if sane(source, args):
+            live = live_parameters(source, args, differentiated)
+            if live == differentiated or (live and attempt > ALL_LIVE_ATTEMPTS):
+                break
+    else:  # pragma: no cover
+        raise RuntimeError(f"idiom seed {seed}: no sane program in {MAX_ATTEMPTS} attempts")
+    seeds, configs, features = _seeds_and_configs(rng, writer, f"flatgen idiom fuzz options {seed}", as_numpy,
+                                                  shapes, None)
+    features.add(f"unroll={unroll}")
+    return Program(seed, source, args, tuple(shapes), None, 1, seeds, writer.data_ifs, tuple(sorted(features)),
+                   False, tuple(configs), attempt, tuple(ints), unroll)
+
+
+class _IdiomWriter:
+    """Writes one candidate of generate_idioms: a flat sequence of blocks, each an idiom, then the returns."""
+
+    def __init__(self, rng: random.Random, shapes: list, ints: dict, unroll: int):
+        self.rng = rng
+        self.arrays = {n: s[0] for n, s in shapes if s}
+        self.ints = ints
+        self.unroll = unroll
+        self.data = [n for n, s in shapes if not s and n not in ints]  # scalars that are certainly data
+        self.pool = list(self.data)  # scalar names bound so far
+        self.features: set[str] = set()
+        self.data_ifs = 0
+        self.n_outputs = 1
+        self.counter = 0
+        self.names = [n for n, _ in shapes]
+        self.n_used = False  # does a loop run over range(n)?
+
+    def fresh(self, stem: str) -> str:
+        self.counter += 1
+        return f"{stem}{self.counter}"
+
+    def module(self) -> str:
+        rng = self.rng
+        params = ", ".join(self.names)
+        body = []
+        if rng.random() < 0.2:
+            body.append('"""An idiomatic function."""')
+        kinds = ["assign", "loop", "loop", "loop", "list", "comprehension", "while", "ints", "quiet"]
+        weights = [3, 6, 6, 6, 4, 4, 2, 2 if self.arrays else 0, 2]
+        for _ in range(rng.randint(2, 4)):
+            kind = rng.choices(kinds, weights)[0]
+            body += getattr(self, f"b_{kind}")()
+        if "n" in self.ints and not self.n_used:  # an int parameter counts a loop (else it is differentiated)
+            body += self.b_loop(run_time=True)
+        body += self.returns()
+        return HEADER + "\n\n" + f"def f({params}):\n" + "\n".join("    " + line for line in body) + "\n"
+
+    # -- expressions: bounded, smooth ----------------------------------------------------------------
+
+    def leaf(self, extra: list[str] = ()) -> str:
+        rng = self.rng
+        choices = list(self.pool) + list(extra)
+        if not choices or rng.random() < 0.15:
+            return rng.choice(["0.5", "1.5", "0.25", "2.0", "0.75"])
+        return rng.choice(choices)
+
+    def sx(self, depth: int = 1, extra: list[str] = ()) -> str:
+        """A scalar expression of the names bound so far (and `extra`, a loop's own), kept bounded."""
+        rng = self.rng
+        if depth <= 0:
+            return self.leaf(extra)
+        a, b = self.sx(depth - 1, extra), self.sx(depth - 1, extra)
+        form = rng.choice(["{a} + {b}", "{a} * {b}", "{a} - 0.5 * {b}", "np.tanh({a}) * {b}", "np.sin({a} + {b})",
+                           "{a} / (1.0 + {b} * {b})", "0.5 * {a} + np.cos({b})", "max({a}, {b})"])
+        return "(" + form.format(a=a, b=b) + ")"
+
+    def condition(self, extra: list[str] = ()) -> str:
+        """A comparison certainly on data: it reads a parameter (never rebound)."""
+        rng = self.rng
+        return (f"{self.sx(1, extra)} + 0.5 * {rng.choice(self.data)} {rng.choice(['>', '<', '>=', '<='])} "
+                f"{rng.choice(THRESHOLDS)}")
+
+    def bind(self, name: str) -> None:
+        if name not in self.pool:
+            self.pool.append(name)
+
+    # -- blocks ------------------------------------------------------------------------------------------
+
+    def b_assign(self) -> list[str]:
+        name = self.fresh("a")
+        line = f"{name} = {_bare(self.sx(self.rng.randint(1, 2)))}"
+        self.bind(name)
+        return [line]
+
+    def b_quiet(self) -> list[str]:
+        """Statements with no gradient."""
+        rng = self.rng
+        r = rng.random()
+        self.features.add("statement without gradient")
+        if r < 0.25:
+            return ["pass"]
+        if r < 0.5:
+            return [f"print({self.leaf()!s}, 'so far')"]
+        if r < 0.75 and self.arrays:
+            return [f"assert len({rng.choice(list(self.arrays))}) > 0"]
+        if r < 0.75:
+            return ['"""a string as a comment"""']
+        name = self.fresh("a")
+        lines = [f"{name} = np.tanh({self.leaf()} + {rng.choice(self.data)})", f"assert {name} < 1.5"]
+        self.bind(name)
+        self.features.add("assert on data")
+        return lines
+
+    def sequence(self, run_time: bool = False) -> tuple[str, str, list[str], str, bool, bool]:
+        """(the iterable, the target, the scalars its items give (`v`, `float(k)`), the integer index among
+        them or "", rolled?, is the index known now?) for a `for` or a comprehension."""
+        rng = self.rng
+        kinds = ["list", "range"]
+        if self.arrays:
+            kinds += ["array", "array", "enumerate", "reversed"] + (["zip"] if len(self.arrays) > 1 else [])
+        if "n" in self.ints:
+            kinds += ["run-time range", "run-time range"]
+        kind = "run-time range" if run_time else rng.choice(kinds)
+        v, k = self.fresh("v"), self.fresh("k")
+        self.features.add(f"loop over {kind}")
+        if kind == "list":
+            items = [self.leaf() for _ in range(rng.randint(2, 4))]
+            return f"[{', '.join(items)}]", v, [v], "", False, True
+        if kind == "range":
+            a, step = rng.choice([(0, 1), (1, 1), (1, 2), (5, -2)])
+            count = rng.randint(1, 4)
+            rolled = count > self.unroll  # unroll=0: a constant range stays a loop too, its index is data
+            return f"range({a}, {a + step * count}, {step})", k, [f"float({k})"], k, rolled, not rolled
+        if kind == "run-time range":
+            self.n_used = True
+            text = rng.choice(["range(n)", "range(1, n)", "reversed(range(n))", "range(0, n, 2)"])
+            return text, k, [f"float({k})"], k, True, False
+        arr = rng.choice(list(self.arrays))
+        rolled = self.arrays[arr] > self.unroll
+        if kind in ("array", "reversed"):
+            return (arr if kind == "array" else f"reversed({arr})"), v, [v], "", rolled, True
+        if kind == "enumerate":
+            return f"enumerate({arr})", f"{k}, {v}", [v, f"float({k})"], k, rolled, not rolled
+        other = rng.choice([a for a in self.arrays if a != arr])
+        w = self.fresh("w")
+        return f"zip({arr}, {other})", f"{v}, {w}", [v, w], "", rolled, True
+
+    def b_loop(self, run_time: bool = False) -> list[str]:
+        """`for ... in <sequence>:` updating an accumulator, with a continue or a break now and then."""
+        rng = self.rng
+        text, target, extra, index, rolled, index_now = self.sequence(run_time)
+        acc = self.fresh("acc")
+        lines = [f"{acc} = {_bare(self.sx(1))}"]
+        self.pool.append(acc)
+        body = [f"{acc} = {_bare(f'0.5 * {acc} + ' + self.sx(1, extra))}"]
+        if rng.random() < 0.35:
+            cond, on_data = self.control_condition(extra, index, index_now)
+            word = rng.choice(["continue", "break"])
+            self.features.add(f"{word} {'on data' if on_data else 'decided now'}")
+            body[0:0] = [f"if {cond}:", f"    {word}"]  # (last in the body, a continue would skip nothing)
+            if on_data:
+                self.data_ifs += 1
+            if word == "break" and rolled:
+                self.data_ifs += 1  # a loop kept as a loop runs its body under `if running:`
+        lines.append(f"for {target} in {text}:")
+        lines += ["    " + line for line in body]
+        if rolled:
+            self.features.add("rolled loop over a sequence")
+        return lines
+
+    def control_condition(self, extra, index: str, index_now: bool) -> tuple[str, bool]:
+        """A condition for continue/break: on data, or on the loop's integer index (decided now when the loop
+        is unrolled)."""
+        rng = self.rng
+        if index and rng.random() < 0.5:
+            cond = rng.choice([f"{index} % 2 == 0", f"{index} == 1", f"{index} // 2 == 1", f"{index} >= 2"])
+            return cond, not index_now
+        return self.condition(extra), True
+
+    def b_list(self) -> list[str]:
+        """A list built (appended to in a loop, or a comprehension), then read."""
+        rng = self.rng
+        hs, t = self.fresh("hs"), self.fresh("t")
+        count = rng.randint(2, 4)
+        if rng.random() < 0.6:
+            lines = [f"{hs} = []", f"for {t} in range({count}):",
+                     f"    {hs}.append({_bare(self.sx(1, [f'float({t})']))})"]
+            self.features.add("list append")
+        else:
+            lines = [f"{hs} = [{_bare(self.sx(1, [f'float({t})']))} for {t} in range({count})]"]
+            self.features.add("list comprehension")
+        name = self.fresh("a")
+        use = rng.choice([f"sum({hs})", f"{hs}[-1] * {hs}[0]", f"max({hs}) - min({hs}[0], {hs}[1])",
+                          f"len({hs}) * {self.leaf()}", f"max({hs}[0], {hs}[1], 0.5)", f"min({hs})"])
+        lines.append(f"{name} = {use}")
+        self.features.add("list read")
+        self.bind(name)
+        return lines
+
+    def b_comprehension(self) -> list[str]:
+        rng = self.rng
+        name = self.fresh("a")
+        text, target, extra, index, rolled, index_now = self.sequence()
+        if "n" in text:  # a run-time count: only a sum, a loop kept as a loop
+            self.features.add("sum over a run-time count")
+            line = f"{name} = sum({_bare(self.sx(1, extra))} for {target} in {text})"
+            self.bind(name)
+            return [line]
+        filt = ""
+        if index and rng.random() < 0.3:
+            filt = f" if {index} % 2 == 0"
+            self.features.add("comprehension filter decided now")
+        form = rng.choice(["sum({e} for {t} in {s}{f})", "sum([{e} for {t} in {s}{f}])",
+                           "max([{e} for {t} in {s}{f}] + [0.0])"])
+        self.features.add("comprehension")
+        line = f"{name} = {form.format(e=_bare(self.sx(1, extra)), t=target, s=text, f=filt)}"
+        self.bind(name)
+        return [line]
+
+    def b_while(self) -> list[str]:
+        """A while loop that ends by a break on a counter (data: a float)."""
+        rng = self.rng
+        c, k = self.fresh("c"), self.fresh("cnt")
+        limit = rng.choice(["1.5", "2.5", "3.5"])
+        lines = [f"{c} = {_bare(self.sx(1))}", f"{k} = 0.0"]
+        if rng.random() < 0.5:
+            lines.append("while True:")
+            self.features.add("while True with break")
+        else:
+            lines.append(f"while {c} > -100.0:")
+            self.features.add("while with a test and a break")
+        self.pool.append(c)
+        lines += [f"    {c} = {_bare(f'0.6 * {c} + 0.3 * ' + self.sx(1))}", f"    {k} = {k} + 1.0",
+                  f"    if {k} > {limit}:", "        break"]
+        self.data_ifs += 1
+        return lines
+
+    def b_ints(self) -> list[str]:
+        """Integer arithmetic on sizes, folded when the module is generated."""
+        rng = self.rng
+        arr = rng.choice(list(self.arrays))
+        m, name = self.fresh("m"), self.fresh("a")
+        self.features.add("integer arithmetic")
+        form = rng.choice([f"{m} = len({arr}) // 2", f"{m} = len({arr}) % 3", f"{m} = int(len({arr}) * 0.5)",
+                           f"{m} = (len({arr}) - 1) // 2 + len({arr}) % 2 - 1"])
+        use = rng.choice([f"{arr}[{m}] * {self.leaf()}", f"float({m}) * {self.leaf()} + {arr}[-1]",
+                          f"{arr}[{m}] + {arr}[len({arr}) - 1 - {m}]"])
+        self.bind(name)
+        return [form, f"{name} = {use}"]
+
+    def returns(self) -> list[str]:
+        """The return(s): one at the end, or early ones in an if/elif (on data, or decided now)."""
+        rng = self.rng
+        r = rng.random()
+        if r < 0.35:
+            self.features.add("early return on data")
+            self.data_ifs += 1
+            lines = [f"if {self.condition()}:", f"    return {_bare(self.sx(2))}"]
+            if rng.random() < 0.5:
+                lines += [f"elif {self.condition()}:", f"    return {_bare(self.sx(1))}"]
+                self.data_ifs += 1
+            return lines + [f"return {_bare(self.sx(2))}"]
+        if r < 0.5 and self.arrays:
+            self.features.add("early return decided now")
+            arr = rng.choice(list(self.arrays))
+            return [f"if len({arr}) > {rng.choice([2, 5, 10])}:", f"    return {_bare(self.sx(2))}",
+                    f"return {_bare(self.sx(1))}"]
+        return [f"return {_bare(self.sx(2))}"]
+
+
 if __name__ == "__main__":  # python tests/fuzzgen_language.py [--loops] SEED: print a program and its point
     import sys
 
     argv = sys.argv[1:]
-    make = generate_loops if argv[:1] == ["--loops"] else generate
-    argv = argv[1:] if make is generate_loops else argv
+    make = {"--loops": generate_loops, "--idioms": generate_idioms}.get(argv[0] if argv else "", generate)
+    argv = argv[1:] if make is not generate else argv
     program = make(int(argv[0]) if argv else 0)
     print(program.source)
     print(f"# args = {program.args!r}")

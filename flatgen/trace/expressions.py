@@ -57,8 +57,11 @@ class Expressions(Part):
             raise UnsupportedSyntax(f"`{ast.unparse(node)}` is not arithmetic flatgen differentiates",
                                     self.src.loc(node), "use + - * / ** on numbers")
         if isinstance(node, ast.BinOp):
-            a = self.number(self.expr(node.left, env, None), node.left)
-            b = self.number(self.expr(node.right, env, None), node.right)
+            a, b = self.expr(node.left, env, None), self.expr(node.right, env, None)
+            joined = self.t.lists.binop(node.op, a, b)  # [a] + [b], x.shape + (1,), [0.0] * 3 (trace/lists.py)
+            if joined is not None:
+                return joined
+            a, b = self.number(a, node.left), self.number(b, node.right)
             return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Compare):
             a, b = self.expr(node.left, env, None), self.expr(node.comparators[0], env, None)

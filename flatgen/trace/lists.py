@@ -60,6 +60,22 @@ class Lists(Part):
             new = ListValue(old + (value,))
         self.rebind(old, new, env)
 
+    def binop(self, op: ast.operator, a, b):
+        """`a + b` of two lists or tuples (joined), `xs * 3` (repeated); None for arithmetic."""
+        seq_a, seq_b = _sequence(a), _sequence(b)
+        if isinstance(op, ast.Add) and seq_a is not None and seq_b is not None:
+            if isinstance(a, Lit) and isinstance(b, Lit):
+                return Lit(a.value + b.value)  # shapes: x.shape + (1,)
+            kind = ListValue if isinstance(a, ListValue) or isinstance(b, ListValue) else tuple
+            return kind(seq_a + seq_b)
+        if isinstance(op, ast.Mult) and (seq_a is None) != (seq_b is None):
+            seq, n = (a, b) if seq_a is not None else (b, a)
+            if isinstance(n, Lit) and isinstance(n.value, int) and not isinstance(n.value, bool):
+                if isinstance(seq, Lit):
+                    return Lit(seq.value * n.value)
+                return type(seq)(tuple(seq) * n.value) if isinstance(seq, ListValue) else tuple(seq) * n.value
+        return None
+
     def rebind(self, old: ListValue, new: ListValue, env) -> None:
         """Every name of the scope (and the scopes it sits in) that holds `old` holds `new` now."""
         for k, v in list(env.items()):
@@ -170,3 +186,10 @@ def rebuild(structure, values: tuple):
     if isinstance(structure, int):
         return values[structure]
     return type(structure)(rebuild(s, values) for s in structure)
+
+
+def _sequence(v):
+    """The items of a list or tuple value (a constant tuple's as Lits), or None."""
+    if isinstance(v, Lit) and isinstance(v.value, tuple):
+        return tuple(Lit(x) for x in v.value)
+    return tuple(v) if isinstance(v, tuple) else None
