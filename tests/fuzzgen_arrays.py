@@ -947,6 +947,8 @@ class Writer:
         if S and rng.random() < 0.5:
             x = self.expr(S, depth)
             return E(f"np.atleast_1d({bare(x.text)})", S, x.base)
+        if len(S) > 2:  # (the writer's shapes have at most 3 axes)
+            return None
         i = rng.randrange(len(S) + 1)
         x = self.expr(S[:i] + (1,) + S[i:], depth)
         text = f"{x.text}.squeeze()" if 1 not in S and rng.random() < 0.5 else f"np.squeeze({bare(x.text)}, axis={i})"
