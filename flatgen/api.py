@@ -291,6 +291,44 @@ class Flat:
         """The gradients only, from the generated module."""
         return self.value_and_grad(*args, seed=seed, **by_name)[1]
 
+    @guard
+    def jvp(self, *args, tangents, **by_name):
+        """(value, tangent): forward mode, from the generated <name>_jvp.  `tangents`: the direction, one
+        per differentiated parameter (wrt order), of its shape; the tangent is the directional derivative."""
+        _positional(self.fn.__name__, by_name)
+        from .modes import jvp
+
+        return jvp(self, args, tangents)
+
+    @guard
+    def hvp(self, *args, vectors, **by_name):
+        """The Hessian times `vectors` (one block per differentiated parameter, of its shape), as blocks of
+        the parameters' shapes: forward mode over the gradient, from the generated <name>_hvp."""
+        _positional(self.fn.__name__, by_name)
+        from .modes import hvp
+
+        return hvp(self, args, vectors)
+
+    @guard
+    def hessian(self, *args, **by_name):
+        """The dense Hessian over the flattened parameters (wrt order), from one Hessian-vector product per
+        unit vector: for small inputs (flatgen.hvp.HESSIAN_LIMIT numbers); use .hvp above that."""
+        _positional(self.fn.__name__, by_name)
+        from .modes import dense_hessian
+
+        return dense_hessian(self, args)
+
+    @guard
+    def jacobian(self, *args, **by_name):
+        """The Jacobian, an (m, n) matrix: the m numbers of the outputs (flattened) by the n numbers of the
+        differentiated parameters (flattened, wrt order).  Forward mode when n <= m (n JVPs, a column each,
+        from <name>_jvp); reverse mode otherwise (m vector-Jacobian products, a row each, from
+        <name>_value_and_grad)."""
+        _positional(self.fn.__name__, by_name)
+        from .modes import jacobian
+
+        return jacobian(self, args)
+
     def interpret(self, *args, seed=None, **by_name):
         """(value, (gradients...)) from flatgen's own interpreter (the reference, not the generated code)."""
         _positional(self.fn.__name__, by_name)

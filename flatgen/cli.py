@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--form", choices=FORMS,
                        help="value_and_grad (default): <f> and <f>_value_and_grad; layer: the course's pair "
                             "<f>_forward -> (out, cache) and <f>_backward(dout, cache)")
+        p.add_argument("--jvp", action="store_true", help="also <f>_jvp: the value and its tangent along a direction "
+                       "(forward mode, each tangent right after its value)")
+        p.add_argument("--hvp", action="store_true", help="also <f>_hvp: the Hessian times a vector (forward mode "
+                       "over the gradient)")
         p.add_argument("--shape", action="append", metavar="PARAM=N,M",
                        help="specialise to a parameter's shape (repeat per parameter; PARAM= for a scalar)")
         p.add_argument("-v", "--verbose", action="store_true", help="print the IR after each stage on stderr")
@@ -133,6 +137,9 @@ def jobs_of(args) -> tuple[list[Job], Path]:
         overrides["free"] = True
     if args.form:
         overrides["form"] = args.form
+    for mode in ("jvp", "hvp"):
+        if getattr(args, mode):
+            overrides[mode] = True
     if args.unroll is not None:
         overrides["unroll"] = args.unroll
     if args.shape:

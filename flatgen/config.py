@@ -7,6 +7,7 @@
         { target = "examples/lecture.py:net222", wrt = ["w1", "w2"], name = "net222_weights" },
         { target = "examples/layers.py:affine", form = "layer", shapes = { x = [4, 3], w = [3, 2], b = [2] } },
         { target = "examples/vectorized.py:vector_norm", shapes = { W = [2, 2], x = [2] } },
+        { target = "examples/lecture.py:neuron", name = "neuron_modes", jvp = true, hvp = true },
     ]
 """
 
@@ -85,10 +86,14 @@ def load_config() -> Config:
                 f"{path}: each [tool.flatgen] target is a string or a table with `target`, got {entry!r}",
                 hint='targets = ["examples/lecture.py:neuron", { target = "file.py:f", wrt = ["x"] }]',
             )
-        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free", "unroll", "form"}
+        unknown = set(entry) - {"target", "wrt", "name", "shapes", "math", "style", "free", "unroll", "form", "jvp",
+                                "hvp"}
         if unknown:
             raise UsageError(f"{path}: unknown option(s) {', '.join(sorted(unknown))} for {entry['target']}",
-                             hint="target options: wrt, name, shapes, math, style, free, unroll, form")
+                             hint="target options: wrt, name, shapes, math, style, free, unroll, form, jvp, hvp")
+        for mode in ("jvp", "hvp"):
+            if not isinstance(entry.get(mode, False), bool):
+                raise UsageError(f"{path}: {mode} of {entry['target']} must be true or false")
         if entry.get("form", "value_and_grad") not in FORMS:
             raise UsageError(f"{path}: form of {entry['target']} must be one of {', '.join(map(repr, FORMS))}",
                              hint='form = "layer": the pair <f>_forward and <f>_backward')
@@ -123,7 +128,8 @@ def load_config() -> Config:
         jobs.append(Job(target, Options(wrt=tuple(wrt) if wrt is not None else None, out=out, name=name,
                                         shapes=shapes, math=entry.get("math"),
                                         style=entry.get("style", "lecture"), free=entry.get("free", False),
-                                        unroll=unroll, form=entry.get("form", "value_and_grad"))))
+                                        unroll=unroll, form=entry.get("form", "value_and_grad"),
+                                        jvp=entry.get("jvp", False), hvp=entry.get("hvp", False))))
     return Config(root, out, tuple(jobs))
 
 

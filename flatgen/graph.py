@@ -33,6 +33,7 @@ ROLES = {
     "partial": "one contribution to a gradient, written inline where it is added",
     "seed": "the upstream gradients of a function with several outputs (the `seed=` keyword)",
     "tape": "a rolled loop's saved values (h_tape)",
+    "tangent": "forward mode: a value's tangent, its directional derivative (dot_s3; flatgen/jvp.py)",
 }
 
 

@@ -105,10 +105,16 @@ class Namer:
                     names.setdefault(r, names[v])
             elif role == "seed":  # the gradient function's keyword parameter, beside the user's
                 names[v] = self.fresh("seed")
+            elif role == "tangent":  # forward mode: after its value, dot_s3 (a tape's, dot_h_tape: below)
+                if v.of in names:
+                    names[v] = self.fresh(f"dot_{names[v.of]}")
             elif role != "tape":  # tapes after their values: h_tape (named below, once every value has its name)
                 names[v] = self.fresh(v.hint or "v")
         for v in by_role["tape"]:
             names[v] = self.fresh(f"{names[v.of]}_tape")
+        for v in by_role["tangent"]:
+            if v not in names:
+                names[v] = self.fresh(f"dot_{names[v.of]}")
         return self
 
 

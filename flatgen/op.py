@@ -40,6 +40,13 @@ class Op:
     counts: bool = False  # a while loop's iteration count going up by one (`n_iter += 1`)
     saves: bool = False  # a value pushed on a rolled loop's tape
     restores: bool = False  # a value popped back from a tape in the backward loop
+    # Forward mode (flatgen/jvp.py): how the output's tangent follows from the inputs' tangents.  None:
+    # derived from the rules (an elementwise row's rules are linear in g: g becomes the input's tangent);
+    # "linear": the row applied to the tangents (sum, index, transpose, where's two sides, item assignment);
+    # "multilinear": the row applied to one input's tangent at a time, the terms added (a * b, a @ b, einsum);
+    # "reduce": a reduction's rule with g ones, times the tangent, reduced the same way; or one Expr per input
+    # (None for an input with no rule) over `t` (that input's tangent), `out`, the inputs and params.
+    tangent: "str | tuple | None" = None
 
     @functools.cached_property
     def rule_slots(self) -> frozenset[str]:
@@ -61,9 +68,11 @@ class Op:
 
 
 def prim(name: str, inputs: str, forward: str, rules: tuple["str | Op | None", ...], gate: str, calls=(),
-         shape=S.broadcast, params: dict | None = None, elementwise=True, mask=False) -> Op:
+         shape=S.broadcast, params: dict | None = None, elementwise=True, mask=False,
+         tangent: "str | tuple | None" = None) -> Op:
     """A row of the table: `rules[i]` is the gradient sent to input i, over g, out, the inputs and
-    params (or an Op of its own, for a rule that is a statement block)."""
+    params (or an Op of its own, for a rule that is a statement block).  `tangent`: how forward mode
+    pushes tangents through it (Op.tangent; a tuple: one term per input over `t`, its tangent)."""
     slots = tuple(inputs.split())
     params = params or {}
     assert len(rules) == len(slots), name
@@ -72,20 +81,24 @@ def prim(name: str, inputs: str, forward: str, rules: tuple["str | Op | None", .
                                                     gate, defaults=params, elementwise=False)
         for s, r in zip(slots, rules)
     )
+    if isinstance(tangent, tuple):
+        assert len(tangent) == len(slots), name
+        tangent = tuple(t if t is None else Expr(t, ("t", "out", *slots), tuple(params)) for t in tangent)
     return Op(name, Expr(forward, slots, tuple(params)), gate, grads, tuple(calls), shape, params, elementwise,
-              mask=mask)
+              mask=mask, tangent=tangent)
 
 
 def reduction(name: str, forward: str, keep_rule: str, axis_rule: str, gate: str, calls, extra: dict | None = None,
-              shape=S.reduce) -> list[Op]:
+              shape=S.reduce, tangent: str = "reduce") -> list[Op]:
     """Two rows per reduction: `name` when the reduced axes are kept (keepdims, or all axes) so the
     gradient broadcasts as it is, `name_axis` when they are dropped and must be put back (the rule
     then reads the upstream gradient and the output with those axes restored: G and OUT below).
-    `extra`: params besides axis and keepdims (ddof), with their defaults."""
+    `extra`: params besides axis and keepdims (ddof), with their defaults.  `tangent`: "reduce" (the
+    rule's local gradient times the tangent, reduced), or "linear" for sum and mean."""
     params = {"axis": None, "keepdims": False, **(extra or {})}
     return [
-        prim(name, "x", forward, (keep_rule,), gate, calls, shape, params, elementwise=False),
-        prim(f"{name}_axis", "x", forward, (axis_rule,), gate, (), shape, params, elementwise=False),
+        prim(name, "x", forward, (keep_rule,), gate, calls, shape, params, elementwise=False, tangent=tangent),
+        prim(f"{name}_axis", "x", forward, (axis_rule,), gate, (), shape, params, elementwise=False, tangent=tangent),
     ]
 
 

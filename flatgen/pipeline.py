@@ -68,6 +68,8 @@ class Options:
     # what the module holds: "value_and_grad" (<name> and <name>_value_and_grad), or "layer" (the course's
     # pair <name>_forward returning (out, cache) and <name>_backward(dout, cache): flatgen/layers.py)
     form: str = "value_and_grad"
+    jvp: bool = False  # also <name>_jvp: forward mode (flatgen/jvp.py)
+    hvp: bool = False  # also <name>_hvp: Hessian-vector products, forward over reverse (flatgen/hvp.py)
 
     def shape_dict(self) -> dict:
         return dict(self.shapes or ())
@@ -118,7 +120,23 @@ class Generated:
             cmd += ["--unroll", str(self.options.unroll)]
         if self.options.form != "value_and_grad":
             cmd += ["--form", self.options.form]
+        cmd += [f"--{m}" for m in ("jvp", "hvp") if getattr(self.options, m)]
         return shlex.join(cmd)
+
+    @cached_property
+    def tangent_graphs(self) -> list:
+        """(kind, function name, graph) of the forward-mode functions the options ask for."""
+        from .hvp import hvp_graph
+        from .jvp import jvp_graph
+
+        name, out = self.grad_graph.name, []
+        if self.options.jvp:
+            forward = simplify(self.graph, self.options.style)
+            outs = list(forward.outs)
+            out.append(("jvp", f"{name}_jvp", jvp_graph(forward, self.wrt, outs, outs)))
+        if self.options.hvp:
+            out.append(("hvp", f"{name}_hvp", hvp_graph(self.grad_graph, self.wrt)))
+        return out
 
     @cached_property
     def rendered(self) -> Rendered:
@@ -126,6 +144,12 @@ class Generated:
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
         header = Header(__version__, self.target, self.digest, self.command)
         with deep_recursion():
+            extra = self.tangent_graphs
+            if extra:  # forward mode's functions added to the module (flatgen/jvp_render.py)
+                from .jvp_render import extend
+
+                return render_module(forward, self.grad_graph, header, free=self.options.free, form=self.options.form,
+                                     also=tuple(g for _, _, g in extra), extend=extend(extra))
             return render_module(forward, self.grad_graph, header, free=self.options.free, form=self.options.form)
 
     @cached_property
@@ -170,7 +194,10 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
     check_out(options.out)
     if options.wrt is not None and not all(isinstance(w, str) for w in options.wrt):
         raise UsageError(f"wrt must name parameters, got {options.wrt!r:.80}", hint='wrt=("w", "b")')
-    for flag in ("math", "free"):
+    if (options.jvp or options.hvp) and options.form != "value_and_grad":
+        raise UsageError("--jvp and --hvp add functions to the value_and_grad form's module",
+                         hint="drop --form layer, or generate the layer pair and the forward-mode functions apart")
+    for flag in ("math", "free", "jvp", "hvp"):
         if getattr(options, flag) not in ((None, True, False) if flag == "math" else (True, False)):
             raise UsageError(f"{flag} must be True or False, got {getattr(options, flag)!r:.80}")
     if options.name is not None:

@@ -38,7 +38,8 @@ def _chooser(g: str, out: str) -> str:
 TABLE: dict[str, Op] = {op.name: op for op in [
     prim("add",     "a b", "a + b",             ("g", "g"),                        "add"),
     prim("sub",     "a b", "a - b",             ("g", "-g"),                       "sub"),
-    prim("mul",     "a b", "a * b",             ("g * b", "g * a"),                "mul", ["numpy.multiply"]),
+    prim("mul",     "a b", "a * b",             ("g * b", "g * a"),                "mul", ["numpy.multiply"],
+         tangent="multilinear"),
     prim("div",     "a b", "a / b",             ("g / b", "-g * out / b"),         "div", ["numpy.divide"]),
     # d(a ** b)/db = out * log(a); at a == 0 that is 0 * -inf, but 0 ** b is flat (0 for b > 0): log(1) there
     prim("pow",     "a b", "a ** b",            ("g * b * a ** (b - 1)",
@@ -64,7 +65,7 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     prim("sigmoid", "x",   "sigmoid(x)",        ("g * (1 - out) * out",),          "sigmoid", ["flatgen.sigmoid"]),
     # np.where routes like an if: the gradient goes to the branch that was taken.
     prim("where",   "c a b", "np.where(c, a, b)", (None, "np.where(c, g, 0.0)", "np.where(c, 0.0, g)"), "where",
-         ["numpy.where"], S.where),
+         ["numpy.where"], S.where, tangent="linear"),
     # Comparisons make masks: piecewise constant, no gradient.
     compare("gt", "a > b", "numpy.greater"),
     compare("lt", "a < b", "numpy.less"),
@@ -74,38 +75,42 @@ TABLE: dict[str, Op] = {op.name: op for op in [
     compare("ne", "a != b", "numpy.not_equal"),
     # Matrix products, by operand rank (the tracer picks the row): never a Jacobian.
     prim("matmul",    "a b", "a @ b",  ("g @ b.T", "a.T @ g"),         "matmul", ["numpy.matmul", "numpy.dot"],
-         S.matmul, elementwise=False),
-    prim("matmul_mv", "a b", "a @ b",  ("np.outer(g, b)", "a.T @ g"),  "matmul", (), S.matmul, elementwise=False),
-    prim("matmul_vm", "a b", "a @ b",  ("b @ g", "np.outer(a, g)"),    "matmul", (), S.matmul, elementwise=False),
-    prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),             "matmul", (), S.matmul, elementwise=False),
+         S.matmul, elementwise=False, tangent="multilinear"),
+    prim("matmul_mv", "a b", "a @ b",  ("np.outer(g, b)", "a.T @ g"),  "matmul", (), S.matmul, elementwise=False,
+         tangent="multilinear"),
+    prim("matmul_vm", "a b", "a @ b",  ("b @ g", "np.outer(a, g)"),    "matmul", (), S.matmul, elementwise=False,
+         tangent="multilinear"),
+    prim("dot",       "a b", "a @ b",  ("g * b", "g * a"),             "matmul", (), S.matmul, elementwise=False,
+         tangent="multilinear"),
     prim("outer",     "a b", "np.outer(a, b)", ("g @ b", "a @ g"),       "outer", ["numpy.outer"],
-         S.outer, elementwise=False),
+         S.outer, elementwise=False, tangent="multilinear"),
     # (g * np.ones_like(out): g may be the seed 1.0, a Python float, and the gradient keeps x's float type)
     *reduction("sum",  "np.sum(x, axis=axis, keepdims=keepdims)",
                "np.broadcast_to(g * np.ones_like(out), np.shape(x))", f"np.broadcast_to({G}, np.shape(x))", "sum",
-               ["numpy.sum"]),
+               ["numpy.sum"], tangent="linear"),
     *reduction("mean", "np.mean(x, axis=axis, keepdims=keepdims)",
                "np.broadcast_to(g / (np.size(x) / np.size(out)) * np.ones_like(out), np.shape(x))",
-               f"np.broadcast_to({G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"]),
+               f"np.broadcast_to({G} / (np.size(x) / np.size(out)), np.shape(x))", "mean", ["numpy.mean"],
+               tangent="linear"),
     *reduction("max",  "np.max(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(G, OUT),
                "reduce_max", ["numpy.max", "numpy.amax"]),
     *reduction("min",  "np.min(x, axis=axis, keepdims=keepdims)", _chooser("g", "out"), _chooser(G, OUT),
                "reduce_min", ["numpy.min", "numpy.amin"]),
     # Layout: the gradient is laid back out the way the input was.
     prim("T",         "x", "x.T",                          ("g.T",),                      "layout", shape=S.transpose,
-         elementwise=False),
+         elementwise=False, tangent="linear"),
     prim("transpose", "x", "np.transpose(x, axes)",        ("np.transpose(g, inverse)",), "layout", ["numpy.transpose"],
-         S.transpose, {"axes": None, "inverse": None}, elementwise=False),
+         S.transpose, {"axes": None, "inverse": None}, elementwise=False, tangent="linear"),
     prim("reshape",   "x", "np.reshape(x, shape)",         ("np.reshape(g, np.shape(x))",), "layout", ["numpy.reshape"],
-         S.reshape, {"shape": ()}, elementwise=False),
+         S.reshape, {"shape": ()}, elementwise=False, tangent="linear"),
     prim("expand_dims", "x", "np.expand_dims(x, axis)",    ("np.reshape(g, np.shape(x))",), "layout",
-         ["numpy.expand_dims"], S.expand_dims, {"axis": 0}, elementwise=False),
+         ["numpy.expand_dims"], S.expand_dims, {"axis": 0}, elementwise=False, tangent="linear"),
     # What the rules need to be written in primitives (flatgen/lower.py): the gradient of a broadcast
     # is summed over the broadcast axes (`axes`, all of them, kept) and laid back out to x's shape;
     # a sign is piecewise constant.
     prim("broadcast_to", "x", "np.broadcast_to(x, shape)",
          ("np.reshape(np.sum(g, axis=axes, keepdims=True), np.shape(x))",), "sum",
-         shape=S.fixed, params={"shape": (), "axes": ()}, elementwise=False),
+         shape=S.fixed, params={"shape": (), "axes": ()}, elementwise=False, tangent="linear"),
     prim("sign",      "x", "np.sign(x)",                   (None,),                       "step",  ["numpy.sign"],
          S.same, elementwise=False),
     # Constants built from shapes: no gradient.
@@ -127,7 +132,8 @@ TABLE: dict[str, Op] = {op.name: op for op in [
 ]}
 
 # A value assigned in a branch of an `if` on data: `y = y_1` at the end of the branch.
-COPY = dataclasses.replace(prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False), joins=True)
+COPY = dataclasses.replace(prim("copy", "x", "x", ("g",), "assign", shape=S.same, elementwise=False, tangent="linear"),
+                           joins=True)
 # After the branches of the backward `if`: a gradient accumulated in either one (same name in both).
 MERGE = Op("merge", Expr("x", ("x",)), "assign", elementwise=False, inplace=True, joins=True)
 
@@ -152,7 +158,7 @@ POP = Op("pop", Expr("x.pop()", ("x",)), "restore", elementwise=False, restores=
 COUNT = Op("count", Expr("0", ()), "count", elementwise=False)
 STEP = Op("step", Expr("x + 1", ("x",)), "count", elementwise=False, inplace=True, counts=True)  # written n_iter += 1
 # A loop's variable that starts as a value another name still holds, and that the loop writes into.
-COPY_ARRAY = prim("copy_array", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False)
+COPY_ARRAY = prim("copy_array", "x", "np.copy(x)", ("g",), "assign", shape=S.same, elementwise=False, tangent="linear")
 
 # Summing a gradient back to the shape of an input that was broadcast (written out: shapes known).
 SUM_LEAD = Op("sum_lead", Expr("np.sum(x, axis=axis)", ("x",), ("axis",)), "broadcast",

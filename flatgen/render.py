@@ -162,14 +162,16 @@ class Nesting:
 
 
 class Renderer:
-    def __init__(self, forward: Graph, grad: Graph, free: bool = False, functions: tuple[str, ...] | None = None):
-        """`functions`: the names of the module's own functions (default: <name>, <name>_value_and_grad)."""
+    def __init__(self, forward: Graph, grad: Graph, free: bool = False, functions: tuple[str, ...] | None = None,
+                 also: tuple[Graph, ...] = ()):
+        """`functions`: the names of the module's own functions (default: <name>, <name>_value_and_grad);
+        `also`: graphs of functions added to the module (render_module's `extend`), whose globals it defines."""
         self.forward, self.grad = forward, grad
         self.free = free
         self.own = functions or (grad.name, f"{grad.name}_value_and_grad")
         self.vg_name = self.own[-1]
         self.math = grad.math
-        used = {g for op in {e.op for e in grad.eqns} for g in op.template(self.math).globals}
+        used = {g for op in {e.op for x in (grad, *also) for e in x.eqns} for g in op.template(self.math).globals}
         if any(p.shape != () for p in grad.params) or seed_required(grad):
             used.add("np")  # array parameters (or an array output's seed): np.asarray, and the shape checks
         atoms = [a for e in grad.eqns for a in e.ins if type(a) is Lit] + list(grad.outs)
@@ -526,11 +528,14 @@ class Rendered(NamedTuple):
 
 
 def render_module(forward: Graph, grad: Graph, header: Header, free: bool = False,
-                  form: str = "value_and_grad") -> Rendered:
+                  form: str = "value_and_grad", also: tuple[Graph, ...] = (), extend=None) -> Rendered:
     """The module of `form`: "value_and_grad" (the value function and <name>_value_and_grad, here), or
-    "layer" (<name>_forward and <name>_backward, flatgen/layers.py)."""
+    "layer" (<name>_forward and <name>_backward, flatgen/layers.py).  `extend(renderer, rendered)`
+    adds functions of the graphs `also` (forward mode: flatgen/jvp_render.py)."""
     if form == "layer":
         from .layers import LayerRenderer
 
         return LayerRenderer(grad, free).module(header)
-    return Renderer(forward, grad, free).module(header)
+    renderer = Renderer(forward, grad, free, also=also)
+    rendered = renderer.module(header)
+    return rendered if extend is None else extend(renderer, rendered)

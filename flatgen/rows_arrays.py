@@ -38,27 +38,30 @@ def _const(name: str, forward: str, calls, shape, params: dict) -> Op:
 ARRAY_ROWS = [
     # Laid back out the way x was.
     _view(prim("atleast_1d", "x", "np.atleast_1d(x)", (_LAYOUT,), "layout", ["numpy.atleast_1d"],
-               functools.partial(S.atleast, ndim=1), elementwise=False)),
+               functools.partial(S.atleast, ndim=1), elementwise=False, tangent="linear")),
     _view(prim("atleast_2d", "x", "np.atleast_2d(x)", (_LAYOUT,), "layout", ["numpy.atleast_2d"],
-               functools.partial(S.atleast, ndim=2), elementwise=False)),
+               functools.partial(S.atleast, ndim=2), elementwise=False, tangent="linear")),
     _view(prim("atleast_3d", "x", "np.atleast_3d(x)", (_LAYOUT,), "layout", ["numpy.atleast_3d"],
-               functools.partial(S.atleast, ndim=3), elementwise=False)),
+               functools.partial(S.atleast, ndim=3), elementwise=False, tangent="linear")),
     _view(prim("ravel", "x", "np.ravel(x)", (_LAYOUT,), "layout", ["numpy.ravel"],
-               lambda x, **_: None if x is None else (S.size_of(x),), elementwise=False)),
+               lambda x, **_: None if x is None else (S.size_of(x),), elementwise=False, tangent="linear")),
     prim("flatten", "x", "x.flatten()", (_LAYOUT,), "layout", ["numpy.ndarray.flatten"],
-         lambda x, **_: None if x is None else (S.size_of(x),), elementwise=False),
+         lambda x, **_: None if x is None else (S.size_of(x),), elementwise=False, tangent="linear"),
     _view(prim("squeeze", "x", "np.squeeze(x, axis=axis)", (_LAYOUT,), "layout", ["numpy.squeeze"], S.squeeze,
-               {"axis": None}, elementwise=False)),
+               {"axis": None}, elementwise=False, tangent="linear")),
     # np.pad(x, pad_width, constant_values=c): the padding is constant; `crop` cuts it off the gradient.
     prim("pad", "x", "np.pad(x, pad_width, constant_values=value)", ("g[crop]",), "pad", ["numpy.pad"], S.pad,
-         {"pad_width": (), "value": 0, "crop": ()}, elementwise=False),
+         {"pad_width": (), "value": 0, "crop": ()}, elementwise=False,
+         tangent=("np.pad(t, pad_width)",)),
     # Copies and casts: the gradient passes through (an integer cast has none).
-    prim("array_copy", "x", "np.copy(x)", ("g",), "assign", ["numpy.copy"], S.same, elementwise=False),
+    prim("array_copy", "x", "np.copy(x)", ("g",), "assign", ["numpy.copy"], S.same, elementwise=False,
+         tangent="linear"),
     prim("astype_float", "x", "x.astype(float)", ("g",), "assign", ["numpy.ndarray.astype"], S.same,
-         elementwise=False),
-    prim("astype_float32", "x", "x.astype(np.float32)", ("g",), "assign", (), S.same, elementwise=False),
+         elementwise=False, tangent="linear"),
+    prim("astype_float32", "x", "x.astype(np.float32)", ("g",), "assign", (), S.same, elementwise=False,
+         tangent="linear"),
     prim("astype_like", "x y", "x.astype(y.dtype)", ("g", None), "assign", (), lambda x, y, **_: x,
-         elementwise=False),
+         elementwise=False, tangent="linear"),
     prim("astype_int", "x", "x.astype(np.int64)", (None,), "step", (), S.same, elementwise=False),
     # Constants: no inputs, no gradient.
     _const("arange", "np.arange(stop)", ["numpy.arange"], lambda **p: S.arange(0, p["stop"]), {"stop": 0}),
@@ -100,7 +103,7 @@ def array_op(fn: str, nest: tuple[int, ...], item: tuple[int, ...]) -> Op:
                      elementwise=False) for s, p in zip(slots, positions))
     shape = nest + tuple(item)
     return Op("array", Expr(f"np.{fn}({text(0)})", slots), "array", rules, shape=lambda *_, **__: shape,
-              elementwise=False)
+              elementwise=False, tangent="linear")
 
 
 @functools.cache
@@ -130,4 +133,5 @@ def join_op(kind: str, axis: int, shapes: tuple) -> Op:
         if kind != "stack" and tuple(piece) != tuple(shape):
             rule = f"np.reshape({part}, np.shape({slot}))"
         rules.append(Op(f"{kind}.d{slot}", Expr(rule, ("g", "out", *slots)), "join", elementwise=False))
-    return Op(kind, Expr(forward, slots), "join", tuple(rules), shape=lambda *_, **__: out, elementwise=False)
+    return Op(kind, Expr(forward, slots), "join", tuple(rules), shape=lambda *_, **__: out, elementwise=False,
+              tangent="linear")

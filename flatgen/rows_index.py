@@ -47,7 +47,7 @@ SETITEM = Op(
               defaults=_IDX, elementwise=False),
            Op("setitem.dv", Expr("g[idx]", ("g", "out", "x", "v"), ("idx",)), "setitem", defaults=_IDX,
               elementwise=False)),
-    shape=S.same, defaults=_IDX, elementwise=False, writes_item=True,
+    shape=S.same, defaults=_IDX, elementwise=False, writes_item=True, tangent="linear",
 )
 
 # A value broadcast into the slot it is written to (`h[0] = a`, `z[1:] = b` with b of fewer axes): the
@@ -58,7 +58,7 @@ SETITEM_SUM = Op(
     "setitem_sum", SETITEM.expr, "setitem_sum",
     rules=(SETITEM.rules[0], Op("setitem_sum.dv", Expr("np.sum(g[idx], axis=axes)", ("g", "out", "x", "v"),
                                                        ("idx", "axes")), "setitem", defaults=_SUM, elementwise=False)),
-    shape=S.same, defaults=_SUM, elementwise=False, writes_item=True,
+    shape=S.same, defaults=_SUM, elementwise=False, writes_item=True, tangent="linear",
 )
 SETITEM_KEEP = Op(
     "setitem_keep", SETITEM.expr, "setitem_sum",
@@ -66,11 +66,12 @@ SETITEM_KEEP = Op(
                                 Expr("np.reshape(np.sum(g[idx], axis=axes, keepdims=True), np.shape(v))",
                                      ("g", "out", "x", "v"), ("idx", "axes")), "setitem", defaults=_SUM,
                                 elementwise=False)),
-    shape=S.same, defaults=_SUM, elementwise=False, writes_item=True,
+    shape=S.same, defaults=_SUM, elementwise=False, writes_item=True, tangent="linear",
 )
 
 INDEX_ROWS = [
-    prim("index", "x", "x[idx]", (SCATTER,), "index", shape=S.index, params={"idx": ()}, elementwise=False),
+    prim("index", "x", "x[idx]", (SCATTER,), "index", shape=S.index, params={"idx": ()}, elementwise=False,
+         tangent="linear"),
 ]
 
 # How the rules of the index-array rows lower to primitives (flatgen/lower.py asks, by op): numpy's
@@ -109,7 +110,7 @@ def index_at(sig: tuple[str, ...]) -> Op:
     scatter = Op("index_at.dx", Expr(f"OUT = {ZEROS_OF_X}\nOUT[{idx}] = g", ("g", "x", *ints), block=True),
                  "index", elementwise=False, accumulate=add)
     return Op("index_at", Expr(f"x[{idx}]", ("x", *ints)), "index", (scatter,) + (None,) * len(ints),
-              shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False)
+              shape=lambda x, *_, shape_idx=(), **__: S.index(x, idx=shape_idx), elementwise=False, tangent="linear")
 
 
 @functools.cache
@@ -123,7 +124,7 @@ def setitem_at(sig: tuple[str, ...]) -> Op:
                   elementwise=False),
                Op("setitem_at.dv", Expr(f"g[{idx}]", ("g", "out", "x", "v", *ints)), "setitem", elementwise=False))
         + (None,) * len(ints),
-        shape=S.same, elementwise=False, writes_item=True,
+        shape=S.same, elementwise=False, writes_item=True, tangent="linear",
     )
     if any(part in ("@", "?") for part in sig):  # index arrays: lowered with take (its shapes follow the arrays)
         LOWERINGS[op.rules[0]] = functools.partial(_lower_zero_at, sig)
@@ -144,7 +145,7 @@ def take(sig: tuple[str, ...]) -> Op:
     forward = Expr(f"x[{idx}]", ("x", *ints))
     forward.fresh = True  # indexing with arrays copies
     op = Op("take", forward, "take", (scatter,) + (None,) * len(ints),
-            shape=lambda x, *int_shapes, **_: S.take(x, sig, int_shapes), elementwise=False)
+            shape=lambda x, *int_shapes, **_: S.take(x, sig, int_shapes), elementwise=False, tangent="linear")
     LOWERINGS[scatter] = functools.partial(_lower_scatter, sig)
     LOWERINGS[add] = functools.partial(_lower_add, sig)
     return op
@@ -159,7 +160,7 @@ def add_at(sig: tuple[str, ...]) -> Op:
     dv = Op("add_at.dv", Expr(f"g[{index_text(sig)[0]}]", ("g", "out", "x", "v", *ints)), "take", elementwise=False)
     op = Op("add_at", Expr(f"OUT = x.copy()\nnp.add.at(OUT, {where}, v)", ("x", "v", *ints), block=True), "take",
             rules=(Op("add_at.dx", Expr("g", ("g", "out", "x", "v")), "take", elementwise=False), dv)
-            + (None,) * len(ints), shape=S.same, elementwise=False)
+            + (None,) * len(ints), shape=S.same, elementwise=False, tangent="linear")
     LOWERINGS[dv] = functools.partial(_lower_take, sig, "g")
     return op
 

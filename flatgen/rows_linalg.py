@@ -22,7 +22,8 @@ MATMUL_BY_RANK = {(2, 2): "matmul", (2, 1): "matmul_mv", (1, 2): "matmul_vm", (1
 
 
 def _product(name: str, rule_a: str, rule_b: str, params: dict) -> Op:
-    return prim(name, "a b", "a @ b", (rule_a, rule_b), "matmul", (), S.matmul_nd, params, elementwise=False)
+    return prim(name, "a b", "a @ b", (rule_a, rule_b), "matmul", (), S.matmul_nd, params, elementwise=False,
+                tangent="multilinear")
 
 
 # Batched products (an operand of rank 3 or more: a stack of matrices).  `swap` swaps the last two axes
@@ -48,21 +49,22 @@ LINALG_ROWS = [
     # as a mask (times ones in out's type: g may be the seed 1.0, a Python float).
     prim("trace", "a", "np.trace(a)", ("g * np.ones_like(out) * (np.eye(n, m) == 1)",), "trace", ["numpy.trace"],
          S.trace, {"n": 0, "m": 0},
-         elementwise=False),
+         elementwise=False, tangent="linear"),
     # The matrix functions.
+    # (tangents: d inv(A) = -inv(A) dA inv(A); d solve(A, b) = solve(A, db - dA x); d det(A) = det(A) tr(A^-1 dA))
     prim("inv", "a", "np.linalg.inv(a)", ("-(out.T @ g @ out.T)",), "inv", ["numpy.linalg.inv"], S.inv,
-         elementwise=False),
+         elementwise=False, tangent=("-(out @ t @ out)",)),
     prim("solve",   "a b", "np.linalg.solve(a, b)", ("-np.outer(np.linalg.solve(a.T, g), out)",
                                                      "np.linalg.solve(a.T, g)"), "solve", ["numpy.linalg.solve"],
-         S.solve, elementwise=False),
+         S.solve, elementwise=False, tangent=("-np.linalg.solve(a, t @ out)", "np.linalg.solve(a, t)")),
     prim("solve_m", "a b", "np.linalg.solve(a, b)", ("-(np.linalg.solve(a.T, g) @ out.T)",
                                                      "np.linalg.solve(a.T, g)"), "solve", (), S.solve,
-         elementwise=False),
+         elementwise=False, tangent=("-np.linalg.solve(a, t @ out)", "np.linalg.solve(a, t)")),
     prim("det", "a", "np.linalg.det(a)", ("g * out * np.linalg.inv(a).T",), "det", ["numpy.linalg.det"], S.det,
-         elementwise=False),
+         elementwise=False, tangent=("out * np.sum(np.linalg.inv(a).T * t)",)),
     # sign, logabsdet = np.linalg.slogdet(A): two rows, the sign piecewise constant.
     prim("slogdet", "a", "np.linalg.slogdet(a)[1]", ("g * np.linalg.inv(a).T",), "slogdet", ["numpy.linalg.slogdet"],
-         S.det, elementwise=False),
+         S.det, elementwise=False, tangent=("np.sum(np.linalg.inv(a).T * t)",)),
     prim("slogdet_sign", "a", "np.linalg.slogdet(a)[0]", (None,), "step", (), S.det, elementwise=False),
 ]
 
@@ -195,5 +197,6 @@ def einsum_op(spec: str, shapes: tuple) -> Op:
     rules = tuple(Op(f"einsum.d{slots[i]}", Expr(_einsum_rule(ins, out, i, sizes, slots), ("g", "out", *slots)),
                      "einsum", elementwise=False) for i in range(len(ins)))
     shape = tuple(sizes[c] for c in out)
-    return Op("einsum", forward, "einsum", rules, shape=lambda *_, **__: shape, elementwise=False)
+    return Op("einsum", forward, "einsum", rules, shape=lambda *_, **__: shape, elementwise=False,
+              tangent="multilinear")
 

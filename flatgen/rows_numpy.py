@@ -104,9 +104,9 @@ NUMPY_ROWS = [
     # reversed, reversed back (`flip`: the index that reverses the axis, g[:, ::-1]).  Without an axis
     # numpy flattens x first; the gradient is laid back out to x's shape.
     prim("cumsum",      "x", "np.cumsum(x, axis=axis)", ("np.reshape(np.cumsum(g[::-1])[::-1], np.shape(x))",),
-         "cumsum", ["numpy.cumsum"], S.cumsum, {"axis": None}, elementwise=False),
+         "cumsum", ["numpy.cumsum"], S.cumsum, {"axis": None}, elementwise=False, tangent="linear"),
     prim("cumsum_axis", "x", "np.cumsum(x, axis=axis)", ("np.cumsum(g[flip], axis=axis)[flip]",),
-         "cumsum", (), S.cumsum, {"axis": None, "flip": None}, elementwise=False),
+         "cumsum", (), S.cumsum, {"axis": None, "flip": None}, elementwise=False, tangent="linear"),
 ]
 
 # Array methods -> the numpy function they mean.

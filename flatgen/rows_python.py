@@ -35,7 +35,7 @@ PYTHON_ROWS = [
     prim("int",      "x",   "int(x)",   (None,),                      "step", ["builtins.int"], _number,
          elementwise=False),
     prim("float",    "x",   "float(x)", ("g",),                       "float64", ["builtins.float"], _number,
-         elementwise=False),
+         elementwise=False, tangent="linear"),
 ]
 
 # `assert c` on data, kept in the forward code: the comparison that computes c, then `assert c`; or,

@@ -819,7 +819,9 @@ def reachable_ops() -> dict[int, tuple[str, Op]]:
     factories = {name for mod in modules for name, obj in vars(mod).items()
                  if callable(obj) and hasattr(obj, "cache_info") and getattr(obj, "__module__", "") == mod.__name__
                  and getattr(obj, "__wrapped__", obj).__annotations__.get("return") in ("Op", Op)}
-    assert factories == {"index_at", "setitem_at", "einsum_op", "take", "add_at", "array_op", "join_op"}, (
+    # (tangent_op: forward mode's op per row and tangents, each row's checked in tests/test_jvp_rows.py)
+    assert factories == {"index_at", "setitem_at", "einsum_op", "take", "add_at", "array_op", "join_op",
+                         "tangent_op"}, (
         f"cached factories in flatgen: {sorted(factories)}; give each new one a spec and list it here")
     from flatgen.rows_linalg import einsum_op
 
