@@ -92,6 +92,10 @@ class Flat:
 
     @property
     def generated(self):
+        """The Generated last specialised; in a notebook, refused once a name it read was bound again
+        (so `.source`, `.module`, `.graph`, `.draw()` and the display never show a stale module)."""
+        if self._src.notebook:
+            self._src.check_fresh(self.fn.__globals__, self.fn.__name__)
         if self._generated is None:
             raise ShapeError(
                 f"{self.fn.__name__}() needs the shapes of its arrays",

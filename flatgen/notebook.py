@@ -12,7 +12,11 @@ module it reads from that namespace, one binding per name:
 - a function of numpy, math or flatgen (or another imported module) by where it lives:
   `from numpy import exp`;
 - a number by its value: `SCALE = 0.5` (ints and floats only, printed from the value: no text of
-  the user's becomes code).
+  the user's becomes code);
+- a helper's default by the value Python bound when its `def` ran (`__defaults__`): `k=SCALE` is
+  written `k=0.5`, even after SCALE is bound again;
+- a builtin (`max`, `range`) as absent from the namespace: a cell that binds the name later makes the
+  module stale.
 
 Anything else a function reads (an array, a string, a lambda, a closure, another name for a helper,
 a decorated helper) is refused when flatgen reaches it, with what it is and what to write instead.
@@ -23,6 +27,7 @@ code it was made from only, so two kernels running the same notebook write the s
 from __future__ import annotations
 
 import ast
+import builtins
 import keyword
 import linecache
 import math
@@ -92,6 +97,7 @@ class NotebookSource(Source):
     read: dict = field(default_factory=dict, repr=False)  # name -> the namespace's value it was built from
     used: set = field(default_factory=set, repr=False)  # the names a trace looked up
     defs: dict = field(default_factory=dict, repr=False)  # helper name -> the text of its def
+    absent: set = field(default_factory=set, repr=False)  # builtins read: names the namespace did not bind
 
     def loc(self, node: ast.AST) -> Loc:
         loc = super().loc(node)
@@ -112,6 +118,12 @@ class NotebookSource(Source):
     def check_fresh(self, namespace: dict, function: str) -> None:
         """Refuse to run a module made from names a cell has bound again since (a helper edited, a
         constant changed): Python's function would see the new ones, the module has the old."""
+        for name in sorted(self.absent):
+            now = namespace.get(name, _MISSING)
+            if now is not _MISSING and now is not getattr(builtins, name, _MISSING):
+                raise UsageError(f"`{name}` is bound in the notebook now (a cell ran since {function}() was made into "
+                                 f"a module): the module computes with Python's builtin {name}",
+                                 hint=f"run the cell that defines {function}() again")
         for name in sorted(self.used & set(self.read)):
             now, then = namespace.get(name, _MISSING), self.read[name]
             if now is then or (type(now) is type(then) in (int, float) and _same(now, then)):
@@ -138,19 +150,24 @@ class _Builder:
         self.functions: dict[str, tuple[list[str], Block, ast.FunctionDef]] = {}  # helpers, by name
         self.lines: dict[str, str] = {}  # name -> its import or its constant, one line
         self.refused: dict[str, tuple[str, str]] = {}
+        self.absent: set[str] = set()  # builtins the code reads (not bound in the namespace)
 
     def build(self) -> tuple[NotebookSource, ast.FunctionDef]:
         name = self.fn.__name__
-        lines, block, node, _ = _definition(self.fn)
+        lines, block, node, _ = _definition(self.fn, strict=False)
         todo = [node]
         seen = {name}
         while todo:
-            for used in _names_read(todo.pop()):
+            fn = todo.pop()
+            mine = _locals(fn)
+            for used in _names_read(fn):
                 if used not in seen:
                     seen.add(used)
                     found = self.resolve(used)
                     if found is not None:
                         todo.append(found)
+                if used not in self.namespace and used not in mine and hasattr(builtins, used):
+                    self.absent.add(used)  # Python's builtin, until a cell binds the name
         # The function at its own lines (so every line number in it is the cell's), then the rest.
         text = ["\n"] * (block.first - 1) + lines
         blocks = [Block(block.first, block.lines, block.label, block.first, block.indent)]
@@ -163,7 +180,8 @@ class _Builder:
         src = parse_module("".join(text), NOTEBOOK)
         src = NotebookSource(src.file, src.text, src.tree, blocks=blocks, refused=self.refused,
                              read={n: self.namespace[n] for n in [*self.lines, *self.functions]},
-                             defs={n: "".join(lines) for n, (lines, _, _) in self.functions.items()})
+                             defs={n: "".join(lines) for n, (lines, _, _) in self.functions.items()},
+                             absent=self.absent)
         target = src.tree.body[0]
         assert isinstance(target, ast.FunctionDef) and target.name == name, "the function comes first"
         return src, target
@@ -171,7 +189,7 @@ class _Builder:
     def resolve(self, name: str) -> ast.FunctionDef | None:
         """Bind `name` as the namespace binds it (a helper's node is returned: its names come next)."""
         if name not in self.namespace:
-            if not hasattr(sys.modules["builtins"], name):
+            if not hasattr(builtins, name):
                 self.refuse(name, "is not defined in the notebook (yet)",
                             f"define `{name}` before the function (in a cell run earlier, or above it), "
                             "or pass it as a parameter")
@@ -192,7 +210,7 @@ class _Builder:
             self.lines[name] = line
             return None
         kind = type(value)
-        what = kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+        what = _type_name(value)
         hint = "pass it as a parameter"
         if isinstance(value, (int, float)) and kind is not bool:  # a subclass, such as numpy's float64
             hint = f"bind a plain number, {name} = float(...) (or int(...)), or pass it as a parameter"
@@ -213,17 +231,11 @@ class _Builder:
         return None
 
     def number(self, name: str, value) -> None:
-        if type(value) is float and not math.isfinite(value):
-            if math.isnan(value):
-                self.refuse(name, "is nan, which has no literal to read", "pass it as a parameter")
-                return None
-            text = "1e999" if value > 0 else "-1e999"  # what Python reads as inf
-        else:
-            try:
-                text = (float.__repr__ if type(value) is float else int.__repr__)(value)
-            except ValueError:  # an int with more digits than Python prints
-                self.refuse(name, "is an int too large to print", "pass it as a parameter")
-                return None
+        text = _literal(value)  # inf is 1e999, which Python reads as inf
+        if text is None:
+            why = "is nan, which has no literal to read" if value != value else "is an int too large to print"
+            self.refuse(name, why, "pass it as a parameter")
+            return None
         self.lines[name] = f"{name} = {text}"
         return None
 
@@ -253,9 +265,10 @@ class _Builder:
         return node
 
 
-def _definition(fn) -> tuple[list[str], Block, ast.FunctionDef, list[ast.expr]]:
+def _definition(fn, strict: bool = True) -> tuple[list[str], Block, ast.FunctionDef, list[ast.expr]]:
     """The `def` of a cell function (decorators left out), its lines dedented, where it is in its cell,
-    its node (parsed from those lines) and its decorators."""
+    its node (parsed from those lines) and its decorators.  Its defaults are the values Python bound
+    when the def ran (see `_live_defaults`; `strict=False`: those it cannot write stay as written)."""
     code = fn.__code__
     label = cell_label(code.co_filename) or code.co_filename
     if fn.__name__ == "<lambda>":
@@ -278,8 +291,76 @@ def _definition(fn) -> tuple[list[str], Block, ast.FunctionDef, list[ast.expr]]:
                              "take apart", hint="define it at the top level of the cell")
     body = [line[indent:] if line.strip() else "\n" for line in lines]
     tree = parse_module("".join(body), label).tree
+    body = _live_defaults(fn, body, tree.body[0], strict)
+    tree = parse_module("".join(body), label).tree
     block = Block(node.lineno, tuple(cell[node.lineno - 1:node.end_lineno]), label, node.lineno, indent)
     return body, block, tree.body[0], node.decorator_list
+
+
+def _live_defaults(fn, body: list[str], node: ast.FunctionDef, strict: bool) -> list[str]:
+    """The def's lines with each default written as the value Python bound when the def ran
+    (`fn.__defaults__`, `fn.__kwdefaults__`): `def helper(u, k=SCALE)` made after `SCALE = 1.0` is
+    `def helper(u, k=1.0)`, whatever SCALE is now.  A plain int or float is printed from its value;
+    another value stays as written when the text is a literal of it (None, True, a string); anything
+    else is refused (SourceNotFound), or with `strict=False` (the decorated function's own defaults,
+    which flatgen never uses) left as written.  Lines keep their count: error locations stay right."""
+    a = node.args
+    positional = a.posonlyargs + a.args
+    live = fn.__defaults__ or ()
+    kw = fn.__kwdefaults__ or {}
+    pairs = list(zip(positional[len(positional) - len(a.defaults):], a.defaults, live))
+    pairs += [(p, d, kw.get(p.arg, _MISSING)) for p, d in zip(a.kwonlyargs, a.kw_defaults) if d is not None]
+    if strict and (len(live) != len(a.defaults) or set(kw) != {p.arg for p, d, _ in pairs[len(live):]}):
+        raise SourceNotFound(f"the defaults of {fn.__name__}() are not those of its def (set since it ran)",
+                             hint="define the helper again, or pass every argument")
+    edits = []
+    for p, d, value in pairs:
+        text = _literal(value)
+        if text is None:
+            try:
+                same = type(ast.literal_eval(d)) is type(value) and ast.literal_eval(d) == value
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                same = False
+            if same or not strict:
+                continue
+            raise SourceNotFound(f"the default of its parameter `{p.arg}` is {_article(_type_name(value))}, bound "
+                                 "when the def ran; flatgen reads defaults that are plain numbers (int, float)",
+                                 hint=f"write a number as the default, or pass {p.arg} in every call")
+        edits.append((d, text))
+    lines = list(body)
+    for d, text in sorted(edits, key=lambda e: (e[0].lineno, e[0].col_offset), reverse=True):
+        first, last = d.lineno - 1, d.end_lineno - 1
+        start = len(lines[first].encode()[:d.col_offset].decode(errors="ignore"))
+        end = len(lines[last].encode()[:d.end_col_offset].decode(errors="ignore"))
+        joined = lines[first][:start] + text + "\n" * (last - first) + lines[last][end:]
+        lines[first:last + 1] = joined.splitlines(keepends=True)
+    return lines
+
+
+def _literal(value) -> str | None:
+    """A plain int or float as Python reads it back (inf as 1e999); None for anything else (nan, an int
+    too large to print, a bool, a numpy number, ...)."""
+    if type(value) is float:
+        if math.isnan(value):
+            return None
+        return float.__repr__(value) if math.isfinite(value) else ("1e999" if value > 0 else "-1e999")
+    if type(value) is int:
+        try:
+            return int.__repr__(value)
+        except ValueError:  # more digits than Python prints
+            return None
+    return None
+
+
+def _locals(fn: ast.FunctionDef) -> set[str]:
+    """The names a function binds itself (its parameters, what it assigns): Python never looks them up
+    in the module, so a builtin's name among them is no builtin read."""
+    a = fn.args
+    names = {p.arg for p in a.posonlyargs + a.args + a.kwonlyargs + [a.vararg, a.kwarg] if p is not None}
+    for part in fn.body:
+        names |= {n.id for n in ast.walk(part) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        names |= {n.name for n in ast.walk(part) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    return names
 
 
 def _names_read(fn: ast.FunctionDef) -> list[str]:
@@ -337,6 +418,11 @@ def _same(a, b) -> bool:
 
 def _dotted_name(text) -> bool:
     return isinstance(text, str) and all(p.isidentifier() and not keyword.iskeyword(p) for p in text.split("."))
+
+
+def _type_name(value) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _article(noun: str) -> str:

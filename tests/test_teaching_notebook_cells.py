@@ -271,3 +271,46 @@ def test_a_graph_displays_as_its_equations():
     assert "Graph(name=" not in repr(g) and "Eqn(" not in pretty([g])
     grad = flatgen.flat(lecture.neuron).grad_graph
     assert "  # backward\n" in repr(grad) and repr(grad).endswith("grad_w2")
+
+
+def test_a_helpers_defaults_are_the_values_bound_when_its_def_ran(ip):
+    """Python computes a default once, when the def runs: a constant bound again later does not change it."""
+    run(ip, "import flatgen\nimport numpy as np\nSCALE = 1.0\nG = 3.0\n"
+            "def helper(u, k=SCALE, *, m=G * 2.0):\n    return u * k + m")
+    run(ip, "SCALE = 2.0\nG = 10.0")
+    run(ip, "@flatgen.flat\ndef f(x):\n    return helper(x)")
+    f = ip.user_ns["f"]
+    assert f(1.5) == 7.5 and f.value_and_grad(1.5) == (7.5, (1.0,)) and f.interpret(1.5) == (7.5, (1.0,))
+    assert "def helper(u, k=1.0, *, m=6.0):" in f._src.text
+    run(ip, "def helper(u, k=SCALE, *, m=G * 2.0):\n    return u * k + m")  # same text, new defaults
+    with pytest.raises(UsageError, match="`helper` has changed"):
+        f.value_and_grad(1.5)
+    run(ip, "@flatgen.flat\ndef f(x):\n    return helper(x)")
+    assert ip.user_ns["f"].value_and_grad(1.5) == (23.0, (2.0,))
+    run(ip, "K = np.ones(2)\ndef bad(u, k=K):\n    return u * k")
+    error = run(ip, "@flatgen.flat\ndef h(x):\n    return bad(x, 2.0)", error=NameResolutionError)
+    assert "the default of its parameter `k` is a numpy.ndarray" in error.message
+
+
+def test_a_builtin_bound_by_a_later_cell_makes_the_module_stale(ip, tmp_path):
+    run(ip, "import flatgen")
+    run(ip, "@flatgen.flat\ndef g(a, b):\n    return max(a, b) * 2.0")
+    run(ip, "@flatgen.flat\ndef h(x):\n    total = x * 2.0\n    for i in range(3):\n        total = total + x\n"
+            "    sum = total\n    return sum")
+    g, h = ip.user_ns["g"], ip.user_ns["h"]
+    assert g.value_and_grad(1.0, 3.0) == (6.0, (0.0, 2.0))
+    run(ip, "def max(a, b):\n    return a\nsum = 3")  # `sum` is h's own local: no builtin h reads
+    assert h.value_and_grad(1.0) == (5.0, (5.0,))
+    stale = r"`max` is bound in the notebook now"
+    for use in (lambda: g.value_and_grad(1.0, 3.0), lambda: g.interpret(1.0, 3.0), lambda: g.source,
+                lambda: g.module, lambda: g.graph, lambda: g.draw(), lambda: g.explain(1.0, 3.0),
+                lambda: g.write(tmp_path)):
+        with pytest.raises(UsageError, match=stale):
+            use()
+    assert "max" in g._repr_markdown_() and "bound in the notebook now" in g._repr_html_()
+    assert "def g_value_and_grad" not in g._repr_html_() + g._repr_markdown_()
+    run(ip, "def range(n):\n    return [0]")
+    with pytest.raises(UsageError, match="`range` is bound"):
+        h.value_and_grad(1.0)
+    run(ip, "@flatgen.flat\ndef g(a, b):\n    return max(a, b) * 2.0")  # made again: the cell's max
+    assert ip.user_ns["g"].value_and_grad(1.0, 3.0) == (2.0, (2.0, 0.0))
