@@ -151,9 +151,7 @@ class _Builder:
 
     def _outputs(self) -> None:
         run = self.run
-        seeds = (1.0,)
-        if run is not None and run.graph.seed is not None:
-            seeds = run.env.get(run.graph.seed, seeds)
+        seeds = run.seeds if run is not None else ()  # the upstream gradient of each output
         for k, (o, seed) in enumerate(zip(self.forward.outs, list(seeds) + [None] * len(self.forward.outs))):
             if not isinstance(o, Var):
                 continue

@@ -72,10 +72,11 @@ class Row(NamedTuple):
 class Explanation:
     """The table: prints as text, shows as HTML in a notebook, `.rows` for programs."""
 
-    def __init__(self, title: str, rows: list[Row], digits: int = 4):
+    def __init__(self, title: str, rows: list[Row], digits: int = 4, note: str = ""):
         self.title = title
         self.rows = rows
         self.digits = digits
+        self.note = note  # what the table assumed (an array output's upstream gradient), or ""
 
     def __iter__(self):
         return iter(self.rows)
@@ -97,10 +98,22 @@ class Explanation:
 
 
 def explain(g, args: tuple, seed=None, digits: int = 4) -> Explanation:
-    """The table for the Generated `g` (lecture style) at `args`."""
+    """The table for the Generated `g` (lecture style) at `args`; `seed`, checked by the caller: the
+    upstream gradient of an array output (or of several outputs), by default ones of its shape."""
     names = Renderer(g.graph, g.grad_graph)
-    run = record(g.graph, g.grad_graph, args, seed, label=names.label)
-    return Explanation(title(run, names.label, digits), rows(run, names.label), digits)
+    run = record(g.graph, g.grad_graph, args, seed, label=names.label, names=names.names.globals)
+    return Explanation(title(run, names.label, digits), rows(run, names.label), digits, seed_note(run, names.label))
+
+
+def seed_note(run: Run, label) -> str:
+    """What the table says when it chose an array output's upstream gradient itself."""
+    if not run.ones:
+        return ""
+    outs = run.graph.outs[: run.graph.n_values]
+    first = label(outs[0]) if isinstance(outs[0], Var) else "out"
+    others = " (the other outputs': zeros)" if len(outs) > 1 else ""
+    return (f"upstream gradient of {first}: ones of its shape{others}, the gradient of sum({first}); "
+            "give seed= (--seed) for another")
 
 
 def title(run: Run, label, digits: int = 4) -> str:
@@ -185,8 +198,20 @@ def fmt(v, digits: int = 4) -> str:
     return f"{tuple(a.shape)} [{shown}]"
 
 
+SHOWN_SHARES = 4  # a value used more often shows its first shares, "...", the last, and how many
+
+
 def _shares_text(r: Row, digits: int) -> str:
-    return " + ".join(fmt(s.grad, digits) for s in r.shares) + " = " + fmt(r.grad, digits)
+    """`a + b + c = total`; for many shares the first few, `...`, the last and their count (a value used
+    a thousand times in a loop would otherwise make a cell of a thousand terms)."""
+    shares = r.shares
+    if len(shares) <= SHOWN_SHARES + 1:
+        terms = [fmt(s.grad, digits) for s in shares]
+        count = ""
+    else:
+        terms = [fmt(s.grad, digits) for s in shares[:SHOWN_SHARES - 1]] + ["...", fmt(shares[-1].grad, digits)]
+        count = f" ({len(shares)} shares)"
+    return " + ".join(terms) + count + " = " + fmt(r.grad, digits)
 
 
 HEADER = ("line", "gate", "value", "upstream", "input", "local", "downstream")
@@ -209,15 +234,19 @@ def _cells(r: Row, digits: int) -> list[tuple]:
     return lines
 
 
+WIDEST = 60  # no column is padded wider: a longer cell runs over, on its own line only
+
+
 def text_table(e: Explanation) -> str:
     body = [line for r in e.rows for line in _cells(r, e.digits)]
-    widths = [max(len(c[k]) for c in [HEADER, *body]) for k in range(len(HEADER))]
+    widths = [max((len(c[k]) for c in [HEADER, *body] if len(c[k]) <= WIDEST), default=WIDEST)
+              for k in range(len(HEADER))]
 
     def show(cells):
         return "  ".join(c.rjust(w) if k == 0 else c.ljust(w) for k, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    lines = [e.title, "backward, gate by gate: downstream = upstream x local", show(HEADER),
-             show(tuple("-" * w for w in widths))]
+    lines = [e.title, *([e.note] if e.note else []), "backward, gate by gate: downstream = upstream x local",
+             show(HEADER), show(tuple("-" * w for w in widths))]
     return "\n".join(lines + [show(c) for c in body]) + "\n"
 
 
@@ -225,7 +254,8 @@ def html_table(e: Explanation) -> str:
     """The table as HTML: every text escaped (names, values, statements), colours as inline styles."""
     esc = html.escape
     head = "".join(f"<th>{esc(h)}</th>" for h in HEADER)
-    parts = ['<table class="flatgen-explain">', f"<caption>{esc(e.title)}</caption>", f"<thead><tr>{head}</tr></thead>",
+    caption = esc(e.title) + (f"<br>{esc(e.note)}" if e.note else "")
+    parts = ['<table class="flatgen-explain">', f"<caption>{caption}</caption>", f"<thead><tr>{head}</tr></thead>",
              "<tbody>"]
     colours = (None, None, GREEN, RED, None, None, RED)
     for r in e.rows:

@@ -12,14 +12,14 @@ the table's own rule for that input, evaluated with an upstream gradient of one.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .errors import UsageError
 from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
-from .interpret import default_seed, execute
+from .expr import fill
+from .interpret import execute
 from .primitives import SUM_LEAD, SUM_ONES, UNBROADCAST
 
 SUMS_BACK = (SUM_LEAD, SUM_ONES, UNBROADCAST)  # a contribution summed back to a broadcast input's shape
@@ -60,6 +60,8 @@ class Run:
     # backward order, with where a gradient starts again at zero: Gate, or the Var whose gradient is zeroed
     events: list = field(default_factory=list)
     env: dict = field(default_factory=dict)  # every variable's last value (gradients of the parameters too)
+    seeds: tuple = (1.0,)  # the upstream gradient of each output
+    ones: bool = False  # was an array output's upstream gradient the default, ones of its shape?
 
     @property
     def param_values(self) -> dict:
@@ -82,16 +84,34 @@ class Run:
         return [p for p in self._wrt() if p is not None]
 
 
-def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> Run:
-    """Run `grad` (the gradient graph made from `forward`) on `args` and record every gate application;
-    `label` names variables in the formulas shown for local gradients that are not numbers."""
+def default_seeds(grad: Graph) -> tuple:
+    """The upstream gradients the table and the picture use when none is given: the first output's
+    gradient (1.0; ones of its shape for an array: the gradient of its sum), zeros for the others."""
+    def one(o, k):
+        shape = o.shape
+        if shape in ((), None):
+            return 1.0 if k == 0 else 0.0
+        return np.ones(shape) if k == 0 else np.zeros(shape)
+    return tuple(one(o, k) for k, o in enumerate(grad.outs[: grad.n_values]))
+
+
+def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None, names=None) -> Run:
+    """Run `grad` (the gradient graph made from `forward`) on `args` and record every gate application.
+
+    `seed`: the upstream gradient (checked by the caller, as value_and_grad checks it: the value itself
+    for one output, a tuple for several); None: `default_seeds`.  `label` names variables in the
+    formulas shown for local gradients that are not numbers, `names` the module's names for numpy and
+    math there (the renderer's globals)."""
     if len(args) != len(grad.params):
         raise UsageError(f"{grad.name}() takes {len(grad.params)} argument(s), got {len(args)}")
     gates = {id(e) for e in forward.eqns}
     run = Run(grad, forward, tuple(args))
     env: dict = dict(zip(grad.params, args))
     if grad.seed is not None:
-        env[grad.seed] = default_seed(grad.n_values) if seed is None else tuple(seed)
+        one = grad.n_values == 1
+        seeds = default_seeds(grad) if seed is None else ((seed,) if one else tuple(seed))
+        run.seeds, run.ones = seeds, seed is None and any(np.ndim(s) for s in seeds)
+        env[grad.seed] = seeds[0] if one else seeds
     by_eqn: dict[int, list[Gate]] = {}  # applications of each equation, forward order
     events: list = []  # backward order: a group's index, or a variable whose gradient starts at zero
     groups: list[tuple[Eqn, list]] = []  # backward groups, in the order they ran: (equation, [(eqn, values, out)])
@@ -139,7 +159,7 @@ def record(forward: Graph, grad: Graph, args: tuple, seed=None, label=None) -> R
         if j > len(apps):
             continue
         app = apps[len(apps) - j]
-        _fill(app, records, grad.math, label)
+        _fill(app, records, grad.math, label, names)
         run.backward.append(app)
         run.events.append(app)
     return run
@@ -167,7 +187,7 @@ def _rule_index(f: Eqn, e: Eqn) -> int | None:
     return None
 
 
-def _fill(app: Gate, records: list, math_mode: bool, label) -> None:
+def _fill(app: Gate, records: list, math_mode: bool, label, names=None) -> None:
     """The upstream gradient, and each input's share and local gradient, from one backward group."""
     f = app.eqn
     app.backward = True
@@ -184,7 +204,7 @@ def _fill(app: Gate, records: list, math_mode: bool, label) -> None:
                 app.inputs[k].share = out
             else:  # `grad_x[idx] += g` into an array of its own: the share is the plain scatter of g
                 app.inputs[k].share = _evaluate(f.op.rules[k], {**slots, "g": named["g"]}, f.params, math_mode)
-            app.inputs[k].local = local_gradient(f, k, slots, math_mode, label)
+            app.inputs[k].local = local_gradient(f, k, slots, math_mode, label, names)
         elif e.op in SUMS_BACK and k is not None:
             app.inputs[k].share = out  # summed back to the input's shape: that is what the input receives
         elif e.op.adds and k is not None:
@@ -193,7 +213,7 @@ def _fill(app: Gate, records: list, math_mode: bool, label) -> None:
             app.inputs[r].starts = False  # an in-place scatter adds into the array made before
 
 
-def local_gradient(f: Eqn, k: int, slots: dict, math_mode: bool, label=None):
+def local_gradient(f: Eqn, k: int, slots: dict, math_mode: bool, label=None, names=None):
     """d out / d input k, from the table's rule with an upstream gradient of one.
 
     For a scalar output that is the gradient itself (a number, or an array shaped like the input);
@@ -207,7 +227,7 @@ def local_gradient(f: Eqn, k: int, slots: dict, math_mode: bool, label=None):
     elif f.op.elementwise:
         one = np.ones(shape)
     else:
-        return formula(rule.expr, f, label)
+        return formula(rule, f, label, math_mode, names)
     return _evaluate(rule, {**slots, "g": one}, f.params, math_mode)
 
 
@@ -220,20 +240,30 @@ def _evaluate(rule, slots: dict, params: dict, math_mode: bool):
         return None
 
 
-def formula(expr, f: Eqn, label=None) -> str:
-    """A rule as one line of text: `g` is the upstream gradient, `d` what the input receives, and the
-    gate's slots are spelled with `label` (a variable's name; constants as numbers)."""
-    names = {"g": "g", "OUT": "d", "out": label(f.out) if label else "out"}
-    for s, a in zip(f.op.expr.slots, f.ins):
-        if isinstance(a, Lit):
-            names[s] = repr(a.value)
-        elif label is not None:
-            names[s] = label(a)
+def formula(rule, f: Eqn, label=None, math_mode: bool = False, names=None) -> str:
+    """A rule as one line of text, as the generated module writes it: the template rendered by the
+    renderer's machinery (expr.Expr.pattern: params as constants, np.shape of a known shape folded,
+    defaults dropped), with `g` for the upstream gradient, `d` for what the input receives, and the
+    gate's inputs spelled with `label` (a variable's name; constants as numbers)."""
+    from .format import format_snippet
 
-    class Spell(ast.NodeTransformer):
-        def visit_Name(self, node):
-            return ast.Name(names.get(node.id, node.id), ast.Load())
-
-    tree = Spell().visit(ast.parse(expr.text))
-    text = "; ".join(ast.unparse(s) for s in tree.body)
-    return text if expr.block else f"d = {text}"
+    template = rule.template(math_mode)
+    atoms = {"g": None, "out": f.out, **dict(zip(f.op.expr.slots, f.ins))}
+    shapes = {"g": f.out.shape, "out": f.out.shape, **{s: a.shape for s, a in zip(f.op.expr.slots, f.ins)}}
+    spelled = {"g": "g", "OUT": "d", "out": label(f.out) if label else "out"}
+    args, texts = [], []
+    for s in template.slots:
+        a = atoms.get(s)
+        if isinstance(a, Lit) and a.value is not None:
+            args.append(a.value)
+            texts.append("")
+        else:
+            args.append(None)
+            texts.append(spelled.get(s) or (label(a) if label is not None and isinstance(a, Var) else s))
+    globals_ = dict(names or {})
+    if template.block:
+        globals_["OUT"] = "d"
+    pattern = template.pattern(args, globals_, f.params, rule.defaults, [shapes.get(s) for s in template.slots],
+                               fmt=format_snippet)
+    text = fill(pattern, texts).replace("\n", "; ")
+    return text if template.block else f"d = {text}"
