@@ -366,22 +366,21 @@ class Flat:
         write_atomic(path, self.source)
 
     @guard
-    def explain(self, *args, seed=None, digits=4):
-        """The lecture's table at these arguments: one row per gate, in backward order (flatgen/explain.py)."""
+    def explain(self, *args, seed=None, digits=4, **by_name):
+        """The lecture's table at these arguments: one row per gate, in backward order (flatgen/explain.py);
+        `seed`: an array output's upstream gradient (default: ones of its shape, as the table says)."""
         from .explain import explain
         from .teaching import prepared
 
-        return explain(*prepared(self, args, seed), digits=digits)
+        return explain(*prepared(self, "explain", args, by_name, seed, digits), digits=digits)
 
     @guard
-    def draw(self, *args, seed=None, digits=3):
+    def draw(self, *args, seed=None, digits=3, **by_name):
         """The circuit as SVG, with its values and gradients at these arguments, if any (flatgen/draw.py)."""
         from .draw import draw
-        from .teaching import lecture, prepared
+        from .teaching import prepared
 
-        if not args:
-            return draw(lecture(self.generated, self._src, self._node), digits=digits)
-        return draw(*prepared(self, args, seed), digits=digits)
+        return draw(*prepared(self, "draw", args, by_name, seed, digits), digits=digits)
 
     def _repr_html_(self):  # a notebook shows the generated module, highlighted
         from .teaching import module_html

@@ -143,22 +143,27 @@ def jobs_of(args) -> tuple[list[Job], Path]:
     if args.unroll is not None:
         overrides["unroll"] = args.unroll
     if args.shape:
-        shapes = []
-        for item in args.shape:
-            name, eq, dims = item.partition("=")
-            try:
-                shape = None if dims.strip() == "?" else tuple(int(d) for d in dims.split(",") if d.strip())
-            except ValueError:
-                shape = "bad"
-            if not eq or not name.isidentifier() or shape == "bad":
-                raise UsageError(f"--shape {item!r} is not PARAM=N,M", hint="e.g. --shape W=2,2 --shape x=2")
-            shapes.append((name, shape))
-        overrides["shapes"] = tuple(shapes)
+        overrides["shapes"] = shapes_option(args.shape)
     if args.name is not None:
         if len(jobs) != 1 or not args.name.isidentifier():
             raise UsageError("--name takes one Python identifier, for one target")
         overrides["name"] = args.name
     return [replace(j, options=replace(j.options, **overrides)) for j in jobs], out_dir
+
+
+def shapes_option(items: list[str]) -> tuple:
+    """`--shape W=2,2 --shape x=2 --shape c=` -> (("W", (2, 2)), ("x", (2,)), ("c", ())); `?`: any shape."""
+    shapes = []
+    for item in items:
+        name, eq, dims = item.partition("=")
+        try:
+            shape = None if dims.strip() == "?" else tuple(int(d) for d in dims.split(",") if d.strip())
+        except ValueError:
+            shape = "bad"
+        if not eq or not name.isidentifier() or shape == "bad" or (shape and min(shape) < 0):
+            raise UsageError(f"--shape {item!r:.60} is not PARAM=N,M", hint="e.g. --shape W=2,2 --shape x=2")
+        shapes.append((name, shape))
+    return tuple(shapes)
 
 
 def build_all(args):

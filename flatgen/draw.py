@@ -8,13 +8,12 @@ text escaped, and the same function and arguments give the same bytes.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from functools import cached_property
 from pathlib import Path
 
 from .circuit import Circuit, circuit
 from .errors import UsageError
+from .files import write_atomic
 from .svg import DOT_MARK, MARK, svg_element, to_dot, to_svg
 
 FORMATS = ("svg", "dot")
@@ -40,9 +39,10 @@ class Drawing:
         return svg_element(self.circuit)
 
     def save(self, path, format: str | None = None) -> Path:
-        """Write the picture to `path` (atomically); the format from `format` or the file's suffix."""
+        """Write the picture to `path` (atomically): .svg, or .dot/.gv for Graphviz text (`format`, if
+        given, must agree with the suffix)."""
         path = Path(path)
-        fmt = format or ("dot" if path.suffix.lower() in (".dot", ".gv") else "svg")
+        fmt = picture_format(path, format)
         write_picture(path, self.dot if fmt == "dot" else self.svg, fmt)
         return path
 
@@ -60,45 +60,30 @@ def draw(g, args: tuple | None = None, seed=None, digits: int = 3) -> Drawing:
     return Drawing(circuit(g, args, seed, digits))
 
 
-def write_picture(path: Path, text: str, fmt: str) -> bool:
-    """Write `text` to `path` atomically (a temporary file in the same folder, then one rename).
+SUFFIXES = {".svg": "svg", ".dot": "dot", ".gv": "dot"}
 
-    Only a file flatgen wrote (its mark in the first lines), or no file, is replaced: `-o model.py`
-    by mistake refuses instead of destroying a source.  True when the file changed.
-    """
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown picture format {fmt!r}", hint="--format svg or --format dot")
+
+def picture_format(path: Path, fmt: str | None) -> str:
+    """The format a picture file gets: its suffix says it (.svg; .dot or .gv: Graphviz text); a `fmt`
+    given must agree.  Any other suffix is refused: `-o c.png` would write SVG text into a .png."""
+    if fmt is not None and fmt not in FORMATS:
+        raise UsageError(f"unknown picture format {fmt!r:.40}", hint="--format svg or --format dot")
+    said = SUFFIXES.get(path.suffix.lower())
+    if said is None:
+        raise UsageError(f"cannot write {path}: flatgen writes pictures as .svg or .dot (.gv) files",
+                         hint="-o circuit.svg, -o circuit.dot (Graphviz text: dot -Tpng circuit.dot), "
+                              "or -o - for stdout")
+    if fmt is not None and fmt != said:
+        raise UsageError(f"--format {fmt}, but {path} is a .{said} file's name", hint=f"-o {path.stem}.{fmt}")
+    return said
+
+
+def write_picture(path: Path, text: str, fmt: str) -> bool:
+    """Write `text` to `path` atomically, as modules are written (files.write_atomic): only a regular
+    file flatgen wrote (its mark in the first lines), or no file, is replaced, so `-o model.py` by
+    mistake refuses instead of destroying a source, and a FIFO or a device is never opened.  True when
+    the file changed."""
+    fmt = picture_format(path, fmt)
     mark = (MARK if fmt == "svg" else DOT_MARK).encode()
-    data = text.encode("utf-8")
-    try:
-        if path.is_dir():
-            raise UsageError(f"cannot write {path}: it is a folder", hint="-o names a file: -o circuit.svg")
-        old = path.read_bytes() if path.exists() else None
-    except OSError as e:
-        raise UsageError(f"cannot read {path}: {e.strerror or e}") from None
-    if old == data:
-        return False
-    if old is not None and mark not in old[:200]:
-        raise UsageError(f"{path} exists and was not written by flatgen: refusing to replace it",
-                         hint="choose another file name, or move the file away")
-    folder = path.parent
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {path}: no folder {folder}", hint="create the folder first")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as e:
-        raise UsageError(f"cannot write into {folder}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        if isinstance(e, OSError):
-            raise UsageError(f"cannot write {path}: {e.strerror or e}") from None
-        raise
-    return True
+    return write_atomic(path, text, ours=lambda old: mark in old[:200], make_folder=False,
+                        hint="choose another file name, or move the file away")

@@ -60,8 +60,10 @@ def reduce(x: Shape, axis=None, keepdims=False, **_) -> Shape:
 def matmul(a: Shape, b: Shape, **_) -> Shape:
     if a is None or b is None:
         raise ValueError("`@` needs known shapes here: give example shapes (see README, Shapes)")
-    if len(a) == 0 or len(b) == 0 or len(a) > 2 or len(b) > 2:
-        raise ValueError(f"`@` of shapes {a} and {b}: flatgen handles 1-D and 2-D operands")
+    if len(a) == 0 or len(b) == 0:  # (stacks of 3-D and more have their rows: matmul_nd)
+        raise ValueError(f"`@` of shapes {a} and {b}: numpy's matmul takes no scalars (use *)")
+    if len(a) > 2 or len(b) > 2:
+        raise ValueError(f"`@` of shapes {a} and {b}: this row takes 1-D and 2-D operands (stacks: matmul_row)")
     k_a = a[-1]
     k_b = b[0]
     if k_a != k_b:
