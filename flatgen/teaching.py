@@ -31,6 +31,7 @@ def prepared(flat, method: str, args: tuple, by_name: dict, seed, digits) -> tup
     The seed is checked as value_and_grad checks it (flatgen/vjp.py): the upstream gradient of an
     array output, or one per output of several; None lets the table and the picture use ones of the
     output's shape (numbers.default_seeds), which the table says."""
+    from .trace import dicts
     from .vjp import check_seed
 
     name = flat.fn.__name__
@@ -51,7 +52,7 @@ def prepared(flat, method: str, args: tuple, by_name: dict, seed, digits) -> tup
             raise UsageError(f"seed= is the upstream gradient of an array output (or of several); {name}() "
                              "returns one number", hint="leave seed= out: the gradient of a single number")
         seed = check_seed(name, g.graph, seed)
-    return lecture(g, flat._src, flat._node), args, seed
+    return lecture(g, flat._src, flat._node), dicts.flat(args), seed  # a dict parameter: one per key
 
 
 def check_digits(digits, what: str = "--digits") -> int:
@@ -264,7 +265,6 @@ def _for_args(args):
     --at: the graph alone, at the --shape shapes) and the --seed checked."""
     import numpy as np
 
-    from .errors import FlatgenError
     from .parse import load_target
 
     src, fn = load_target(args.targets[0])
@@ -283,20 +283,28 @@ def _for_args(args):
         raise UsageError("--shape is for the graph alone: with --at the values give the shapes",
                          hint="leave --shape out")
     given = parse_at(args.at, params)
-    try:  # which parameters are loop counts (ints); array code may need the shapes first
-        ints = {p.hint for p in generate(src, fn, options).graph.ints}
-    except FlatgenError:  # (traced with every parameter a number: made again below with the shapes)
-        ints = set()
-    values = []
-    for p in params:
-        v = given[p]
-        if p in ints and not (isinstance(v, int) or (isinstance(v, float) and v.is_integer())):
-            raise UsageError(f"--at {p}={v!r}: {p} is a loop count, a whole number")
-        values.append(int(v) if p in ints else float(v) if isinstance(v, (int, float)) else v)
+    values = [given[p] for p in params]
     scalar = all(np.ndim(v) == 0 for v in values)
     options = replace(options, shapes=shapes_of(params, values), math=True if scalar and floats(values) else None)
     g = generate(src, fn, options)
+    counts = {p.hint: p.shape for p in g.graph.ints}  # loop counts (shape ()) and index arrays: integers
+    values = [_argument(p, given[p], counts) for p in params]
     return g, tuple(values), _seed_option(args.seed, g, fn.name)
+
+
+def _argument(p: str, v, counts: dict):
+    """An --at value as the parameter takes it: a loop count an int, an index array integers (each a
+    whole number), anything else floats."""
+    import numpy as np
+
+    if p not in counts:
+        return float(v) if isinstance(v, (int, float)) else v
+    array = np.asarray(v, dtype=float)
+    if not (np.all(np.isfinite(array)) and np.all(array == np.round(array)) and np.all(np.abs(array) < 2**53)):
+        what = "a loop count, a whole number" if counts[p] == () else "used as an index: whole numbers"
+        what += " (below 2**53)"
+        raise UsageError(f"--at {p}={v!r:.40}: {p} is {what}")
+    return int(array) if np.ndim(v) == 0 else array.astype(np.int64)
 
 
 def _shapes(items: list[str], params: list[str]) -> tuple:

@@ -280,6 +280,32 @@ def test_graph_takes_shapes_without_values(capsys):
     assert "not PARAM=N,M" in capsys.readouterr().err
 
 
+def by_key(params, x):
+    return np.sum(params["W"] @ x)
+
+
+def pick(x, y):
+    return np.sum(x[np.arange(2), y] ** 2)
+
+
+def test_dict_parameters_and_index_arrays(tmp_path, capsys, monkeypatch):
+    """A dict parameter is one parameter per key, in the table as in the module; an index array from
+    --at is integers (a float index was an IndexError inside the interpreter, exit 3)."""
+    f = flatgen.flat(by_key)
+    W, x = np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1.0, -1.0])
+    table = f.explain({"W": W}, x)
+    _, (grads, gx) = f.value_and_grad({"W": W}, x)
+    np.testing.assert_allclose(table.grads()["params_W"], grads["W"])
+    assert "gates" in repr(f.draw({"W": W}, x))
+    target = f"{__file__}:pick"
+    assert main(["explain", target, "--at", "x=[[1,2],[3,4]],y=[1,0]"]) == 0
+    assert "(2, 2) [0, 4, 6, 0]" in capsys.readouterr().out
+    assert main(["explain", target, "--at", "x=[[1,2],[3,4]],y=[1,0.5]"]) == 2
+    assert "y is used as an index" in capsys.readouterr().err
+    assert main(["explain", "examples/loops.py:rnn", "--at", "x=0.5,w=0.9,n=1e300"]) == 2
+    assert "n is a loop count" in capsys.readouterr().err
+
+
 def test_errors_stay_flatgen_errors():
     with pytest.raises(FlatgenError):
         flatgen.flat(scale).explain(np.ones(2), np.ones(3))
