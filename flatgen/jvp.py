@@ -32,7 +32,7 @@ import functools
 
 from .errors import UsageError
 from .expr import Expr
-from .graph import Atom, Eqn, Graph, Lit, Var, is_loop
+from .graph import Atom, Eqn, Graph, Lit, Var, frame_reads, is_loop
 from .primitives import COPY, INIT, INIT_SCALAR, POP, TAPE, Op
 from .shapes import broadcast
 
@@ -235,16 +235,34 @@ def _spreads(op: Op, ins: tuple, on: tuple, out: Var) -> bool:
     Each share has the shape of its tangent broadcast with what its rule reads."""
     if out.shape is None or any(a.shape is None for a in ins):
         return True
+    shares = []
     for i, rule in enumerate(op.rules):
         if not on[i]:
             continue
         reads = rule.expr.slots
         if "out" in reads:
-            continue
-        shapes = [a.shape for k, a in enumerate(ins) if k == i or op.expr.slots[k] in reads]
-        if broadcast(*shapes) != out.shape:
-            return True
-    return False
+            return False
+        shares.append(broadcast(*[a.shape for k, a in enumerate(ins) if k == i or op.expr.slots[k] in reads]))
+    return broadcast(*shares) != out.shape  # added up, the shares broadcast to each other
+
+
+def live(eqns: list[Eqn], outs: list[Var]) -> list[Eqn]:
+    """The equations `outs` need (a gradient the Hessian-vector product does not read is not computed),
+    with what the frames they run under read (conditions, bounds, a while loop's test) and the tapes."""
+    needed = set(outs)
+    keep: set[int] = set()
+    rolled = any(is_loop(f) for e in eqns for f in e.frames)
+    while True:
+        size = len(keep)
+        for e in reversed(eqns):
+            if id(e) in keep or e.out not in needed:
+                continue
+            keep.add(id(e))
+            needed.update(a for a in e.ins if type(a) is Var)
+            needed.update(v for f in e.frames for v in frame_reads(f))
+        if not rolled or len(keep) == size:
+            break
+    return [e for e in eqns if id(e) in keep]
 
 
 def jvp_graph(graph: Graph, wrt: list[Var], outs: list[Atom], values: list[Atom], name: str | None = None) -> Graph:
@@ -262,5 +280,7 @@ def jvp_graph(graph: Graph, wrt: list[Var], outs: list[Atom], values: list[Atom]
             dots.append(z)
         else:
             dots.append(Lit(0.0))
+    if not values:  # only tangents are returned (second order): what they do not need is dropped
+        eqns = live(eqns, [d for d in dots if type(d) is Var])
     return Graph(name or graph.name, [*graph.params, *(fwd.dot[p] for p in wrt)], eqns, [*values, *dots],
                  math=graph.math, n_values=len(values), ints=graph.ints)

@@ -112,9 +112,9 @@ class Namer:
                 names[v] = self.fresh(v.hint or "v")
         for v in by_role["tape"]:
             names[v] = self.fresh(f"{names[v.of]}_tape")
-        for v in by_role["tangent"]:
+        for v in by_role["tangent"]:  # (a value the function does not compute: its hint, or dot_v)
             if v not in names:
-                names[v] = self.fresh(f"dot_{names[v.of]}")
+                names[v] = self.fresh(f"dot_{names.get(v.of) or v.of.hint or 'v'}")
         return self
 
 

@@ -208,3 +208,51 @@ def central_difference(fn, args, i: int, idx, h: float) -> float:
         down[i] = args[i] - np.longdouble(h)
         width = up[i] - down[i]
     return float((fn(*up) - fn(*down)) / width)
+
+
+# -- forward mode and second order (issue 17) ----------------------------------------------------------------
+
+
+def check_modes(result, args, vg, grads, wrt: list[int], rng_seed: int) -> None:
+    """Forward mode and second order on a fuzzed program, through the interpreter (no second module to
+    render and format: the examples' tests check the generated <name>_jvp and <name>_hvp):
+
+    - the JVP graph's tangent along a random direction == <the generated gradient, direction> (1e-9);
+    - the HVP graph's product with a random vector == central differences of the generated gradient
+      (`vg`) along it, where differences at h and h / 10 agree (a kink or a steep point: skipped)."""
+    from flatgen import interpret
+    from flatgen.hvp import hvp_graph
+    from flatgen.jvp import jvp_graph
+
+    graph = result.graph
+    if result.grad_graph.seed is not None or not all(np.ndim(args[i]) == 0 for i in wrt):
+        return
+    rng = np.random.default_rng(abs(rng_seed))
+    t = [float(rng.uniform(-1, 1)) for _ in wrt]
+    outs = list(graph.outs)
+    with np.errstate(all="ignore"):
+        dot = interpret.evaluate(jvp_graph(graph, result.wrt, outs, outs), [*args, *t])[-1]
+    want = sum(float(g) * d for g, d in zip(grads, t))
+    scale = max([1.0] + [abs(float(g)) for g in grads])
+    if np.isfinite(want):
+        assert abs(float(dot) - want) <= 1e-9 * scale, f"JVP {float(dot)!r} vs <grad, t> {want!r}"
+    hv = interpret.evaluate(hvp_graph(result.grad_graph, result.wrt), [*args, *t])
+    size = max([1.0] + [abs(float(args[i])) for i in wrt])
+
+    def grad_at(h):
+        moved = list(args)
+        for i, d in zip(wrt, t):
+            moved[i] = args[i] + h * d
+        with np.errstate(all="ignore"):
+            return np.array([float(g) for g in vg(*moved)[1]])
+
+    h = EPS * size
+    with np.errstate(all="ignore"):
+        fd = (grad_at(h) - grad_at(-h)) / (2 * h)
+        fine = (grad_at(h / 10) - grad_at(-h / 10)) / (h / 5)
+    hscale = max([1.0] + [abs(float(x)) for x in fd if np.isfinite(x)])
+    for k, (got, a, b) in enumerate(zip(hv, fd, fine)):
+        tol = 1e-4 * hscale + 1e-4 * abs(a)
+        if not (np.isfinite(a) and abs(a - b) <= 0.1 * tol):
+            continue  # a kink or a steep point: no reference
+        assert abs(float(got) - a) <= tol, f"HVP block {k}: {float(got)!r} vs differences of the gradient {a!r}"

@@ -170,6 +170,8 @@ def check(program: fuzzgen.Program, workdir: Path) -> Outcome:
                 assert abs(float(g) - fd) <= tol, (
                     f"grad {names[i]}: {label} {float(g)!r} vs central differences (step {h:.3g}: {fd!r}, step "
                     f"{h / 10:.3g}: {fine!r}); tolerance {tol:.3g}" + (" (the function is flat here)" if verdict == "zero" else ""))
+    # 5. forward mode and second order (issue 17): the JVP against the gradient, the HVP against its differences
+    fuzzing.check_modes(result, args, gen_vg, grads, wrt, program.seed)
     return outcome
 
 
