@@ -151,3 +151,19 @@ def test_hessian_limit_and_bad_vectors():
         f.hvp(*args, vectors=(1.0,))
     with pytest.raises(FlatgenError, match="shape"):
         f.jvp(*args, tangents=tuple(np.zeros(3) for _ in range(4)))
+
+
+def test_cli_adds_the_functions(capsys):
+    from flatgen.cli import main
+
+    assert main(["show", "examples/lecture.py:neuron", "--jvp", "--hvp"]) == 0
+    text = capsys.readouterr().out
+    assert "def neuron_jvp(w0, x0, w1, x1, w2, dot_w0, dot_x0, dot_w1, dot_x1, dot_w2):" in text
+    assert "dot_s0 = dot_w0 * x0 + w0 * dot_x0" in text and "def neuron_hvp(" in text
+    assert "--jvp --hvp" in text  # the header's command regenerates the same module
+    assert main(["show", "examples/layers.py:relu", "--form", "layer", "--jvp"]) == 2
+
+
+def test_modules_without_the_options_are_unchanged():
+    f = flatgen.flat(example_function(TARGETS["lecture_neuron"]))
+    assert "_jvp" not in f.source and "_hvp" not in f.source
