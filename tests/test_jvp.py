@@ -153,9 +153,11 @@ def test_hessian_limit_and_bad_vectors():
         f.jvp(*args, tangents=tuple(np.zeros(3) for _ in range(4)))
 
 
-def test_cli_adds_the_functions(capsys):
+def test_cli_adds_the_functions(capsys, monkeypatch):
+    from conftest import ROOT
     from flatgen.cli import main
 
+    monkeypatch.chdir(ROOT)
     assert main(["show", "examples/lecture.py:neuron", "--jvp", "--hvp"]) == 0
     text = capsys.readouterr().out
     assert "def neuron_jvp(w0, x0, w1, x1, w2, dot_w0, dot_x0, dot_w1, dot_x1, dot_w2):" in text
