@@ -128,6 +128,7 @@ EXAMPLES = {
   flatgen explain examples/lecture.py:circuit --at x=-2,y=5,z=-4
   flatgen explain examples/lecture.py:neuron --at w0=2,x0=-1,w1=-3,x1=-2,w2=-3
   flatgen explain model.py:loss --at "W=[[1,2],[3,4]],x=[1,0]" --html > table.html
+  flatgen explain model.py:layer --at "x=[1,2],w=3" --seed "[1,-1]"   # default: ones of the output's shape
 
 One row per gate, in backward order: the source line, the gate and its pattern, the forward value,
 the upstream gradient, and for each input the local gradient and the downstream gradient.""",
@@ -135,9 +136,12 @@ the upstream gradient, and for each input the local gradient and the downstream 
   flatgen graph examples/lecture.py:circuit --at x=-2,y=5,z=-4 -o circuit.svg
   flatgen graph examples/lecture.py:neuron -o neuron.svg          # the graph alone, without values
   flatgen graph examples/lecture.py:neuron --format dot -o neuron.dot
+  flatgen graph model.py:loss --shape W=2,3 --shape x=3 -o loss.svg    # array code, without values
+  flatgen graph model.py:layer --at "x=[1,2],w=3" --seed "[1,-1]"    # an array output's upstream gradient
 
 The circuit as SVG, written by flatgen itself (no Graphviz needed): forward values above each wire
-(green), gradients below (red).  Without -o the picture goes to stdout.""",
+(green), gradients below (red).  Without -o (or with -o -) the picture goes to stdout; -o takes .svg,
+.dot or .gv files and replaces only a regular file flatgen wrote.""",
     "gates": """examples:
   flatgen gates                          # every gate flatgen knows
   flatgen gates mul max np.exp           # by row, gate label or call
