@@ -112,9 +112,11 @@ class Namer:
                 names[v] = self.fresh(v.hint or "v")
         for v in by_role["tape"]:
             names[v] = self.fresh(f"{names[v.of]}_tape")
-        for v in by_role["tangent"]:  # (a value the function does not compute: its hint, or dot_v)
-            if v not in names:
-                names[v] = self.fresh(f"dot_{names.get(v.of) or v.of.hint or 'v'}")
+        for v in by_role["tangent"]:  # a value the code does not keep (an HVP needs only the tangent of a
+            if v not in names:        # gradient): the name it would have, its hint, or dot_v
+                of = v.of
+                base = names.get(of) or (f"grad_{names[of.of]}" if of.role == "grad" and of.of in names else None)
+                names[v] = self.fresh(f"dot_{base or of.hint or 'v'}")
         return self
 
 

@@ -201,6 +201,45 @@ def check_module(module, target, label):
     return checked
 
 
+def check_modes(module, target, label):
+    """--jvp / --hvp (issue 17): <f>_jvp's tangent is central differences of the value along a random
+    tangent; <f>_hvp's blocks are central differences of the module's gradient along a random vector."""
+    fn = target["function"]
+    args = inputs(target)
+    names = [n for n, _, _ in signature(target)]
+    wrt_index = [names.index(w) for w in wrt_of(target)]
+    rng = np.random.default_rng(2)
+    direction = [rng.normal(size=np.shape(args[i])) if np.shape(args[i]) else float(rng.normal()) for i in wrt_index]
+    h = EPS
+
+    def moved(step):
+        out = list(args)
+        for i, d in zip(wrt_index, direction):
+            out[i] = np.asarray(args[i], dtype=np.float64) + step * np.asarray(d) if np.shape(args[i]) else \
+                float(args[i] + step * d)
+        return out
+
+    checked = 0
+    forward, value_and_grad = getattr(module, fn), getattr(module, f"{fn}_value_and_grad")
+    if target.get("jvp"):
+        value, tangent = getattr(module, f"{fn}_jvp")(*args, *direction)
+        assert float(value) == float(forward(*args)), f"{label}: {fn}_jvp's value"
+        fd = (float(forward(*moved(h))) - float(forward(*moved(-h)))) / (2 * h)
+        assert float(tangent) == pytest.approx(fd, rel=RTOL, abs=1e-9), f"{label}: {fn}_jvp's tangent {tangent!r}, fd {fd!r}"
+        checked += 1
+    if target.get("hvp"):
+        blocks = getattr(module, f"{fn}_hvp")(*args, *direction)
+        up, down = value_and_grad(*moved(h))[1], value_and_grad(*moved(-h))[1]
+        assert len(blocks) == len(wrt_index), f"{label}: {len(blocks)} blocks for {len(wrt_index)} parameters"
+        for k, block in enumerate(blocks):
+            fd = (np.asarray(up[k], dtype=np.float64) - np.asarray(down[k], dtype=np.float64)) / (2 * h)
+            assert np.shape(block) == np.shape(args[wrt_index[k]]), f"{label}: block {k}'s shape"
+            scale = max(1.0, float(np.max(np.abs(fd))))
+            np.testing.assert_allclose(block, fd, rtol=1e-4, atol=1e-6 * scale, err_msg=f"{label}: {fn}_hvp block {k}")
+            checked += 1
+    return checked
+
+
 COMMITTED = sorted(p.stem for p in (ROOT / "generated").glob("*.py"))
 
 
@@ -215,6 +254,9 @@ def test_committed_module_numerically(name):
     target = TARGETS[name]
     module = load(ROOT / "generated" / f"{name}.py", f"committed_{name}")
     assert check_module(module, target, f"generated/{name}.py") >= len(wrt_of(target))
+    if target.get("jvp") or target.get("hvp"):
+        want = bool(target.get("jvp")) + bool(target.get("hvp")) * len(wrt_of(target))
+        assert check_modes(module, target, f"generated/{name}.py") == want
 
 
 # -- the goldens ------------------------------------------------------------------------------------------

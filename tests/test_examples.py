@@ -1,6 +1,7 @@
 """The lecture examples: golden files, the slide's exact backward pass, known values, staleness."""
 
 import ast
+import re
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +132,7 @@ def test_generated_modules_run_standalone():
         spec = importlib.util.spec_from_file_location(path.stem, path)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
-        name = path.stem.removeprefix("lecture_")
+        name = re.search(r"^# From: examples/lecture\.py:(\w+)$", text, re.M).group(1)  # lecture_neuron_modes: neuron
         fn = getattr(lecture, name)
         n = fn.__code__.co_argcount
         args = np.linspace(0.1, 0.9, n)
