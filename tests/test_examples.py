@@ -146,6 +146,12 @@ def test_readme_shows_the_current_neuron_module():
     assert (ROOT / "generated" / "lecture_neuron.py").read_text() in readme
 
 
+def test_readme_shows_the_current_jvp_function():
+    text = (ROOT / "generated" / "lecture_neuron_modes.py").read_text()
+    fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == "neuron_jvp")
+    assert "\n".join(text.splitlines()[fn.lineno - 1:fn.end_lineno]) in (ROOT / "README.md").read_text()
+
+
 def test_readme_quick_start_is_what_ci_runs():
     readme = (ROOT / "README.md").read_text()
     ci = (ROOT / ".ci" / "run").read_text()
