@@ -172,6 +172,11 @@ class Flat:
         """(out, cache) from the generated <name>_forward (the layer form, flatgen/layers.py): `cache`
         holds exactly what the backward pass reads, as a named tuple of the generated module's names."""
         args, g = self._prepare(args)
+        name = self.fn.__name__
+        if any(isinstance(a, dict) for a in args) or getattr(g.graph, "structure", None) is not None:
+            raise UsageError(f"{name}.forward() takes arrays and returns a flat output (or a flat tuple): "
+                             f"{name}() takes a dict or returns lists", hint=f"use {name}.value_and_grad(...) "
+                             "for dict parameters and nested outputs, or the generated module's functions")
         g = self._of_form(g, "layer")
         out, cache = getattr(self._module_of(g), pair_names(g.graph.name)[0])(*args)
         return out, self._cache_type(g)(*cache)
