@@ -24,7 +24,7 @@ HINTS: dict[type, str] = {
     ast.AsyncWith: "flat gradient code has no async: write a plain `def` function",
     ast.Try: "flat code has no exceptions: check inputs before calling the function",
     ast.TryStar: "flat code has no exceptions: check inputs before calling the function",
-    ast.Raise: "flat code has no exceptions: check inputs before calling the function",
+    ast.Raise: "flat code has no exceptions: raise only on a path decided by settings (else: raise ...)",
     ast.Import: "import numpy or math at the top of the module, not inside the function",
     ast.ImportFrom: "import at the top of the module, not inside the function",
     ast.Global: "a gradient function reads its inputs only: pass the value as a parameter",
@@ -150,7 +150,7 @@ def _check_function(src: Source, fn: ast.AST, helper: bool) -> None:
 def _falls_through(body: list[ast.stmt]) -> ast.stmt | None:
     """The statement after which a path leaves `body` without a `return` (None: every path returns)."""
     last = body[-1] if body else None
-    if isinstance(last, ast.Return):
+    if isinstance(last, (ast.Return, ast.Raise)):
         return None
     if isinstance(last, ast.If) and last.orelse:
         return _falls_through(last.body) or _falls_through(last.orelse)
@@ -160,7 +160,7 @@ def _falls_through(body: list[ast.stmt]) -> ast.stmt | None:
 def _check_block(src: Source, body: list[ast.stmt], in_loop: bool = False) -> None:
     """The statements of a block: nothing after a `return`, `break` or `continue` (it would never run)."""
     for k, stmt in enumerate(body):
-        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue)) and k + 1 < len(body):
+        if isinstance(stmt, (ast.Return, ast.Break, ast.Continue, ast.Raise)) and k + 1 < len(body):
             word = type(stmt).__name__.lower()
             refuse(src, body[k + 1], f"this statement never runs: it follows a `{word}`",
                    f"remove it, or move it before the `{word}`")
@@ -233,6 +233,8 @@ def _check_stmt(src: Source, stmt: ast.stmt, in_loop: bool = False) -> None:
     if isinstance(stmt, ast.Assert):
         _check_expr(src, stmt.test, condition=True)
         return
+    if isinstance(stmt, ast.Raise):  # on a path decided now that is not taken (else: raise ValueError(...))
+        return  # the tracer refuses one it reaches
     if isinstance(stmt, ast.Assign):
         for target in stmt.targets:  # a = b = ...: one value, each name bound to it
             _check_target(src, target, unpack=True)
@@ -375,8 +377,9 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         if len(node.ops) != 1 or not isinstance(node.ops[0], COMPARE):
             refuse(src, node, "only single comparisons (a > b) are in flatgen's subset",
                    "chained comparisons and `is`/`in` are not: write one comparison, e.g. np.where(a > b, a, b)")
-        _check_expr(src, node.left)
-        _check_expr(src, node.comparators[0])
+        for side in (node.left, node.comparators[0]):
+            if not (isinstance(side, ast.Constant) and isinstance(side.value, str)):  # mode == 'train'
+                _check_expr(src, side)
         return
     if isinstance(node, ast.Subscript):
         _check_expr(src, node.value, static)

@@ -335,3 +335,38 @@ def meta_step(w, X, y, lr):
         losses.append(np.mean(err**2))
         w = w - lr * 2.0 * X.T @ err / X.shape[0]
     return np.mean((X @ w - y) ** 2) + 0.0 * sum(losses)
+
+
+def conv_forward_naive(x, w, b, conv_param):
+    """CS231n's conv_forward_naive: the settings in a dict (its ints are constants of the module)."""
+    stride, pad = conv_param["stride"], conv_param["pad"]
+    N, C, H, W = x.shape
+    F, C, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    h_start, w_start = i * stride, j * stride
+                    x_slice = x_pad[n, :, h_start:h_start + HH, w_start:w_start + WW]
+                    out[n, f, i, j] = np.sum(x_slice * w[f]) + b[f]
+    return np.sum(out * out)
+
+
+def batchnorm_forward(x, gamma, beta, bn_param):
+    """A mode string decides the path when the module is generated; the other path raises."""
+    mode = bn_param["mode"]
+    eps = bn_param["eps"]
+    if mode == "train":
+        sample_mean = np.mean(x, axis=0)
+        sample_var = np.var(x, axis=0)
+        x_hat = (x - sample_mean) / np.sqrt(sample_var + eps)
+        out = gamma * x_hat + beta
+    elif mode == "test":
+        out = gamma * x + beta
+    else:
+        raise ValueError('Invalid forward batchnorm mode "%s"' % mode)
+    return np.sum(out**2)

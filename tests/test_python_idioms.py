@@ -60,6 +60,9 @@ CASES = {
     "two_layer_dict": [(PARAMS, r(5, 3), r(5, 2))],
     "dict_regularizer": [(PARAMS, 0.5)],
     "meta_step": [(r(3), r(6, 3), r(6), 0.1)],
+    "conv_forward_naive": [(r(2, 2, 5, 5), r(2, 2, 3, 3), r(2), {"stride": 2, "pad": 1})],
+    "batchnorm_forward": [(r(4, 3), r(3), r(3), {"mode": "train", "eps": 1e-5}),
+                          (r(4, 3), r(3), r(3), {"mode": "test", "eps": 1e-5})],
 }
 # functions of Python floats (and ints): also in math mode
 MATH = {"huber", "piecewise", "safe_log_ratio", "euler_decay", "odd_steps", "newton_sqrt", "heron", "shrink_until",
@@ -67,7 +70,10 @@ MATH = {"huber", "piecewise", "safe_log_ratio", "euler_decay", "odd_steps", "new
 
 
 def _floats(a) -> bool:
-    return isinstance(a, dict) or np.asarray(a).dtype.kind == "f"
+    """Is `a` differentiated: floats, or a dict holding some (its ints and strings are settings)?"""
+    if isinstance(a, dict):
+        return any(_floats(v) for v in a.values() if not isinstance(v, (str, bool, int)))
+    return np.asarray(a).dtype.kind == "f"
 
 
 def _central(fn, args, k, key=None):
@@ -101,7 +107,8 @@ def check(fn, args, **options):
     wrt = [k for k, n in enumerate(names) if n not in ints and _floats(args[k])]
     assert len(grads) == len(wrt), (len(grads), wrt)
     for k, g, ref in zip(wrt, grads, ref_grads):
-        pairs = [(key, g[key], ref[key]) for key in args[k]] if isinstance(args[k], dict) else [(None, g, ref)]
+        # a dict's settings (ints, strings) are constants of the module: no gradient
+        pairs = [(key, g[key], ref[key]) for key in g] if isinstance(args[k], dict) else [(None, g, ref)]
         for key, gk, rk in pairs:
             np.testing.assert_allclose(gk, rk, rtol=1e-12, atol=1e-12, err_msg=f"{names[k]}[{key}]: generated vs "
                                        "interpreter")
@@ -119,7 +126,7 @@ def test_idiom(name, style):
 
 # slices whose bounds move with a loop's index (x[:, :, i * s:i * s + HH]): unrolled they are constants; a loop
 # kept as a loop would need slices of run-time bounds, which flatgen does not write (refused, and said so)
-SLICED = {"conv_naive", "max_pool_naive"}
+SLICED = {"conv_naive", "max_pool_naive", "conv_forward_naive"}
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

@@ -198,3 +198,17 @@ def test_label_arrays_are_data():
     f = flatgen.flat(C.svm_loss_naive)
     value, grads = f.value_and_grad(W, X, y, 0.1)
     assert len(grads) == 3  # W, X, reg: y is the labels
+
+
+def test_settings_in_a_dict_are_constants_made_again_per_value():
+    """conv_param = {'stride': 2, 'pad': 1}: ints (and strings, bools) of a dict are settings, constants of
+    the module; another value makes another module, as other shapes do."""
+    x, w, b = rng.normal(size=(1, 2, 5, 5)), rng.normal(size=(2, 2, 3, 3)), rng.normal(size=2)
+    f = flatgen.flat(C.conv_forward_naive)
+    for stride, pad in ((2, 1), (1, 0)):
+        param = {"stride": stride, "pad": pad}
+        value, grads = f.value_and_grad(x, w, b, param)
+        assert value == C.conv_forward_naive(x, w, b, param) and len(grads) == 3
+        assert "stride" not in f.source.split("def conv_forward_naive(")[1].split(")")[0]
+    with pytest.raises(FlatgenError, match="this `raise` runs"):
+        flatgen.flat(C.batchnorm_forward).value_and_grad(x[0, 0], w[0, 0, 0], b, {"mode": "eval", "eps": 1e-5})

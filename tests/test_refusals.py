@@ -202,9 +202,17 @@ CATALOG = [
     Case("raise", """
         @flatgen.flat
         def f(x):
-            raise ValueError("no")  #!
+            if x > 0.0:
+                raise ValueError("no")  #!
             return x
         """, at="raise", says="`raise`"),
+    Case("raise_decided_now", """
+        @flatgen.flat
+        def f(x: "(2, 3)"):
+            if x.ndim != 1:
+                raise ValueError("a vector, please")  #!
+            return np.sum(x)
+        """, at="raise", says="this `raise` runs"),
     Case("assert_of_an_array", """
         @flatgen.flat
         def f(x: "(3,)"):
@@ -532,7 +540,7 @@ CATALOG = [
     Case("list_literal", """
         @flatgen.flat
         def f(x):
-            y = [x, x] * 2  #!
+            y = [x, x] + 1.0  #!
             return y
         """, at="[x", says="list is not a number"),
     Case("indexing_a_scalar", """

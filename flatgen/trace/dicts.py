@@ -36,6 +36,22 @@ class DictValue(dict):
     """A dict of values while tracing (key -> Var): read with a constant key."""
 
 
+class Setting(tuple):
+    """A dict entry that is a setting, not data (an int, a bool, a string: `conv_param['stride']`,
+    `bn_param['mode']`): a constant of the generated module, which is made again for another value."""
+
+    __slots__ = ()
+
+    @property
+    def value(self):
+        return self[0]
+
+
+def is_setting(v) -> bool:
+    """Settings: Python ints and bools, numpy integers, strings (numbers that are floats are data)."""
+    return isinstance(v, (bool, str, np.integer)) or type(v) is int
+
+
 def flat_names(shapes) -> dict[str, list[str]]:
     """The generated module's parameter for each key of each dict parameter, from (name, shape) pairs in
     the parameters' order: `params_W1` (the key made an identifier; suffixed where it would clash)."""
@@ -46,7 +62,7 @@ def flat_names(shapes) -> dict[str, list[str]]:
         if not isinstance(shape, DictShape):
             continue
         names = []
-        for key in shape.keys:
+        for key in (k for k, kind in shape if not isinstance(kind, Setting)):
             base = f"{param}_{re.sub(r'[^0-9a-zA-Z_]', '_', key)}"
             name, n = base, 1
             while name in taken or keyword.iskeyword(name):
@@ -67,8 +83,12 @@ class Dicts(Part):
             shape = shapes.get(name, ())
             if isinstance(shape, DictShape):
                 value = DictValue()
-                for (key, key_shape), flat in zip(shape, flats[name]):
-                    v = Var(flat, "param", shape=key_shape)
+                flat = iter(flats[name])
+                for key, key_shape in shape:
+                    if isinstance(key_shape, Setting):  # stride, pad, mode: a constant
+                        value[key] = Lit(key_shape.value)
+                        continue
+                    v = Var(next(flat), "param", shape=key_shape)
                     params.append(v)
                     value[key] = v
                 env[name] = value
@@ -111,7 +131,10 @@ def shapes_of(names: list[str], values, plain) -> tuple:
     """Options.shapes from example values (`plain`: pipeline.shapes_of), a dict's as a DictShape."""
     if plain is not None and not any(isinstance(v, dict) for v in values):
         return plain(names, values)
-    return tuple((n, DictShape((k, tuple(int(d) for d in np.shape(x))) for k, x in v.items())
+    def entry(x):
+        return Setting((x.item() if isinstance(x, np.generic) else x,)) if is_setting(x) else tuple(
+            int(d) for d in np.shape(x))
+    return tuple((n, DictShape((k, entry(x)) for k, x in v.items())
                   if isinstance(v, dict) else tuple(int(d) for d in np.shape(v))) for n, v in zip(names, values))
 
 
@@ -122,6 +145,9 @@ def checked(value: dict, param: str, fn: str, what: str) -> dict:
                          f"got {value!r:.80}", hint="params = {'W1': W1, 'b1': b1}")
     out = {}
     for k, v in value.items():
+        if is_setting(v):  # a setting: a constant of the module
+            out[k] = v
+            continue
         try:
             kind = np.asarray(v).dtype.kind
         except (TypeError, ValueError):  # ragged lists and the like
@@ -137,7 +163,8 @@ def flat(args) -> tuple:
     """The arguments as the generated module takes them: a dict's values in its order."""
     if not any(isinstance(a, dict) for a in args):
         return args
-    return tuple(x for a in args for x in (a.values() if isinstance(a, dict) else (a,)))
+    return tuple(x for a in args for x in ([v for v in a.values() if not is_setting(v)] if isinstance(a, dict)
+                                           else (a,)))
 
 
 def wrt(names: tuple | None, shapes) -> tuple | None:
@@ -155,7 +182,8 @@ def packed(result, args, names: list[str], wrt_names: tuple | None, ints: set):
         return result
     value, grads = result
     flats = flat_names(shapes_of(names, args, None))
-    owner = {f: (n, k) for n, fs in flats.items() for f, k in zip(fs, args[names.index(n)])}
+    owner = {f: (n, k) for n, fs in flats.items()
+             for f, k in zip(fs, [k for k, v in args[names.index(n)].items() if not is_setting(v)])}
     order = wrt(tuple(wrt_names) if wrt_names is not None else tuple(n for n in names if n not in ints), flats_shapes(
         names, args))
     out: list = []

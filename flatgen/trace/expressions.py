@@ -65,8 +65,9 @@ class Expressions(Part):
             return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Compare):
             a, b = self.expr(node.left, env, None), self.expr(node.comparators[0], env, None)
-            if isinstance(a, Lit) and isinstance(b, Lit) and tuple in (type(a.value), type(b.value)):
-                return Lit(bool(TABLE[COMPARE[type(node.ops[0])]](a.value, b.value)))  # x.shape == (3,): now
+            if isinstance(a, Lit) and isinstance(b, Lit) and not (is_number(a.value) and is_number(b.value)):
+                # x.shape == (3,), mode == 'train': decided now
+                return Lit(bool(TABLE[COMPARE[type(node.ops[0])]](a.value, b.value)))
             a, b = self.number(a, node.left), self.number(b, node.comparators[0])
             return self.apply(TABLE[COMPARE[type(node.ops[0])]], (a, b), hint, node)
         if isinstance(node, ast.IfExp):

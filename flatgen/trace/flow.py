@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import ast
 
-from ..graph import Lit
+from ..errors import UnsupportedSyntax
+from ..graph import Lit, is_loop
 from .shared import Part
 
 RETURN = "return"  # the scope's entry for the value this path returns (a keyword: never a user's name)
@@ -70,6 +71,8 @@ class Flow(Part):
                 return
             if isinstance(stmt, ast.Continue):
                 return
+            if isinstance(stmt, ast.Raise):
+                self.raises(stmt)
             if isinstance(stmt, ast.Break):
                 env[self.breaks[-1]] = Lit(False)
                 return
@@ -77,6 +80,15 @@ class Flow(Part):
                 self.t.branches.if_statement(stmt, env, prefix, rest=stmts[k + 1:])
                 return
             self.statement(stmt, env, prefix)
+
+    def raises(self, stmt: ast.Raise) -> None:
+        """A `raise` the trace reaches: on data, flat code cannot raise on one path; decided now, the
+        function raises for these shapes and settings."""
+        if any(not is_loop(f) for f in self.emit.here()):
+            raise UnsupportedSyntax("`raise` on a path chosen by the data: flat code has no exceptions",
+                                    self.src.loc(stmt), "check the inputs before calling the function, or assert")
+        self.refuse("this `raise` runs for the shapes and settings the module is generated for", stmt,
+                    "check the arguments (example=, a dict of settings) or the condition that leads here")
 
     def hint(self, name: str, prefix: str, env) -> str:
         """The name a value merged after an `if` gets: the user's, the function's for its returned value,

@@ -50,12 +50,18 @@ class Views:
             self.shares[out] = set().union(*(self.bases(v) for v in values if isinstance(v, Var))) - {out}
 
     def bases(self, v: Var) -> set:
-        """The arrays `v` may be, or be a view of."""
-        base = self.view_of.get(v, v)
-        found = {base}
-        for b in (v, base):
-            for other in self.shares.get(b, ()):
-                found |= self.bases(other)
+        """The arrays `v` may be, or be a view of (each value visited once: branches merged in a loop
+        share along long chains)."""
+        found, seen, todo = set(), set(), [v]
+        while todo:
+            x = todo.pop()
+            if x in seen:
+                continue
+            seen.add(x)
+            base = self.view_of.get(x, x)
+            found.add(base)
+            for b in (x, base):
+                todo.extend(self.shares.get(b, ()))
         return found
 
     def writable(self, name: str, env, node, lazy: bool = True) -> None:
