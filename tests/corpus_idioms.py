@@ -370,3 +370,21 @@ def batchnorm_forward(x, gamma, beta, bn_param):
     else:
         raise ValueError('Invalid forward batchnorm mode "%s"' % mode)
     return np.sum(out**2)
+
+
+def in_band(x, lo, hi):
+    """and / or / not on data: nested branches, evaluated as far as Python evaluates them."""
+    if x > lo and x < hi:
+        return (x - lo) * (hi - x)
+    elif not x > lo or x > 2.0 * hi:
+        return 0.1 * x
+    return -0.5 * x
+
+
+def pendulum_steps(state, dt):
+    """An array unpacked by its rows; the angle wrapped with %."""
+    theta, omega = state
+    for step in range(8):
+        omega = omega - 9.81 * np.sin(theta) * dt
+        theta = (theta + omega * dt + np.pi) % (2 * np.pi) - np.pi
+    return theta**2 + 0.1 * omega**2

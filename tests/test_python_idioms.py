@@ -60,12 +60,14 @@ CASES = {
     "two_layer_dict": [(PARAMS, r(5, 3), r(5, 2))],
     "dict_regularizer": [(PARAMS, 0.5)],
     "meta_step": [(r(3), r(6, 3), r(6), 0.1)],
+    "in_band": [(0.5, 0.2, 0.9), (0.1, 0.2, 0.9), (1.2, 0.2, 0.9), (2.5, 0.2, 0.9)],
+    "pendulum_steps": [(np.array([0.4, -0.3]), 0.05)],
     "conv_forward_naive": [(r(2, 2, 5, 5), r(2, 2, 3, 3), r(2), {"stride": 2, "pad": 1})],
     "batchnorm_forward": [(r(4, 3), r(3), r(3), {"mode": "train", "eps": 1e-5}),
                           (r(4, 3), r(3), r(3), {"mode": "test", "eps": 1e-5})],
 }
 # functions of Python floats (and ints): also in math mode
-MATH = {"huber", "piecewise", "safe_log_ratio", "euler_decay", "odd_steps", "newton_sqrt", "heron", "shrink_until",
+MATH = {"in_band", "huber", "piecewise", "safe_log_ratio", "euler_decay", "odd_steps", "newton_sqrt", "heron", "shrink_until",
         "first_steps", "clipped_walk"}
 
 

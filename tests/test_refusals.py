@@ -306,15 +306,12 @@ CATALOG = [
                 s = s + v[x]  #!
             return s
         """, at="x", says="an index must be a constant or an integer loop index"),
-    Case("if", """
+    Case("select_with_and_on_data", """
         @flatgen.flat
         def f(x):
-            if x > 0.0 and x < 1.0:  #!
-                y = x
-            else:
-                y = -x
+            y = x if x > 0.0 and x < 1.0 else -x  #!
             return y
-        """, at="x > 0.0 and", says="`and`/`or`/`not` on data in an `if`"),
+        """, at="x > 0.0 and", says="`and`/`or`/`not` on data"),
     Case("if_on_an_array", """
         @flatgen.flat
         def f(x: "(3,)"):

@@ -50,11 +50,9 @@ class Branches(Part):
         """An `if` on data: both branches are traced, each equation tagged with its condition; a name
         assigned in either branch becomes one variable, defined at the end of each (a copy, unless the
         branch computed it last)."""
-        if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):
-            # decided by a shape flatgen only assumed (v.ndim == 1 or ...): wait for the real shapes
-            error = ShapeError if self.t.decided_on_assumed else UnsupportedSyntax
-            raise error("`and`/`or`/`not` on data in an `if` are not in flatgen's subset yet",
-                        self.src.loc(stmt.test), "nest the ifs, or compare once: if a > b:")
+        if isinstance(stmt.test, (ast.BoolOp, ast.UnaryOp)):  # and/or/not on data: nested ifs
+            self.if_statement(_nested(stmt), env, prefix, rest)
+            return
         self.emit.stmt = stmt
         c = self.expr(stmt.test, env, None)
         if not isinstance(c, Var) or c.shape != ():
@@ -157,3 +155,22 @@ class Branches(Part):
 
     def _copy(self, out: Var, value, frame: Branch) -> Eqn:
         return self.emit.copy(out, value, self.emit.here() + (frame,))  # the copy closes its branch
+
+
+def _nested(stmt: ast.If) -> ast.If:
+    """`if a and b:` as `if a: (if b: ... else: E) else: E`; `or` the other way round; `not c` swaps the
+    branches.  Python evaluates the operands left to right and only as far as it needs: so do these."""
+    test = stmt.test
+    if isinstance(test, ast.UnaryOp):  # `not c`
+        out = ast.If(test.operand, list(stmt.orelse), list(stmt.body))
+    else:
+        first, more = test.values[0], test.values[1:]
+        inner = ast.If(more[0] if len(more) == 1 else ast.BoolOp(test.op, more), list(stmt.body), list(stmt.orelse))
+        ast.copy_location(inner, stmt)
+        if inner.test is not more[0]:
+            ast.copy_location(inner.test, more[0])
+        if isinstance(test.op, ast.And):
+            out = ast.If(first, [inner], list(stmt.orelse))
+        else:
+            out = ast.If(first, list(stmt.body), [inner])
+    return ast.copy_location(out, stmt)

@@ -104,6 +104,12 @@ class Loops(Part):
         `while` is `while running:`, its own test (if any) first in the body.  `always`: `while True:`.
         """
         self.emit.stmt = stmt
+        grows = _grown_lists(stmt.body, env)
+        if grows:  # (a `for` over a constant count was unrolled for it)
+            raise UnsupportedSyntax(
+                f"`{grows[0]}` grows in a loop kept as a loop: a list's length must be known when the module is "
+                "generated", self.src.loc(stmt), "write into an array made before the loop (hs = np.zeros(...); "
+                "hs[i] = h), or loop a constant number of times")
         loop = Loop("for" if isinstance(stmt, ast.For) else "while")
         assigned = _assigned(stmt.body)
         targets = _names(stmt.target) if isinstance(stmt, ast.For) else []

@@ -65,8 +65,13 @@ class Statements(Part):
             self.setitem(target, value, env, prefix)
             return
         items = value.value if isinstance(value, Lit) and isinstance(value.value, tuple) else value
+        if isinstance(value, Var) and value.shape and value.shape[0] == len(target.elts):
+            items = tuple(self.t.sequences.value(value, target).items)  # theta, omega = x.T: an array's rows
         if not isinstance(items, tuple):
-            self.refuse("only a tuple can be unpacked here", target,
+            if isinstance(value, Var) and self.t.assumed:  # an array traced as a scalar: wait for its shape
+                raise ShapeError("only a tuple or an array can be unpacked here", self.src.loc(target),
+                                 "give example shapes: flatgen.flat(f, example=(...))")
+            self.refuse("only a tuple (or an array, by its rows) can be unpacked here", target,
                         "unpack what a tuple-valued expression or helper returns: a, b = h(x)")
         if len(items) != len(target.elts):  # N, D = x.shape with x's shape only assumed: wait for it
             self.refuse(f"{len(target.elts)} names for a tuple of {len(items)}", target,
