@@ -146,6 +146,10 @@ def test_readme_shows_the_current_neuron_module():
     assert (ROOT / "generated" / "lecture_neuron.py").read_text() in readme
 
 
+def test_readme_shows_the_current_layer_module():
+    assert (ROOT / "generated" / "layers_affine.py").read_text() in (ROOT / "README.md").read_text()
+
+
 def test_readme_shows_the_current_jvp_function():
     text = (ROOT / "generated" / "lecture_neuron_modes.py").read_text()
     fn = next(n for n in ast.parse(text).body if isinstance(n, ast.FunctionDef) and n.name == "neuron_jvp")
