@@ -10,6 +10,7 @@ bounds), argmax as an index, math mode for the scalar rows, the refusals and the
 from __future__ import annotations
 
 import ast
+import importlib.util
 import inspect
 
 import numpy as np
@@ -279,3 +280,24 @@ def test_new_rows_in_a_rolled_loop():
         f = flatgen.flat(corpus_numpy.l_rolled, example=args, style=style)
         assert_agree(f, args, ints=(2,))
         assert "for i in reversed(range(n)):" in f.source
+
+
+def test_einsum_waits_for_shapes_when_none_are_given(tmp_path):
+    """Without example=, parameters are traced as scalars first: np.einsum must wait for the first
+    call's shapes (as `@` does), not refuse its subscripts for an operand of shape ()."""
+    path = tmp_path / "einsum_later.py"
+    path.write_text("import numpy as np\n\n\ndef e(A, B):\n    return np.sum(np.einsum('ij,jk->ik', A, B))\n")
+    spec = importlib.util.spec_from_file_location("einsum_later", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    f = flatgen.flat(module.e)
+    args = (r(2, 3), r(3, 4))
+    assert_agree(f, args)
+
+
+def test_clip_bounds_by_keyword_may_be_values():
+    """np.clip(x, a_min=lo, a_max=hi) with parameters as bounds, as np.clip(x, lo, hi) takes them."""
+    args = (np.array([-2.0, 0.3, 2.5, -0.7]), -1.0, 1.0)
+    f = flatgen.flat(corpus_numpy.s_clip_keyword_values, example=args)
+    assert_agree(f, args)
+    assert {"clip"} <= _ops(f)

@@ -96,7 +96,9 @@ class Calls(ArrayCalls, Part):
                 self.src.loc(func), _call_hint(name),
             )
         inputs += [self.expr(a, env, None) for a in args]
-        kwargs = {k.arg: self.t.expressions.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
+        values = VALUE_KEYWORDS.get(op.name, ())  # keywords that take values, not constants: np.clip's bounds
+        kwargs = {k.arg: self.number(self.expr(k.value, env, None), k.value) if k.arg in values
+                  else self.t.expressions.static(k.value, env, f"`{k.arg}=`") for k in node.keywords}
         return self.dispatch(op, inputs, kwargs, hint, node, name)
 
     def dispatch(self, op: Op, inputs: list[Atom], kwargs: dict, hint: str | None, node: ast.Call,
@@ -192,7 +194,7 @@ class Calls(ArrayCalls, Part):
         for k, names in enumerate((("a_min", "min"), ("a_max", "max"))):
             for name in names:
                 if name in c.kwargs:
-                    bounds[k] = Lit(c.kwargs[name]) if c.kwargs[name] is not None else None
+                    bounds[k] = c.kwargs[name]  # a value (np.clip(x, a_min=lo)), or Lit(None)
         lo, hi = (None if b is None or (isinstance(b, Lit) and b.value is None) else b for b in bounds)
         if lo is None and hi is None:
             raise UnsupportedSyntax("np.clip with no bound", self.src.loc(c.node), "give a_min, a_max or both")
@@ -227,6 +229,10 @@ class Calls(ArrayCalls, Part):
         try:
             kind, row = einsum_row(spec, tuple(x.shape for x in operands))
         except ValueError as e:
+            if any(isinstance(x, Var) and x.role == "param" and x.hint in self.t.assumed for x in operands):
+                # a parameter only assumed a scalar (no example= yet): wait for the first call's shapes
+                raise ShapeError(str(e), self.src.loc(c.node), "give example shapes: flatgen.flat(f, example=(...)), "
+                                 "or `shapes` in [tool.flatgen]") from None
             raise UnsupportedSyntax(str(e), self.src.loc(c.node), "write the subscripts out, one letter per axis: "
                                     "np.einsum('ij,jk->ik', A, B)") from None
         if kind == "transpose":
@@ -381,6 +387,9 @@ class _Call:
 
 
 # Families of calls whose arguments need more than a positional mapping: the handler of each (a method of Calls).
+# Keyword arguments that are values (traced like positional ones), by row; every other keyword is a constant.
+VALUE_KEYWORDS = {"clip": ("a_min", "a_max", "min", "max")}
+
 _FAMILIES = {**dict.fromkeys(REDUCTIONS, "reduce"), "norm": "norm", "cumsum": "cumsum", "argmax": "arg_reduce",
              "argmin": "arg_reduce", "clip": "clip", "round": "round", "matmul": "product", "trace": "trace_call",
              "solve": "solve", "slogdet": "slogdet", "reshape": "reshape", "transpose": "transpose",
