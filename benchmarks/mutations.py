@@ -46,6 +46,7 @@ class Mutation:
 
 
 P, R, S, D = "flatgen/primitives.py", "flatgen/reverse.py", "flatgen/simplify.py", "flatgen/render.py"
+X = "flatgen/rows_index.py"
 E, T = "flatgen/expr.py", "flatgen/tapes.py"  # the expressions' math forms; a rolled loop's saves
 
 MUTATIONS = [
@@ -68,12 +69,13 @@ MUTATIONS = [
     Mutation("outer.da", P, '"g @ b", "a @ g"', '"g @ b[::-1]", "a @ g"', "outer: the first operand's gradient reads b reversed"),
     Mutation("transpose.dx", P, '"np.transpose(g, inverse)"', '"np.transpose(g, axes)"',
              "transpose: the permutation instead of its inverse"),
-    Mutation("mean.dx", P, '"np.broadcast_to(g / (np.size(x) / np.size(out)), np.shape(x))"',
-             '"np.broadcast_to(g / np.size(x), np.shape(x))"', "mean with kept axes: divided by every element"),
-    Mutation("maxreduce.ties", P, '({g} / np.sum(x == {out}, axis=axis, keepdims=True))', '{g}',
+    Mutation("mean.dx", P, '"np.broadcast_to(g / (np.size(x) / np.size(out)) * np.ones_like(out), np.shape(x))"',
+             '"np.broadcast_to(g / np.size(x) * np.ones_like(out), np.shape(x))"',
+             "mean with kept axes: divided by every element"),
+    Mutation("maxreduce.ties", P, '({g} / np.sum((x == {out}) * np.ones_like(x), axis=axis, keepdims=True))', '{g}',
              "max/min reductions: ties each get the whole gradient"),
-    Mutation("scatter.acc", P, '"OUT[idx] += g"', '"OUT[idx] = g"', "x[idx] read twice: the second overwrites"),
-    Mutation("setitem.dx", P, r'"OUT = g.copy()\nOUT[idx] = 0.0"', '"OUT = g.copy()"',
+    Mutation("scatter.acc", X, '"OUT[idx] += g"', '"OUT[idx] = g"', "x[idx] read twice: the second overwrites"),
+    Mutation("setitem.dx", X, r'"OUT = g.copy()\nOUT[idx] = 0.0"', '"OUT = g.copy()"',
              "z[idx] = v: the overwritten elements keep their gradient"),
     Mutation("sum_ones", P, '"np.sum(x, axis=axis, keepdims=True)"', '"np.sum(x, axis=axis)"',
              "broadcast size-1 axes: summed without keepdims"),
@@ -83,13 +85,13 @@ MUTATIONS = [
     Mutation("sign_math", E, "[ast.Compare(x, [ast.Gt()], [ast.Constant(0)])]", "[ast.Compare(x, [ast.GtE()], [ast.Constant(0)])]",
              "math mode's sign(0) is 1: abs at 0 sends gradient"),
     # -- the reverse transform -----------------------------------------------------------------------
-    Mutation("reverse.first", R, "first = self.grad.get(x) is None", "first = True",
+    Mutation("reverse.first", R, "first = gx is None", "first = True",
              "fan-out: every contribution overwrites the gradient"),
-    Mutation("reverse.acc", R, "ACC, (self.grad[x], d), e", "ACC, (d, d), e", "fan-out: the running gradient is dropped"),
+    Mutation("reverse.acc", R, "ACC, (gx, d), e", "ACC, (d, d), e", "fan-out: the running gradient is dropped"),
     Mutation("reverse.loop_order", R, "Loop(\"for\", fwd.index, fwd.bounds, reverse=True)",
              "Loop(\"for\", fwd.index, fwd.bounds, reverse=False)", "backward loops run forwards"),
-    Mutation("reverse.in_place", R, 'params={"fresh": True} if self.grad[x] in self.owned else {}',
-             'params={"fresh": True}', "+= into gradients that are views or aliases"),
+    Mutation("reverse.in_place", R, '{"fresh": True} if gx in owned else {}',
+             '{"fresh": True}', "+= into gradients that are views or aliases"),
     Mutation("reverse.lead_axes", R, 'params={"axis": lead if len(lead) > 1 else lead[0]}',
              'params={"axis": lead[0]}', "broadcast: only the first leading axis summed back"),
     Mutation("reverse.merge", R, "if gt is gf:", "if True:", "after an if on data: the then-branch's gradient only"),
