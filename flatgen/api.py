@@ -241,7 +241,7 @@ class Flat:
         ints = {p.hint: p.shape for p in base.graph.ints} if base is not None else {}
         out = []
         for p, a in zip(self._params, args):
-            if isinstance(a, dict):  # a dict of arrays (trace/dicts.py): each value checked as an argument
+            if isinstance(a, dict) and p in dicts.dict_params(self._node, self._src.functions):  # trace/dicts.py
                 out.append(dicts.checked(a, p, name, what))
                 continue
             if ints.get(p) == () and (not isinstance(a, (int, np.integer)) or isinstance(a, bool)):

@@ -137,6 +137,8 @@ def _check_function(src: Source, fn: ast.AST, helper: bool) -> None:
     returns = _own_returns(fn)
     if not returns:
         for stmt in body:  # a `yield`, `raise` or `nonlocal` is named as what it is, not as a missing return
+            if isinstance(stmt, ast.Raise):
+                refuse(src, stmt, "`raise` is not in flatgen's subset: this function only raises")
             _check_stmt(src, stmt)
         refuse(src, fn, f"{fn.name}() has no `return`",
                "end the function with `return <expression>`: flatgen differentiates the returned value")

@@ -510,9 +510,4 @@ EXAMPLES = {  # name: (arguments, {options})
 
 # Functions that need more of Python than flatgen reads yet (issue 14), and why; tests/test_course_corpus.py
 # checks each is refused with that reason, precisely.
-NEEDS_ISSUE_14 = {
-    "conv_forward_naive": "integers in a dict parameter (conv_param['stride']) are run-time values: np.pad's width, "
-                          "np.zeros' shape and the loops' counts need them when the module is generated",
-    "max_pool_forward_naive": "integers in a dict parameter (pool_param['stride']) are run-time values: np.zeros' "
-                              "shape and the loops' counts need them when the module is generated",
-}
+NEEDS_ISSUE_14: dict = {}

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from flatgen.trace.dicts import is_setting
+
 import flatgen
 from flatgen import interpret
 from numerics import finite_differences
@@ -58,19 +60,21 @@ def agree(fn, args, rtol=1e-5, atol=1e-7, fd=True, **options):
 
 
 def _flatten(args):
-    """The arguments as the module takes them (a dict: its values, in order) and the way back."""
-    flat, keys = [], []
+    """The arguments as the module takes them (a dict: its values, in order, but its settings: ints, bools and
+    strings are constants of the module, flatgen/trace/dicts.py) and the way back."""
+    flat, dicts = [], []
     for a in args:
         if isinstance(a, dict):
-            keys.append(list(a))
-            flat.extend(a.values())
+            dicts.append(a)
+            flat.extend(v for v in a.values() if not is_setting(v))
         else:
-            keys.append(None)
+            dicts.append(None)
             flat.append(a)
 
     def rebuild(values):
         it = iter(values)
-        return [dict(zip(k, (next(it) for _ in k))) if k is not None else next(it) for k in keys]
+        return [{k: v if is_setting(v) else next(it) for k, v in d.items()} if d is not None else next(it)
+                for d in dicts]
 
     return tuple(flat), rebuild
 

@@ -127,6 +127,24 @@ class Dicts(Part):
 # -- the decorator's side: dict arguments in, dict gradients out --------------------------------------------
 
 
+def dict_params(fn: ast.FunctionDef, helpers) -> set[str]:
+    """The parameters `fn` reads as dicts (`p["W1"]`, `p[k]`, `p.items()`, `for k in p`, or passed to a helper
+    of the module, `helpers`): only those may be given a dict."""
+    params = {a.arg for a in fn.args.posonlyargs + fn.args.args}
+    found = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Subscript) and isinstance(n.value, ast.Name) and (
+                isinstance(n.slice, ast.Name) or isinstance(n.slice, ast.Constant) and isinstance(n.slice.value, str)):
+            found.add(n.value.id)
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.attr in ("items", "keys", "values"):
+            found.add(n.value.id)
+        elif isinstance(n, (ast.For, ast.comprehension)) and isinstance(n.iter, ast.Name):
+            found.add(n.iter.id)
+        elif isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in helpers:
+            found |= {a.id for a in [*n.args, *(k.value for k in n.keywords)] if isinstance(a, ast.Name)}
+    return found & params
+
+
 def shapes_of(names: list[str], values, plain) -> tuple:
     """Options.shapes from example values (`plain`: pipeline.shapes_of), a dict's as a DictShape."""
     if plain is not None and not any(isinstance(v, dict) for v in values):
