@@ -17,6 +17,12 @@ One walk, split by concern; each file is one part, and `Tracer` (tracer.py) comp
     expressions.py one equation per operation, constant folding, shapes, indexing
     calls.py       numpy/math calls mapped onto table rows; helpers and closures inlined
     names.py       name resolution: locals, imports, builtins, module constants
+    flow.py        blocks that leave early: return in branches, continue, break (the rest of a block
+                   goes with each side of an `if` that has an exit; a loop's `running` flag)
+    sequences.py   what `for v in ...` iterates: ranges, lists, tuples, array rows, zip, enumerate, reversed
+    lists.py       lists built, appended to and read; comprehensions; a run-time sum as a rolled loop
+    builtins.py    len, sum, max, min, list, tuple; print dropped, assert checked or kept
+    dicts.py       dict parameters: one parameter per key (its ints and strings: settings)
     emitter.py     the equation list, the frames it is under, the statement traced, trial()
     views.py       which arrays a name may share, for numpy's in-place writes
 """

@@ -4,8 +4,9 @@ The scope maps each name to what it holds now: a `Var` or a `Lit`, a tuple of th
 (shared.py) for a name that has no value here.  Rebinding a name makes a new variable (SSA inside,
 the user's name kept as a hint outside).  Assignments, unpacking, augmented assignments and item
 writes (`z[i] = v`, which numpy does in place: traced as a new version of z) are here; an `if` goes
-to branches.py, `for` and `while` to loops.py.  Once the body has returned, `outputs` checks what
-it returns: scalars, or a flat tuple of them.
+to branches.py, `for` and `while` to loops.py, a block that may leave early (return, continue, break)
+to flow.py, expression statements (print, xs.append(v), docstrings) and asserts to builtins.py.  Once
+the body has returned, `outputs` checks what it returns: scalars, or a flat tuple of them.
 """
 
 from __future__ import annotations
