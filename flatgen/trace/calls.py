@@ -20,6 +20,7 @@ from ..errors import NameResolutionError, ShapeError, UnsupportedSyntax
 from ..graph import Atom, Lit, Var
 from ..primitives import CALLS, METHODS, TABLE, Op
 from ..rows_linalg import dot_subscripts, einsum_row, matmul_row
+from ..rows_numpy import cumsum_row
 from .arrays import BUILDERS, NEAREST, ArrayCalls
 from .builtins import SEQUENCE_BUILTINS
 from .shared import Closure, Part, is_int, is_number, segment
@@ -167,11 +168,8 @@ class Calls(ArrayCalls, Part):
         if axis is not None and not is_int(axis):
             raise UnsupportedSyntax("np.cumsum takes one axis (an int)", self.src.loc(c.node), "axis=0, or none")
         x = c.inputs[0]
-        if axis is None:
-            return c.apply(TABLE["cumsum"], (x,), axis=None)
-        k = axis % len(x.shape) if x.shape else axis  # the shape rule refuses an axis x does not have
-        flip = (slice(None),) * k + (slice(None, None, -1),)
-        return c.apply(TABLE["cumsum_axis"], (x,), axis=axis, flip=flip[0] if k == 0 else flip)
+        row, params = cumsum_row(x.shape, axis)  # the row and flip lowering picks too
+        return c.apply(TABLE[row], (x,), **params)
 
     def arg_reduce(self, c: "_Call") -> Atom:
         """np.argmax / np.argmin: no gradient; an integer, usable as an index (x[np.argmax(x)])."""
