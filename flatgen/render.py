@@ -309,14 +309,16 @@ class Renderer:
     def forward_lines(self, eqns: list[Eqn]) -> list[str]:
         """Forward statements; a user line that became several statements (or other text) is quoted above them."""
         lines, nest = [], Nesting(self.header)
+        after, statement, shown = self._after, self.statement, self.shown
         key = lambda e: (e.loc.line if e.loc else 0, e.source, e.frames)  # noqa: E731
         for (line, source, frames), group in groupby(eqns, key=key):
             stmts = []
             for e in group:
-                stmts += self.statement(e)
+                stmts += statement(e)
                 if stmts:
-                    self.shown[e] = stmts[-1].lstrip(UNSTABLE)
-                stmts += self.dels(e)
+                    shown[e] = stmts[-1].lstrip(UNSTABLE)
+                if after and id(e) in after:
+                    stmts += self.dels(e)
             if not stmts:
                 continue
             if source and (len(stmts) != 1 or stmts[0].replace(" ", "") != source.replace(" ", "")):

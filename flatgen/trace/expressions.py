@@ -39,10 +39,22 @@ class Expressions(Part):
 
     def expr(self, node: ast.expr, env: dict[str, Atom], hint: str | None) -> Atom:
         """Trace `node`; its own equation (if it makes one) gets `hint`, nested ones temporaries."""
+        kind = type(node)
+        if kind is ast.Name:  # the most frequent nodes first
+            value = env.get(node.id)
+            if type(value) is Var:  # a plain local value (lookup handles the rest: constants, branches, loops)
+                return value
+            return self.t.names.lookup(node.id, node, env)
+        if kind is ast.BinOp:
+            a, b = self.expr(node.left, env, None), self.expr(node.right, env, None)
+            if type(a) is not Var or type(b) is not Var:  # a list, a tuple or a constant among them
+                joined = self.t.lists.binop(node.op, a, b)  # [a] + [b], x.shape + (1,), [0.0] * 3 (lists.py)
+                if joined is not None:
+                    return joined
+                a, b = self.number(a, node.left), self.number(b, node.right)
+            return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Constant):
             return Lit(node.value)
-        if isinstance(node, ast.Name):
-            return self.t.names.lookup(node.id, node, env)
         if isinstance(node, ast.Attribute):
             return self.attribute(node, env, hint)
         if isinstance(node, ast.UnaryOp):
@@ -56,13 +68,6 @@ class Expressions(Part):
                 return Lit(~x.value if isinstance(node.op, ast.Invert) else not x.value)
             raise UnsupportedSyntax(f"`{ast.unparse(node)}` is not arithmetic flatgen differentiates",
                                     self.src.loc(node), "use + - * / ** on numbers")
-        if isinstance(node, ast.BinOp):
-            a, b = self.expr(node.left, env, None), self.expr(node.right, env, None)
-            joined = self.t.lists.binop(node.op, a, b)  # [a] + [b], x.shape + (1,), [0.0] * 3 (trace/lists.py)
-            if joined is not None:
-                return joined
-            a, b = self.number(a, node.left), self.number(b, node.right)
-            return self.binop(node.op, a, b, hint, node)
         if isinstance(node, ast.Compare):
             a, b = self.expr(node.left, env, None), self.expr(node.comparators[0], env, None)
             if isinstance(a, Lit) and isinstance(b, Lit) and not (is_number(a.value) and is_number(b.value)):

@@ -51,15 +51,15 @@ class Tracer:
         self.lists = Lists(self)
         self.builtins = Builtins(self)
         self.dicts = Dicts(self)
-        self.written: set[str] = set()  # every name the traced function writes (hidden loop indices avoid them)
+        self._traced: ast.FunctionDef | None = None
+        self._written: set[str] | None = None
 
     def trace(self, fn: ast.FunctionDef, shapes: dict | None = None, assumed: set = frozenset()) -> Graph:
         """`shapes`: parameter name -> shape tuple (() for a scalar) or None (unknown); default scalar.
         `assumed`: parameters whose shape nobody gave (scalars by default)."""
         fence.check_function(self.src, fn)
         self.hashed.append(segment(self.src, fn))
-        self.written = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
-            a.arg for a in fn.args.posonlyargs + fn.args.args}
+        self._traced, self._written = fn, None  # the names it writes: found when a hidden index needs them
         shapes = shapes or {}
         self.assumed = set(assumed)
         self.decided_on_assumed = False
@@ -81,3 +81,13 @@ class Tracer:
         """A name for the index of a loop kept as a loop over items (`for v in X:` is `for i in ...: v = X[i]`):
         one the function does not use."""
         return next((h for h in ("i", "j", "k", "idx") if h not in self.written), "idx")
+
+    @property
+    def written(self) -> set[str]:
+        """Every name the traced function uses or writes, and its parameters (hidden loop indices avoid
+        them): a walk of the whole function, so only when a hidden index is named."""
+        if self._written is None:
+            fn = self._traced
+            self._written = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {
+                a.arg for a in fn.args.posonlyargs + fn.args.args} if fn is not None else set()
+        return self._written
