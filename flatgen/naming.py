@@ -173,6 +173,6 @@ def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
     visit(graph.eqns)
     for o in graph.outs:
         add(o)
-    if extra is not None:  # the value function's graph, if it differs
-        visit(extra.eqns)
+    if extra is not None and extra.eqns != graph.eqns[:len(extra.eqns)]:  # the value function's graph, if it
+        visit(extra.eqns)                                                   # differs (Eqn compares by identity)
     return [v for v in seen if type(v) is Var]

@@ -218,8 +218,11 @@ class Renderer:
         ins = e.ins
         form = None
         if names is None:  # the module's globals: patterns differ only by op, constants, params and shapes
-            key = (template, freeze(e.params) if e.params else (),
-                   *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape for a in ins])
+            if not e.params and len(ins) == 2 and type(ins[0]) is Var and type(ins[1]) is Var:
+                key = (template, ins[0].shape, ins[1].shape)  # the most frequent: a binary op of two values
+            else:
+                key = (template, freeze(e.params) if e.params else (),
+                       *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape for a in ins])
             form = self._patterns.get(key)
         if form is None:
             consts = [a.value if type(a) is Lit else None for a in ins]
