@@ -105,6 +105,7 @@ class Outcome:
     ops: set = field(default_factory=set)  # the primitives the program traced to
     paths: list = field(default_factory=list)  # the generation paths checked
     nonzero: tuple = (0, 0)  # (non-zero gradient elements, elements), as generated
+    modes: str = ""  # fuzzing.check_modes: "checked", or why not
 
 
 def fresh(args):
@@ -240,6 +241,12 @@ def check(program: fz.Program, workdir: Path) -> Outcome:
     # -- finite differences -----------------------------------------------------------------------
     outcome.fd = finite_differences(program, graph, user_f, args, wrt_names, grads, ref_grads, vscale)
     outcome.nonzero = nonzero_entries(grads)
+    # -- forward mode and second order (issue 17): the JVP against the gradient, the HVP against its differences
+    if outcome.fd["checked"]:
+        g = flat.generated
+        with np.errstate(all="ignore"):
+            outcome.modes = fuzzing.check_modes(g, args, lambda *a: flat.value_and_grad(*a), grads,
+                                                [list(program.params).index(n) for n in wrt_names], program.seed)
     return outcome
 
 

@@ -83,6 +83,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from dataclasses import replace as dataclasses_replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
@@ -429,10 +430,23 @@ def check(program: fz.Program, workdir: Path) -> Outcome:
                                     f"{built.label}, seed={seed}: grad {name}{list(idx) if idx else ''}: {who} "
                                     f"{g[idx]!r} vs central differences {fd[idx]!r}; tolerance {tol[idx]:.3g}"
                                     + (" (the function is flat here)" if verdicts[idx] == "zero" else ""))
+            if outcome.builds == 1 and outcome.fd != "flip":  # forward mode and second order (issue 17)
+                check_modes(program, built, args)
     if outcome.fd != "flip":
         outcome.fd = "checked" if outcome.counts["checked"] else max(outcome.counts, key=outcome.counts.get,
                                                                        default="checked")
     return outcome
+
+
+def check_modes(program: fz.Program, built: Built, args) -> None:
+    """The JVP against <the generated gradient, a tangent>, the HVP against differences of the generated
+    gradient (fuzzing.check_modes: scalar parameters and one output; others are left to tests/test_jvp.py)."""
+    by_name = {p.hint: p for p in built.graph.params}
+    result = SimpleNamespace(graph=built.graph, grad_graph=built.grad_graph, wrt=[by_name[n] for n in built.wrt])
+    with np.errstate(all="ignore"):
+        _, grads = built.value_and_grad(args, None)
+    fuzzing.check_modes(result, args, lambda *a: built.value_and_grad(a, None), grads,
+                        [program.params.index(n) for n in built.wrt], program.seed)
 
 
 def outputs(value, n: int) -> tuple:
