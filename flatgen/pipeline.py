@@ -32,7 +32,7 @@ from .safety import check_module
 from .reverse import reverse
 from .simplify import PASSES, simplify
 from .trace import UNROLL, Tracer
-from .vjp import ArrayOutputs, takes_seed
+from .vjp import takes_seed
 
 DEFAULT_OUT = "generated"
 FORMS = ("value_and_grad", "layer")  # Options.form
@@ -206,7 +206,6 @@ def _generate(src: Source, fn: ast.FunctionDef, options: Options, verbose: bool)
         raise UsageError(f"unknown form {options.form!r}", hint=f"forms: {', '.join(FORMS)}")
     check_function(src, fn)  # fence
     tracer = Tracer(src, options.unroll)
-    tracer.statements = ArrayOutputs(tracer)  # outputs may be arrays (flatgen/vjp.py)
     shapes = param_shapes(fn, options)
     given = options.shape_dict()
     assumed = {a.arg for a in fn.args.posonlyargs + fn.args.args if a.arg not in given and a.annotation is None}

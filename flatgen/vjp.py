@@ -4,7 +4,6 @@ The backward pass of a layer never builds a Jacobian: it takes the upstream grad
 `dout` (the `seed`), of the output's shape, and sends it back statement by statement, as for a
 scalar loss whose seed is 1.0.  This module holds what that adds around the reverse transform:
 
-- `ArrayOutputs`: the tracer's reading of `return ...`, with arrays accepted;
 - `takes_seed`: whether a gradient function takes the upstream gradient as a parameter (an array
   output, several outputs; every output in the layer form);
 - `check_seed`: the `seed=` a caller passes, checked against the outputs' shapes, with a clear
@@ -13,34 +12,11 @@ scalar loss whose seed is 1.0.  This module holds what that adds around the reve
 
 from __future__ import annotations
 
-import ast
 
 import numpy as np
 
 from .errors import UsageError
-from .graph import Graph, Var
-from .trace.statements import Statements
-
-
-class ArrayOutputs(Statements):
-    """The tracer's statements, reading `return` as flatgen does since issue 15: each output a scalar
-    or an array (a layer's output).
-
-    trace/statements.py still refuses array outputs; until its owners drop that check (this class then
-    goes away), its `outputs` runs with each array output's shape hidden for the call, so every other
-    check it makes (nested tuples, masks, names of several outputs) stays its own."""
-
-    def outputs(self, fn: ast.FunctionDef, out) -> list:
-        arrays = [o for o in (out if isinstance(out, tuple) else (out,))
-                  if isinstance(o, Var) and o.shape not in ((), None)]
-        shapes = [o.shape for o in arrays]
-        try:
-            for o in arrays:
-                o.shape = None
-            return super().outputs(fn, out)
-        finally:
-            for o, shape in zip(arrays, shapes):
-                o.shape = shape
+from .graph import Graph
 
 
 def values(graph: Graph) -> list:

@@ -110,7 +110,8 @@ class Statements(Part):
         env[name] = exprs.index.write(name, z, v, target, env, prefix + name)  # indexing.py: broadcasts, index arrays
 
     def outputs(self, fn: ast.FunctionDef, out) -> list:
-        """What the function returns, as a list of outputs: each a scalar (`return loss, aux`: several)."""
+        """What the function returns, as a list of outputs (`return loss, aux`: several), each a scalar or
+        an array (a layer's output, whose gradient function takes its upstream gradient: flatgen/vjp.py)."""
         if isinstance(out, Lit) and isinstance(out.value, tuple):  # return 1.0, 2.0: constants, still several
             out = tuple(Lit(v) for v in out.value)
         outs = list(out) if isinstance(out, tuple) else [out]  # `return loss, aux`: several outputs
@@ -122,11 +123,6 @@ class Statements(Part):
             if o in made_by and made_by[o].op.mask:
                 raise UnsupportedSyntax(f"{fn.name}() returns a comparison (a mask), which has no gradient",
                                         where, "return a number computed from the values")
-            if isinstance(o, Var) and o.shape not in ((), None):
-                raise ShapeError(
-                    f"{fn.name}() returns an array of shape {o.shape}; flatgen differentiates scalar outputs",
-                    where, "reduce it first, e.g. return np.sum(...) or np.mean(...)",
-                )
             if isinstance(o, Var) and o.role == "temp" and len(outs) > 1:
                 o.hint, o.role = f"{fn.name}_{i}", "value"
         return outs
