@@ -18,7 +18,7 @@ LINE_LENGTH = 88
 UNSTABLE = "\x00"  # a statement line the renderer could not vouch for: Black formats it
 BODY = re.compile(r"^( *)# flatgen-body-(\d+)$", re.M)
 HEADER = re.compile(r"^ *(if (not )?\w+|else):$")
-_MARK_AND_BLANK = UNSTABLE + " "  # what safety.is_comment skips before a comment's #
+_MARK_AND_BLANK = UNSTABLE + " "  # what precedes a comment entry's #: its mark and its indent
 
 
 def _black(text: str, line_length: int = LINE_LENGTH) -> str:
@@ -91,6 +91,6 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
     text = BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)
     if plain_skeleton is None:
         return text
-    plain = [[line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"]  # is_comment
+    plain = [[line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"]  # no comments
              for out, body in zip(lines_out, bodies)]
     return text, BODY.sub(lambda m: "\n".join(plain[int(m.group(2))]), _black(plain_skeleton))

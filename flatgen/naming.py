@@ -81,11 +81,6 @@ class Namer:
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
         parent = _shared_names(graph)
 
-        def root(v):
-            while v in parent:
-                v = parent[v]
-            return v
-
         for v in variables:  # rule 4
             if v in names:
                 continue
@@ -95,7 +90,7 @@ class Namer:
             elif role == "partial":
                 names[v] = self.numbered("d")
             elif role == "grad":
-                r = root(v) if parent else v
+                r = _root(parent, v) if parent else v
                 if r in names:
                     # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
                     names[v] = names[r]
@@ -120,6 +115,13 @@ class Namer:
         return self
 
 
+def _root(parent: dict, v):
+    """The variable at the top of v's chain in a `_shared_names` forest: the one whose name v takes."""
+    while v in parent:
+        v = parent[v]
+    return v
+
+
 def _shared_names(graph: Graph) -> dict:
     """Variables that share one name, as a forest (child -> parent): an accumulation and what it
     updates (`grad_x += d`), a merge after an `if` and its then-branch value, a loop's gradient and
@@ -127,9 +129,7 @@ def _shared_names(graph: Graph) -> dict:
     parent: dict = {}
 
     def root(v):
-        while v in parent:
-            v = parent[v]
-        return v
+        return _root(parent, v)
 
     updates = [e for e in graph.eqns if e.op.inplace and e.ins and isinstance(e.ins[0], Var)]
     made_by = {e.out: e for e in graph.eqns} if any(e.op.joins for e in updates) else {}

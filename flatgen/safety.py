@@ -29,10 +29,6 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
 
 
-def is_comment(line: str) -> bool:
-    return line.lstrip("\x00 ").startswith("#")
-
-
 def check_module(source: str, expected: str, skeleton: str, functions: list[str]) -> None:
     """Raise InternalError unless `source` is `expected` (the same module formatted without a single
     comment) once its comment lines are left out, and the skeleton's top level imports only math and
