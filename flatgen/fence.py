@@ -172,6 +172,11 @@ def _check_block(src: Source, body: list[ast.stmt], in_loop: bool = False) -> No
         _check_stmt(src, stmt, in_loop)
 
 
+# Statements with no statements inside (no body, orelse, finalbody, handlers or cases)
+_SIMPLE = {ast.Assign, ast.AugAssign, ast.AnnAssign, ast.Expr, ast.Pass, ast.Break, ast.Continue, ast.Raise,
+           ast.Assert, ast.Delete, ast.Import, ast.ImportFrom, ast.Global, ast.Nonlocal}
+
+
 def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
     """The function's own `return` statements (not those of nested defs or classes), in source order."""
     found, todo = [], list(fn.body)
@@ -179,7 +184,7 @@ def _own_returns(fn: ast.FunctionDef) -> list[ast.Return]:
         node = todo.pop()
         if isinstance(node, ast.Return):
             found.append(node)
-        elif not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        elif type(node) not in _SIMPLE and not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             for field in ("body", "orelse", "finalbody", "handlers", "cases"):
                 todo.extend(n for n in getattr(node, field, ()) if isinstance(n, ast.AST))
     return sorted(found, key=lambda n: (n.lineno, n.col_offset))
@@ -222,6 +227,9 @@ def _is_docstring(stmt: ast.stmt) -> bool:
 
 
 def _check_stmt(src: Source, stmt: ast.stmt, in_loop: bool = False) -> None:
+    if type(stmt) is ast.Assign and len(stmt.targets) == 1 and type(stmt.targets[0]) is ast.Name:  # the most frequent
+        _check_expr(src, stmt.value)
+        return
     if isinstance(stmt, (ast.Pass, ast.Break, ast.Continue)):
         return
     if isinstance(stmt, (ast.For, ast.While)):
@@ -317,6 +325,13 @@ def _call_option(node: ast.expr) -> bool:
 def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bool = False) -> None:
     """`static`: inside an index or a keyword argument, where None, True/False and ... are values;
     `condition`: the test of an `if` or of `a if c else b`, where `and`, `or` and `not` may stand."""
+    kind = type(node)
+    if kind is ast.Name or kind is ast.Constant and type(node.value) in (int, float):  # the most frequent first
+        return
+    if kind is ast.BinOp and isinstance(node.op, BINOPS):
+        _check_expr(src, node.left, static)
+        _check_expr(src, node.right, static)
+        return
     if isinstance(node, ast.Name):
         return
     if condition and isinstance(node, ast.BoolOp):

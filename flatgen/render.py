@@ -49,9 +49,13 @@ _HOLE = "\x01{}\x01"
 _HOLES = re.compile("\x01([^\x01]*)\x01")
 
 
+def _rendered(template: str, **context) -> str:
+    return environment().get_template(template).render(**context).strip()
+
+
 def _form(template: str, **context) -> str:
     """The template rendered with numbered holes, as a format string: `form.format(*values)` fills them."""
-    parts = _HOLES.split(environment().get_template(template).render(**context).strip())
+    parts = _HOLES.split(_rendered(template, **context))
     return _format_string([int(p) if k % 2 else p for k, p in enumerate(parts)])
 
 
@@ -83,6 +87,16 @@ def _block_form(with_source: bool) -> str:
 def block_comment(gate: str, source: str, line: int) -> str:
     """The comment that opens a backward block (templates/backward.py.j2)."""
     return _block_form(bool(source)).format(line, _one_line(source), gate)
+
+
+@lru_cache(maxsize=None)
+def _comment_form(gate: str, n_ins: int, uses: int, with_source: bool) -> str:
+    """block_comment(gate_text(...), ...) as one format string.  Holes: 0 the line's number, 1 the
+    statement, 2 the output's name, 3 the value's name, 4... the inputs."""
+    explained = _rendered(f"gates/{gate}.j2", out=_HOLE.format(2), name=_HOLE.format(3), uses=uses,
+                          ins=tuple(_HOLE.format(4 + k) for k in range(n_ins)))
+    return _form("backward.py.j2", line=_HOLE.format(0), source=_HOLE.format(1) if with_source else "",
+                 gate=explained)
 
 
 @lru_cache(maxsize=4096)
@@ -218,12 +232,24 @@ class Renderer:
         ins = e.ins
         form = None
         if names is None:  # the module's globals: patterns differ only by op, constants, params and shapes
-            if not e.params and len(ins) == 2 and type(ins[0]) is Var and type(ins[1]) is Var:
-                key = (template, ins[0].shape, ins[1].shape)  # the most frequent: a binary op of two values
+            n = len(ins)
+            if n == 2 and not e.params and type(ins[0]) is Var and type(ins[1]) is Var:
+                a, b = ins  # the most frequent: a binary op of two values, neither written inline
+                key = (template, a.shape, b.shape)
+                form = self._patterns.get(key)
+                if form is not None and a not in self.inline and b not in self.inline:
+                    known = self.names.names
+                    return form.format(known[a], known[b]), True
+            elif n == 1 and not e.params and type(ins[0]) is Var:
+                a = ins[0]  # then a function of one value (np.sin(s), a gradient passed on)
+                key = (template, a.shape)
+                form = self._patterns.get(key)
+                if form is not None and a not in self.inline:
+                    return form.format(self.names.names[a]), True
             else:
                 key = (template, freeze(e.params) if e.params else (),
                        *[(type(a.value), repr(a.value)) if type(a) is Lit else a.shape for a in ins])
-            form = self._patterns.get(key)
+                form = self._patterns.get(key)
         if form is None:
             consts = [a.value if type(a) is Lit else None for a in ins]
             pattern = template.pattern(consts, names or self.names.globals, e.params, e.op.defaults,
@@ -254,7 +280,7 @@ class Renderer:
         return done
 
     def _statement(self, e: Eqn) -> list[str]:
-        target = self.names[e.out]
+        target = self.names.names[e.out]
         if e.op.expr.block:  # statements of their own: OUT is the target
             text, stable = self.expression(e, {**self.names.globals, "OUT": target})
             lines = text.splitlines()
@@ -337,7 +363,7 @@ class Renderer:
     def backward_lines(self) -> list[str]:
         written, nest = [], Nesting(self.header)
         label, after, render = self.label, self._after, self._statement  # backward statements are rendered once
-        backward, seed = self.grad.backward, self.grad.seed
+        backward, seed, known = self.grad.backward, self.grad.seed, self.names.names
         copies: dict[tuple, str] = {}  # the copy gate's comments
         i, n = 0, len(backward)
         while i < n:  # one block per forward equation (or the seed, a zero gradient, a loop's restores)
@@ -359,7 +385,8 @@ class Renderer:
             elif fwd is not None:
                 gate, out = fwd.op.gate, label(fwd.out)
                 name = out
-                ins = [label(a) if type(a) is Var else self.text(a) for a in fwd.ins]
+                ins = [(known.get(a) or a.hint or "a value") if type(a) is Var else self.text(a)  # label(a)
+                       for a in fwd.ins]
                 source = self.shown.get(fwd) or fwd.source  # simplified away (compact style): the user's statement
                 line = fwd.loc.line if fwd.loc else 0
             else:  # the seed, or a zero gradient
@@ -386,10 +413,14 @@ class Renderer:
             if not stmts:  # e.g. the two sides of an `if` that name a gradient alike
                 continue
             headers, indent = nest.enter(frames)
-            text = self.upstream(out) if gate is None else gate_text(gate, out=out, ins=ins, name=name, uses=uses)
+            if gate is None:
+                comment = block_comment(self.upstream(out), source, line)
+            else:  # one_line: as block_comment(gate_text(...)) writes it, in one step
+                comment = one_line(_comment_form(gate, len(ins), uses, bool(source)).format(line, source, out, name,
+                                                                                             *ins))
             if headers:
                 written += headers
-            written.append(indent + block_comment(text, source, line))
+            written.append(indent + comment)
             written += [_indented(s, indent) for s in stmts] if indent else stmts
         return written
 

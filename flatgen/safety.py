@@ -65,4 +65,4 @@ _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")  # PEP 263's, fo
 def code_lines(text: str) -> list[str]:
     """The lines that are neither blank nor comments (a line whose first non-blank character is #)."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    return [line for line in lines if line and not line.isspace() and line.lstrip()[0] != "#"]
+    return [line for line in lines if (line.lstrip() or "#")[0] != "#"]  # a blank line strips to "", as a comment
