@@ -328,11 +328,12 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
     kind = type(node)
     if kind is ast.Name or kind is ast.Constant and type(node.value) in (int, float):  # the most frequent first
         return
-    if kind is ast.BinOp and isinstance(node.op, BINOPS):
+    if isinstance(node, ast.BinOp):
+        if not isinstance(node.op, BINOPS):
+            refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
+                   OP_HINTS.get(type(node.op)))
         _check_expr(src, node.left, static)
         _check_expr(src, node.right, static)
-        return
-    if isinstance(node, ast.Name):
         return
     if condition and isinstance(node, ast.BoolOp):
         for v in node.values:
@@ -355,13 +356,6 @@ def _check_expr(src: Source, node: ast.expr, static: bool = False, condition: bo
         if isinstance(v, complex):
             refuse(src, node, "complex numbers are not in flatgen's subset",
                    "split the real and imaginary parts into two real values")
-        return
-    if isinstance(node, ast.BinOp):
-        if not isinstance(node.op, BINOPS):
-            refuse(src, node, f"the operator `{_op_symbol(node.op)}` is not in flatgen's subset",
-                   OP_HINTS.get(type(node.op)))
-        _check_expr(src, node.left, static)
-        _check_expr(src, node.right, static)
         return
     if isinstance(node, ast.UnaryOp):
         if not isinstance(node.op, (ast.USub, ast.UAdd)):
