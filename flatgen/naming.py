@@ -48,6 +48,20 @@ class Namer:
         self.taken.add(name)
         return name
 
+    def _number(self, variables: list[Var], prefix: str) -> None:
+        """names[v] = self.numbered(prefix) for each v in turn, in one loop."""
+        taken, names = self.taken, self.names
+        i = self._next.get(prefix, 1)
+        for v in variables:
+            name = f"{prefix}{i}"
+            while name in taken:
+                i += 1
+                name = f"{prefix}{i}"
+            i += 1
+            taken.add(name)
+            names[v] = name
+        self._next[prefix] = i
+
     def __getitem__(self, var: Var) -> str:
         return self.names[var]
 
@@ -80,6 +94,12 @@ class Namer:
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
         parent = _shared_names(graph)
+        if not by_role["tangent"] and len(by_role) == len(ROLES):
+            # t1, t2 ..., d1, d2 ..., grad_x ... and seed_1 are names of different forms: with no tangent
+            # (named after the value it is of, where that value comes first), each role in one loop
+            self._number(by_role["temp"], "t")
+            self._number(by_role["partial"], "d")
+            variables = by_role["grad"] + by_role["seed"]
 
         for v in variables:  # rule 4
             if v in names:
@@ -159,20 +179,21 @@ def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
     loops: set[int] = set()
 
     def visit(eqns):
+        flat = []  # every variable as the equations read and define it, repeats included
+        extend, append = flat.extend, flat.append
         for e in eqns:
             for f in e.frames:  # a loop's header, before its body: its index, bounds, condition, count
                 if is_loop(f) and id(f) not in loops:
                     loops.add(id(f))
-                    for v in (f.index, *f.bounds, f.count):
-                        add(v)
-                    visit(f.head)
-            for a in e.ins:
-                add(a)
-            add(e.out)
+                    extend((f.index, *f.bounds, f.count))
+                    extend(visit(f.head))
+            extend(e.ins)
+            append(e.out)
+        return flat
 
-    visit(graph.eqns)
+    seen.update(dict.fromkeys(visit(graph.eqns)))  # each in the order first seen
     for o in graph.outs:
         add(o)
     if extra is not None and extra.eqns != graph.eqns[:len(extra.eqns)]:  # the value function's graph, if it
-        visit(extra.eqns)                                                   # differs (Eqn compares by identity)
+        seen.update(dict.fromkeys(visit(extra.eqns)))                       # differs (Eqn compares by identity)
     return [v for v in seen if type(v) is Var]

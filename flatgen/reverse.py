@@ -79,6 +79,15 @@ class Reverse:
     def sweep(self, eqns: list[Eqn], depth: int) -> None:
         """The adjoints of `eqns`, last first; a run of equations inside an `if` on data (at this
         depth) is one region, handled by `region`."""
+        if all(len(e.frames) <= depth for e in eqns):  # straight-line code (at this depth): one by one
+            overwrites = self.overwrites
+            for e in reversed(eqns):
+                g = self.grad.get(e.out)
+                if id(e) in overwrites:
+                    self.overwrite(e, g)
+                elif g is not None:
+                    self.adjoint(e, g)
+            return
         for frame, j, end in reversed(list(runs(eqns, depth, by_site=True))):
             if frame is not None:
                 if is_loop(frame):
@@ -89,21 +98,24 @@ class Reverse:
             e = eqns[j]
             g = self.grad.get(e.out)
             if id(e) in self.overwrites:
-                # The equation overwrites a loop's variable: it gets its old value back (if the
-                # backward reads it) before the adjoint when a rule reads that old value (`s * w`
-                # for w), else after (a rule may read the new one, `1 - h**2`); the tracer never
-                # lets one equation need both.  The gradient of the old value starts at zero.
-                own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is e.out}
-                reads_old = any(own & set(r.expr.slots) for r in e.op.rules if r is not None)
-                if reads_old:
-                    self.emit(e.out, MARK, (), e, params={"restore": e})
-                self.grad[e.out] = None
-                if g is not None:
-                    self.adjoint(e, g)
-                if not reads_old:
-                    self.emit(e.out, MARK, (), e, params={"restore": e})
+                self.overwrite(e, g)
             elif g is not None:
                 self.adjoint(e, g)
+
+    def overwrite(self, e: Eqn, g: Var | None) -> None:
+        """The adjoint of an equation that overwrites a loop's variable: it gets its old value back (if
+        the backward reads it) before the adjoint when a rule reads that old value (`s * w` for w), else
+        after (a rule may read the new one, `1 - h**2`); the tracer never lets one equation need both.
+        The gradient of the old value starts at zero."""
+        own = {s for s, a in zip(e.op.expr.slots, e.ins) if a is e.out}
+        reads_old = any(own & set(r.expr.slots) for r in e.op.rules if r is not None)
+        if reads_old:
+            self.emit(e.out, MARK, (), e, params={"restore": e})
+        self.grad[e.out] = None
+        if g is not None:
+            self.adjoint(e, g)
+        if not reads_old:
+            self.emit(e.out, MARK, (), e, params={"restore": e})
 
     def region(self, eqns: list[Eqn], depth: int, c: Var) -> None:
         """The backward `if`: the same condition, each branch's adjoints from the same gradients.
