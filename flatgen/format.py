@@ -11,6 +11,8 @@ on every example and on fuzzed programs.
 from __future__ import annotations
 
 import re
+from itertools import compress
+from operator import methodcaller, not_
 
 from .errors import InternalError
 
@@ -64,9 +66,15 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
     lines_out: list[list[str]] = []
     todo: list[tuple[int, int, str]] = []  # (body, line index, statement) for Black
     for b, lines in enumerate(bodies):
-        out = []
         indent = indents[b]
         room = LINE_LENGTH - len(indent)
+        long = list(compress(lines, map(room.__lt__, map(len, lines))))  # the lines over the limit
+        if lines and "" not in lines and all(HEADER.match(line) for line in compress(long, map(not_, _comments(long)))):
+            joined = indent + f"\n{indent}".join(lines)  # no line Black would change, no blank line: as below,
+            if UNSTABLE not in joined:                   # in one join
+                lines_out.append(joined)
+                continue
+        out = []
         for line in lines:
             # Black never wraps a comment, nor an `if name:` / `else:` header
             if line.startswith(UNSTABLE) or (len(line) > room and not (line.lstrip().startswith("#")
@@ -88,9 +96,23 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
         parts = re.split(r"^def _(\d+)\(\):\n", done, flags=re.M)[1:]
         for (b, k, _), text in zip(items, parts[1::2]):
             lines_out[b][k] = "\n".join(" " * extra + line if line else line for line in text.strip("\n").split("\n"))
-    text = BODY.sub(lambda m: "\n".join(lines_out[int(m.group(2))]), formatted)
+    text = BODY.sub(lambda m: _joined(lines_out[int(m.group(2))]), formatted)
     if plain_skeleton is None:
         return text
-    plain = [[line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"]  # no comments
-             for out, body in zip(lines_out, bodies)]
-    return text, BODY.sub(lambda m: "\n".join(plain[int(m.group(2))]), _black(plain_skeleton))
+    plain = [_joined([line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"])
+             if type(out) is list else  # no comments
+             indent + f"\n{indent}".join([entry for entry in body if entry.lstrip(" ")[:1] != "#"])
+             for out, body, indent in zip(lines_out, bodies, [indents[b] for b in range(len(bodies))])]
+    return text, BODY.sub(lambda m: plain[int(m.group(2))], _black(plain_skeleton))
+
+
+def _comments(lines: list[str]):
+    """For each line, whether it is a comment (`line.lstrip().startswith("#")`), looped over in C."""
+    return map(_HASH, map(str.lstrip, lines))
+
+
+_HASH = methodcaller("startswith", "#")
+
+
+def _joined(lines: list[str] | str) -> str:
+    return lines if type(lines) is str else "\n".join(lines)
