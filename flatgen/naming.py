@@ -110,7 +110,9 @@ class Namer:
             elif role == "partial":
                 names[v] = self.numbered("d")
             elif role == "grad":
-                r = _root(parent, v) if parent else v
+                r = v
+                while r in parent:  # _root(parent, v), inline: once per gradient
+                    r = parent[r]
                 if r in names:
                     # `grad_x += d` rebinds the name: the old value's only use is this accumulation.
                     names[v] = names[r]

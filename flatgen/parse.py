@@ -8,12 +8,14 @@ meet here: both end with a `Source` (the module's text and tree) and the functio
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import inspect
 import linecache
 import os
 import tokenize
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -230,9 +232,24 @@ def project_root(start: Path | None = None) -> Path | None:
     return None
 
 
+@contextmanager
+def paused_gc():
+    """Generation makes many small objects and few cycles: Python's cyclic collector, rescanning a
+    growing heap, would cost a quarter of the time on large functions (and grow superlinearly).
+    Parsing too: a syntax tree is many small objects."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def parse_module(text: str, file: str) -> Source:
     try:
-        tree = ast.parse(text, filename=file)
+        with paused_gc():
+            tree = ast.parse(text, filename=file)
     except RecursionError:  # Python's own limit on nesting while it builds the tree
         raise FlatgenError("the source is nested too deeply for Python's ast module to parse",
                            Loc(file, 1), "split long expressions into several assignments") from None

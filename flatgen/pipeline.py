@@ -12,7 +12,6 @@ module holds exactly the statements rendered.  `verbose` prints the IR after eac
 from __future__ import annotations
 
 import ast
-import gc
 import keyword
 import re
 import shlex
@@ -26,7 +25,7 @@ from .errors import FlatgenError, UsageError
 from .fence import check_function
 from .format import format_module
 from .graph import Graph, Var
-from .parse import Source, source_hash
+from .parse import Source, paused_gc, source_hash
 from .render import Header, Rendered, render_module
 from .safety import check_module
 from .reverse import reverse
@@ -36,19 +35,6 @@ from .vjp import takes_seed
 
 DEFAULT_OUT = "generated"
 FORMS = ("value_and_grad", "layer")  # Options.form
-
-
-@contextmanager
-def paused_gc():
-    """Generation makes many small objects and few cycles: Python's cyclic collector, rescanning a
-    growing heap, would cost a quarter of the time on large functions (and grow superlinearly)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -143,7 +129,7 @@ class Generated:
         """The module before formatting (format.assemble(skeleton, bodies) is its unformatted text)."""
         forward = simplify(self.graph, self.options.style)  # the value function: what the value needs
         header = Header(__version__, self.target, self.digest, self.command)
-        with deep_recursion():
+        with paused_gc(), deep_recursion():
             extra = self.tangent_graphs
             if extra:  # forward mode's functions added to the module (flatgen/jvp_render.py)
                 from .jvp_render import extend

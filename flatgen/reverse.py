@@ -28,7 +28,12 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
     while True:
         size = len(depends)
         for e in eqns:
-            for a, rule in zip(e.ins, e.op.rules):
+            rules = e.op.rules
+            if None not in rules and len(rules) == len(e.ins):  # every input differentiable: any of them
+                if not depends.isdisjoint(e.ins):
+                    depends.add(e.out)
+                continue
+            for a, rule in zip(e.ins, rules):
                 if rule is not None and a in depends:  # constants are never in it
                     depends.add(e.out)
                     break
@@ -39,7 +44,7 @@ def active_vars(graph: Graph, wrt: list[Var]) -> set[Var]:
         size = len(reaches)
         for e in reversed(eqns):
             if e.out in reaches:
-                reaches.update(a for a in e.ins if type(a) is Var)
+                reaches.update(e.ins)  # constants too: never in `depends`, so not in the result
         if not rolled or len(reaches) == size:
             break
     return depends & reaches

@@ -58,12 +58,12 @@ class Emitter:
 
     def equation(self, out: Var, op: Op, ins: tuple, params: dict) -> None:
         """Emit `out = op(ins)` for the current statement, under the current frames."""
-        key = (id(self.stmt), tuple(self.iterations))
+        key = (id(self.stmt), tuple(self.iterations)) if self.iterations else id(self.stmt)
         found = self._texts.get(key)
         if found is None or found[0] is not self.stmt:  # once per statement (and iteration), not per equation
             its = f"  ({', '.join(self.iterations)})" if self.iterations else ""
             found = self._texts[key] = (self.stmt, stmt_text(self.stmt) + its, self.src.loc(self.stmt))
-        self.eqns.append(Eqn(out, op, ins, found[2], params, source=found[1], frames=self._here))
+        self.eqns.append(Eqn(out, op, ins, found[2], params, None, 0, found[1], self._here))
 
     def copy(self, out: Var, value, frames: tuple, op: Op = COPY) -> Eqn:
         """`out = value`, made by flatgen to close a branch or a loop body (not emitted: the caller puts it
