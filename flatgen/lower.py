@@ -57,6 +57,11 @@ class LoweringError(Exception):
     """An expression or graph that lowering does not handle (a flatgen limitation, not a user error)."""
 
 
+def _is_zero(a: Atom) -> bool:
+    """A constant number 0 (not False, not an array)."""
+    return isinstance(a, Lit) and type(a.value) in (int, float) and a.value == 0
+
+
 def is_primitive(op: Op) -> bool:
     """A row of the table, or an op with one rule per input (copies, item assignment, run-time
     indexing, `constant`): what reverse.py differentiates, so what lowering keeps and writes."""
@@ -85,6 +90,10 @@ class Lowering:
         if ins and all(isinstance(a, Lit) for a in ins):  # constants fold, as the tracer folds them
             value = op(*(a.value for a in ins), **params)
             return Lit(value.item() if isinstance(value, np.generic) else value)
+        if op is ROWS["pow"] and isinstance(ins[0], Var) and _is_zero(ins[1]):
+            # x ** 0 is the constant 1, as the tracer reads it (the power rule's `a ** (b - 1)` for b = 1):
+            # differentiated again, the power rule would give 0 * x ** -1, nan at x = 0
+            return Lit(1.0) if ins[0].shape == () else self.apply("ones_like", (ins[0],))
         shape = out_shape
         if shape is None:
             try:

@@ -169,3 +169,30 @@ def test_cli_adds_the_functions(capsys, monkeypatch):
 def test_modules_without_the_options_are_unchanged():
     f = flatgen.flat(example_function(TARGETS["lecture_neuron"]))
     assert "_jvp" not in f.source and "_hvp" not in f.source
+
+
+def power_one_at_zero(x, w):
+    z = w * x - x * w  # exactly 0: the power rule of z ** 1 is 1 * z ** 0, whose own derivative is no 0 * z ** -1
+    return z ** 1 * x + np.sin(x) * w
+
+
+def powers_one_at_zero(x, w):
+    z = w * x - x * w
+    return np.sum(z ** 1 * x + np.sin(x) * w) + np.sum((z * z) ** 1)
+
+
+@pytest.mark.parametrize("fn, args", [(power_one_at_zero, (0.7, -1.3)),
+                                      (powers_one_at_zero, (np.array([0.5, -1.0, 2.0]), np.array([1.5, 0.25, -0.75])))])
+def test_hvp_of_a_first_power_at_zero(fn, args):
+    """Found by the scalar fuzzer (seeds 473 and 1859 of 2,000): H v was nan where a value raised to the
+    power 1 is 0, from the lowered power rule differentiated again; it is the differences of the gradient."""
+    f = flatgen.flat(fn)
+    g = f._prepare(args)[1]
+    vectors = direction(args, g, np.random.default_rng(5))
+    hv = f.hvp(*args, vectors=vectors)
+    h = EPS * scale_of(args)
+    up, down = f.grad(*moved(args, g, vectors, h)), f.grad(*moved(args, g, vectors, -h))
+    for p, b, u, d in zip(g.wrt, hv, up, down):
+        assert np.all(np.isfinite(b)), f"H v block {p.hint} is {b}"
+        close(b, (np.asarray(u) - np.asarray(d)) / (2 * h), f"H v block {p.hint} vs differences of grad",
+              rtol=1e-4, atol=1e-6)
