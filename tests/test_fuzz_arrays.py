@@ -39,7 +39,7 @@ free, decorator and command-line paths), the sample point and the error.  To rep
 A program that once found a bug goes into tests/fuzz_known.py (ARRAYS), verbatim: those programs are
 checked on every run, and fail until the bug is fixed.  Each batch of fuzzed programs must have a
 non-zero gradient in at least 90% of its programs and finite differences checked on at least half of
-its elements.  Augmented assignment on a numpy array works in place, which the generator stays away
+its elements where the function is not flat.  Augmented assignment on a numpy array works in place, which the generator stays away
 from (see fuzzgen_arrays): IN_PLACE_CASES at the end check it by hand.  The line "array fuzz: ..."
 at the end of the run counts programs, non-zero gradient elements, finite-difference checks and skips.
 """
@@ -354,10 +354,13 @@ def run_programs(programs, workdir: Path, fuzzed: bool) -> None:
         STATS["cli"] += any(p.startswith("cli") for p in outcome.paths)
     if fuzzed:
         fuzzing.assert_gradients(checked, programs)
-        # The finite-difference check must not quietly skip everything.
+        # The finite-difference check must not quietly skip everything: half of the elements where the
+        # function is not flat (a flat element, "zero", is held to 0 absolutely), as the scalar fuzzer
+        # counts (a batch of seeds 820-839 had 156 flat elements of 309 and 142 checked of the other 153).
         total = sum(fd.values())
-        assert fd["checked"] >= total // 2, (
-            f"finite differences checked on only {fd['checked']} of {total} elements ({dict(fd)})")
+        assert fd["checked"] >= (total - fd["zero"]) // 2, (
+            f"finite differences checked on only {fd['checked']} of {total - fd['zero']} non-flat elements "
+            f"({dict(fd)})")
 
 
 def report(program: fz.Program, exc: BaseException) -> str:
