@@ -70,7 +70,7 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
         room = LINE_LENGTH - len(indent)
         long = list(compress(lines, map(room.__lt__, map(len, lines))))  # the lines over the limit
         if lines and "" not in lines and all(HEADER.match(line) for line in compress(long, map(not_, _comments(long)))):
-            joined = indent + f"\n{indent}".join(lines)  # no line Black would change, no blank line: as below,
+            joined = _indented_lines(indent, lines)  # no line Black would change, no blank line: as below,
             if UNSTABLE not in joined:                   # in one join
                 lines_out.append(joined)
                 continue
@@ -101,7 +101,7 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
         return text
     plain = [_joined([line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"])
              if type(out) is list else  # no comments
-             indent + f"\n{indent}".join([entry for entry in body if entry.lstrip(" ")[:1] != "#"])
+             _indented_lines(indent, [entry for entry in body if entry.lstrip(" ")[:1] != "#"])
              for out, body, indent in zip(lines_out, bodies, [indents[b] for b in range(len(bodies))])]
     return text, BODY.sub(lambda m: plain[int(m.group(2))], _black(plain_skeleton))
 
@@ -112,6 +112,11 @@ def _comments(lines: list[str]):
 
 
 _HASH = methodcaller("startswith", "#")
+
+
+def _indented_lines(indent: str, lines: list[str]) -> str:
+    """The lines, each indented, one text: "\n".join(indent + line for line in lines), in one join."""
+    return indent + f"\n{indent}".join(lines) if lines else ""
 
 
 def _joined(lines: list[str] | str) -> str:

@@ -20,6 +20,11 @@ import keyword
 from .graph import ROLES, Graph, Var, is_loop
 
 
+# Name temporaries, contributions and gradients in one loop per role where that gives the names the one
+# loop over every variable gives (tests/test_naming.py turns it off to compare the two).
+ONE_LOOP_PER_ROLE = True
+
+
 class Namer:
     def __init__(self, taken=()):
         self.taken: set[str] = set(taken) | set(keyword.kwlist)
@@ -70,7 +75,7 @@ class Namer:
                   extra: Graph | None = None) -> "Namer":
         """Names for every variable of `graph`, and aliases for the module-level names in `globals_`
         (which also avoid `reserved`, the module's own function names)."""
-        variables = _in_order(graph, extra)
+        variables, separate = _in_order(graph, extra)
         by_role: dict[str, list[Var]] = {role: [] for role in ROLES}
         for v in variables:
             by_role.setdefault(v.role, []).append(v)
@@ -94,9 +99,11 @@ class Namer:
         for g in globals_:  # rule 3
             self.globals[g] = self.fresh(g.removesuffix("_math"))  # sigmoid_math is `sigmoid` in the module
         parent = _shared_names(graph)
-        if not by_role["tangent"] and len(by_role) == len(ROLES):
+        if ONE_LOOP_PER_ROLE and not by_role["tangent"] and len(by_role) == len(ROLES) and not separate:
             # t1, t2 ..., d1, d2 ..., grad_x ... and seed_1 are names of different forms: with no tangent
-            # (named after the value it is of, where that value comes first), each role in one loop
+            # (named after the value it is of, where that value comes first), each role in one loop.
+            # Not with a value function of its own (`extra`): a gradient may come before the value it is
+            # of, and grad_<name> is given only after a value named earlier.
             self._number(by_role["temp"], "t")
             self._number(by_role["partial"], "d")
             variables = by_role["grad"] + by_role["seed"]
@@ -169,9 +176,10 @@ def _shared_names(graph: Graph) -> dict:
     return parent
 
 
-def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
+def _in_order(graph: Graph, extra: Graph | None) -> tuple[list[Var], bool]:
     """Every variable of `graph` (and of `extra`, the value function's graph), in the order names are
-    handed out: parameters, the seed, then as equations read and define them (a loop's header first)."""
+    handed out: parameters, the seed, then as equations read and define them (a loop's header first);
+    and whether `extra`'s equations were visited apart (they are not those `graph` starts with)."""
     seen: dict = {}  # in the order first seen (constants too: dropped at the end)
     add = seen.setdefault
     for p in graph.params:
@@ -196,6 +204,7 @@ def _in_order(graph: Graph, extra: Graph | None) -> list[Var]:
     seen.update(dict.fromkeys(visit(graph.eqns)))  # each in the order first seen
     for o in graph.outs:
         add(o)
-    if extra is not None and extra.eqns != graph.eqns[:len(extra.eqns)]:  # the value function's graph, if it
-        seen.update(dict.fromkeys(visit(extra.eqns)))                       # differs (Eqn compares by identity)
-    return [v for v in seen if type(v) is Var]
+    separate = extra is not None and extra.eqns != graph.eqns[:len(extra.eqns)]  # Eqn compares by identity
+    if separate:  # the value function's graph, when it differs
+        seen.update(dict.fromkeys(visit(extra.eqns)))
+    return [v for v in seen if type(v) is Var], separate

@@ -72,3 +72,14 @@ def test_fuzzed_programs(tmp_path, start):
         path.write_text(program.source)
         options = Options(wrt=program.wrt, style=program.style, math=program.math)
         assert_black_identical(generate(*load_target(f"{path}:f"), options))
+
+
+def test_a_body_of_comments_only_leaves_no_indented_blank_line():
+    """format_module joins a body in one piece when Black would change none of its lines; a body whose
+    entries are all comments is empty in the comment-free copy, as the line-by-line path leaves it."""
+    from flatgen.format import format_module
+
+    skeleton = "def f(x):\n    # flatgen-body-0\n    return x\n"
+    text, plain = format_module(skeleton, [["# a", "# b"]], skeleton)
+    assert text == "def f(x):\n    # a\n    # b\n    return x\n"
+    assert plain == "def f(x):\n\n    return x\n"
