@@ -243,8 +243,8 @@ class Reverse:
                 self.grad[p] = self.emit(Var(None, "grad", of=p, shape=p.shape), ZEROS, (p,), None)
             grads.append(self.grad[p])
         g = self.graph
+        backward = self.tapes.copy_views([e for e in self.backward if e.op is not MARK])
         forward = self.tapes.forward()
-        backward = [e for e in self.backward if e.op is not MARK]
         restored = {e.out for e in backward if e.op is POP}
         outs = list(outs)
         for k, o in enumerate(outs):  # a returned value the backward loop takes back: kept under its own name

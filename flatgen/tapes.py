@@ -10,6 +10,7 @@ the tapes, pushes and while-loop counts put in.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 from .graph import Eqn, Graph, Var, common_frames, frame_reads, is_loop
@@ -107,6 +108,46 @@ class Tapes:
             self.defs[count] = [init, step]
             self.counts.append(count)
             fwd.count = count
+
+    def copy_views(self, backward: list[Eqn]) -> list[Eqn]:
+        """A view (z[1:3], z.T) made outside the rolled loops, of an array a later rolled loop writes into
+        in place (`z[i] = v`: numpy writes into z's own array), has changed by the time the backward pass
+        reads it.  Such a view is copied right where it is made, and `backward` (returned) reads the copy;
+        the forward pass reads the view itself, before the loop.  (Views made in a rolled loop are saved
+        as copies by `save`.)"""
+        writes: dict[Var, int] = {}  # an array a rolled loop writes into in place -> the last such write
+        for k, e in enumerate(self.graph.eqns):
+            if e.op.writes_item and e.ins and e.ins[0] is e.out and any(is_loop(f) for f in e.frames):
+                writes[e.out] = k
+        if not writes:
+            return backward
+        copies: dict[Var, Var] = {}
+        for e in backward:
+            for a in e.ins:
+                if not isinstance(a, Var) or a in copies or not a.shape or len(self.defs.get(a, ())) != 1:
+                    continue
+                made = self.defs[a][0]
+                if any(is_loop(f) for f in made.frames):
+                    continue
+                base = self._view_base(made)
+                if base is not None and writes.get(base, -1) > self.position[id(made)]:
+                    copies[a] = Var(a.hint, a.role, shape=a.shape)
+                    self.after.setdefault(id(made), []).append(
+                        Eqn(copies[a], COPY_ARRAY, (a,), made.loc, source=made.source, frames=made.frames))
+        if not copies:
+            return backward
+        return [dataclasses.replace(e, ins=tuple(copies.get(a, a) if isinstance(a, Var) else a for a in e.ins))
+                if any(isinstance(a, Var) and a in copies for a in e.ins) else e for e in backward]
+
+    def _view_base(self, e: Eqn) -> Var | None:
+        """The array computed here that `e` makes a view of (through views of views), if it makes one."""
+        if e.op.expr.fresh or e.op.expr.block:
+            return None
+        while not e.op.expr.fresh and not e.op.expr.block:
+            if not (e.ins and isinstance(e.ins[0], Var)) or e.ins[0] not in self.defs:
+                return None  # a parameter (nothing writes into it) or a constant
+            e = self.defs[e.ins[0]][0]
+        return e.out if e.out.shape != () else None
 
     def _view_of_local(self, e: Eqn) -> bool:
         """Does `e` make a view (x[t], x.T) of an array computed here, not of a parameter (which

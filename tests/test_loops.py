@@ -196,6 +196,28 @@ def test_a_value_updated_in_place_is_saved_as_a_copy(tmp_path):
         assert_agree(fn, (np.array([0.3, -0.2, 0.7]), n), ints=(1,))
 
 
+@pytest.mark.parametrize("free", [False, True])
+@pytest.mark.parametrize("style", ["lecture", "compact"])
+def test_a_view_made_before_a_loop_writes_into_its_array_is_read_back_as_it_was(tmp_path, style, free):
+    # sin's rule reads z[0:2] as it was before the loop wrote into z in place (the loop fuzzer's seed 100018)
+    path = tmp_path / "view_before.py"
+    path.write_text(
+        "import numpy as np\n\n\n"
+        "def view_before(x, n: int):\n"
+        "    z = np.zeros(3) + x\n"
+        "    h = np.sin(z[0:2])\n"
+        "    for i in range(n):\n"
+        "        z[0] = x * x\n"
+        "    return np.sum(h) + z[0]\n"
+    )
+    spec = importlib.util.spec_from_file_location("view_before", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fn = flatgen.flat(module.view_before, style=style, free=free)
+    for n in (0, 1, 3):
+        assert_agree(fn, (0.3, n), ints=(1,))
+
+
 @pytest.mark.parametrize("style", ["lecture", "compact"])
 @pytest.mark.parametrize("name", sorted(corpus_loops.CASES))
 def test_loop_corners(name, style):
