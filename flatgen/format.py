@@ -99,11 +99,16 @@ def format_module(skeleton: str, bodies: list[list[str]], plain_skeleton: str | 
     text = BODY.sub(lambda m: _joined(lines_out[int(m.group(2))]), formatted)
     if plain_skeleton is None:
         return text
-    plain = [_joined([line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#"])
-             if type(out) is list else  # no comments
-             _indented_lines(indent, [entry for entry in body if entry.lstrip(" ")[:1] != "#"])
-             for out, body, indent in zip(lines_out, bodies, [indents[b] for b in range(len(bodies))])]
+    plain = [_without_comments(out, body, indents[b]) for b, (out, body) in enumerate(zip(lines_out, bodies))]
     return text, BODY.sub(lambda m: plain[int(m.group(2))], _black(plain_skeleton))
+
+
+def _without_comments(out: list[str] | str, body: list[str], indent: str) -> str:
+    """A body's formatted text with every comment entry left out (`out`: its lines, or its text when
+    it was joined in one piece, then each entry is its line)."""
+    if type(out) is str:
+        return _indented_lines(indent, [entry for entry in body if entry.lstrip(" ")[:1] != "#"])
+    return "\n".join(line for line, entry in zip(out, body) if entry.lstrip(_MARK_AND_BLANK)[:1] != "#")
 
 
 def _comments(lines: list[str]):

@@ -55,7 +55,12 @@ def _rendered(template: str, **context) -> str:
 
 def _form(template: str, **context) -> str:
     """The template rendered with numbered holes, as a format string: `form.format(*values)` fills them."""
-    parts = _HOLES.split(_rendered(template, **context))
+    return _holes_form(_rendered(template, **context))
+
+
+def _holes_form(text: str) -> str:
+    """A text with numbered holes as a format string."""
+    parts = _HOLES.split(text)
     return _format_string([int(p) if k % 2 else p for k, p in enumerate(parts)])
 
 
@@ -64,12 +69,18 @@ def _format_string(pattern: list) -> str:
     return "".join(f"{{{p}}}" if type(p) is int else p.replace("{", "{{").replace("}", "}}") for p in pattern)
 
 
+def _gate_holes(gate: str, n_ins: int, uses: int, looped: bool | None, first: int) -> str:
+    """templates/gates/<gate>.j2 with holes numbered from `first`: the output's name, the value's name,
+    then the inputs."""
+    context = {} if looped is None else {"looped": looped}
+    return _rendered(f"gates/{gate}.j2", out=_HOLE.format(first), name=_HOLE.format(first + 1), uses=uses,
+                     ins=tuple(_HOLE.format(first + 2 + k) for k in range(n_ins)), **context)
+
+
 @lru_cache(maxsize=None)
 def _gate_form(gate: str, n_ins: int, uses: int, looped: bool | None) -> str:
     """Holes: 0 the output's name, 1 the value's name, 2... the inputs."""
-    context = {} if looped is None else {"looped": looped}
-    return _form(f"gates/{gate}.j2", out=_HOLE.format(0), name=_HOLE.format(1), uses=uses,
-                 ins=tuple(_HOLE.format(2 + k) for k in range(n_ins)), **context)
+    return _holes_form(_gate_holes(gate, n_ins, uses, looped, 0))
 
 
 def gate_text(gate: str, out: str = "", ins=(), name: str = "", uses: int = 0, looped: bool | None = None) -> str:
@@ -93,10 +104,8 @@ def block_comment(gate: str, source: str, line: int) -> str:
 def _comment_form(gate: str, n_ins: int, uses: int, with_source: bool) -> str:
     """block_comment(gate_text(...), ...) as one format string.  Holes: 0 the line's number, 1 the
     statement, 2 the output's name, 3 the value's name, 4... the inputs."""
-    explained = _rendered(f"gates/{gate}.j2", out=_HOLE.format(2), name=_HOLE.format(3), uses=uses,
-                          ins=tuple(_HOLE.format(4 + k) for k in range(n_ins)))
     return _form("backward.py.j2", line=_HOLE.format(0), source=_HOLE.format(1) if with_source else "",
-                 gate=explained)
+                 gate=_gate_holes(gate, n_ins, uses, None, 2))
 
 
 @lru_cache(maxsize=4096)

@@ -94,7 +94,7 @@ class Tapes:
             t = tape(v)
             # a view (x[t], x.T) of an array the loop writes into in place is saved as a copy
             made = self.defs[v][0]
-            if v.shape != () and len(self.defs[v]) == 1 and self._view_of_local(made):
+            if v.shape != () and len(self.defs[v]) == 1 and self._view_base(made) is not None:
                 # a view (z[t], x.T) of an array the loop may write into in place: a copy, right away
                 self.after.setdefault(id(made), []).append(Eqn(t, PUSH_COPY, (t, v), frames=made.frames))
             else:
@@ -140,7 +140,8 @@ class Tapes:
                 if any(isinstance(a, Var) and a in copies for a in e.ins) else e for e in backward]
 
     def _view_base(self, e: Eqn) -> Var | None:
-        """The array computed here that `e` makes a view of (through views of views), if it makes one."""
+        """The array computed here that `e` makes a view of (x[t], x.T; through views of views), if it
+        makes one: None for a new array, or a view of a parameter (which nothing writes into)."""
         if e.op.expr.fresh or e.op.expr.block:
             return None
         while not e.op.expr.fresh and not e.op.expr.block:
@@ -148,17 +149,6 @@ class Tapes:
                 return None  # a parameter (nothing writes into it) or a constant
             e = self.defs[e.ins[0]][0]
         return e.out if e.out.shape != () else None
-
-    def _view_of_local(self, e: Eqn) -> bool:
-        """Does `e` make a view (x[t], x.T) of an array computed here, not of a parameter (which
-        nothing writes into)?"""
-        if e.op.expr.fresh or e.op.expr.block:
-            return False  # a new array
-        while not e.op.expr.fresh and not e.op.expr.block and e.ins and isinstance(e.ins[0], Var):
-            if e.ins[0] not in self.defs:
-                return False  # a parameter
-            e = self.defs[e.ins[0]][0]
-        return e is not None and (e.op.expr.block or e.op.expr.fresh) and e.out.shape != ()
 
     def _statement_start(self, e: Eqn) -> Eqn:
         """The first equation of the user's statement that `e` ends (`t1 = h * w` for `h = np.tanh(t1)`):
